@@ -1,0 +1,81 @@
+"""Class-balanced batches: P classes × K items each, every item seen once per epoch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+from torch import Tensor
+from torch.utils.data import Sampler
+
+
+class ClassBalancedSampler(Sampler[list[int]]):
+    """Yields batches of indices with ``classes_per_batch`` classes and ``items_per_class`` items
+    of each.
+
+    Every item appears at least once per epoch: each class's items are shuffled into a queue
+    and batches draw from the queues (classes with more items left are drawn more often); a
+    class whose queue runs short is topped up with other random items of that class, and a batch
+    short of classes near the end of the epoch is topped up with random items of other classes.
+
+    Args:
+        labels: ``(N,)`` class labels.
+        classes_per_batch: P (capped at the number of classes).
+        items_per_class: K.
+        seed: Same seed and epoch, same batches.
+
+    Example:
+        >>> s = ClassBalancedSampler(torch.tensor([0, 0, 1, 1, 2, 2]), 2, 2)
+        >>> sorted(i for b in s for i in b)[:6]
+        [0, 1, 2, 3, 4, 5]
+    """
+
+    def __init__(
+        self, labels: Tensor, classes_per_batch: int, items_per_class: int, seed: int = 0
+    ) -> None:
+        if classes_per_batch < 1 or items_per_class < 1:
+            raise ValueError("classes_per_batch and items_per_class must be >= 1")
+        self.labels = labels.cpu()
+        self.classes = torch.unique(self.labels).tolist()
+        if len(self.classes) < 2:
+            raise ValueError("class-balanced batches need at least 2 classes")
+        self.p = min(classes_per_batch, len(self.classes))
+        self.k = items_per_class
+        self.seed = seed
+        self.epoch = 0
+        self._members = {c: (self.labels == c).nonzero().flatten() for c in self.classes}
+
+    def set_epoch(self, epoch: int) -> None:
+        """Use the batches of ``epoch``."""
+        self.epoch = epoch
+
+    def batches(self) -> list[list[int]]:
+        """All batches of the current epoch."""
+        g = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+        queues = {c: m[torch.randperm(len(m), generator=g)].tolist() for c, m in self._members.items()}
+        out: list[list[int]] = []
+        while any(queues.values()):
+            open_classes = [c for c in self.classes if queues[c]]
+            weights = torch.tensor([float(len(queues[c])) for c in open_classes])
+            take = min(self.p, len(open_classes))
+            picks = torch.multinomial(weights, take, replacement=False, generator=g).tolist()
+            chosen = [open_classes[i] for i in picks]
+            if take < self.p:  # top up with classes that are already exhausted
+                rest = [c for c in self.classes if c not in chosen]
+                order = torch.randperm(len(rest), generator=g).tolist()
+                chosen += [rest[i] for i in order[: self.p - take]]
+            batch: list[int] = []
+            for c in chosen:
+                items, queues[c] = queues[c][: self.k], queues[c][self.k :]
+                members = self._members[c]
+                while len(items) < self.k:
+                    items.append(int(members[torch.randint(len(members), (1,), generator=g)]))
+                batch += items
+            out.append(batch)
+        return out
+
+    def __iter__(self) -> Iterator[list[int]]:
+        return iter(self.batches())
+
+    def __len__(self) -> int:
+        return len(self.batches())

@@ -1,0 +1,92 @@
+"""Contrastive loss (Hadsell, Chopra & LeCun, CVPR 2006).
+
+``L = (1-Y)·D² + Y·max(0, m-D)²`` where **Y = 1 marks a dissimilar pair** and Y = 0 a similar
+one: similar pairs are pulled together, dissimilar pairs pushed at least ``m`` apart.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from siamkit.distances import Distance, get_distance
+from siamkit.losses.base import LOSSES, check_reduction, reduce
+
+CONVENTION = (
+    "siamkit's contrastive loss is L = (1-Y)·D² + Y·max(0, m-D)² with Y=0 for a similar pair "
+    "and Y=1 for a dissimilar pair; if your labels use 1 for 'same', pass 1 - labels"
+)
+
+
+def contrastive_terms(d: Tensor, y: Tensor, margin: float) -> Tensor:
+    """Per-pair terms ``(1-Y)·D² + Y·max(0, m-D)²``.
+
+    Args:
+        d: ``(K,)`` distances.
+        y: ``(K,)`` pair labels, 1 = dissimilar.
+        margin: ``m``.
+    """
+    y = y.to(d.dtype)
+    return (1.0 - y) * d.pow(2) + y * torch.clamp(margin - d, min=0.0).pow(2)
+
+
+def check_pair_labels(y: Tensor) -> None:
+    """Raise a ValueError stating the label convention unless every label is 0 or 1."""
+    bad = ~((y == 0) | (y == 1))
+    if bool(bad.any()):
+        found = sorted({float(v) for v in y[bad].flatten()[:5].tolist()})
+        raise ValueError(f"contrastive pair labels must be 0 or 1, found {found}; {CONVENTION}")
+
+
+@LOSSES.register("contrastive")
+class ContrastiveLoss(nn.Module):
+    """Contrastive loss over explicit pairs or over every pair in a labelled batch.
+
+    Args:
+        margin: ``m``, how far apart dissimilar pairs are pushed.
+        distance: ``D``; Euclidean by default, any registered name or Distance object.
+        reduction: ``mean`` | ``sum`` | ``none``.
+
+    Example:
+        >>> loss = ContrastiveLoss(margin=1.0)
+        >>> loss.pair_loss(torch.zeros(1, 2), torch.tensor([[0.6, 0.0]]), torch.tensor([1]))
+        tensor(0.1600)
+    """
+
+    def __init__(
+        self, margin: float = 1.0, distance: str | Distance = "euclidean", reduction: str = "mean"
+    ) -> None:
+        super().__init__()
+        if margin <= 0:
+            raise ValueError(f"margin must be > 0, got {margin}")
+        check_reduction(reduction)
+        self.margin = float(margin)
+        self.distance = get_distance(distance)
+        self.reduction = reduction
+
+    def pair_loss(self, a: Tensor, b: Tensor, y: Tensor) -> Tensor:
+        """Loss over aligned pairs.
+
+        Args:
+            a: ``(B, D)`` embeddings of the first items.
+            b: ``(B, D)`` embeddings of the second items.
+            y: ``(B,)`` pair labels: 0 = similar, 1 = dissimilar (anything else: ValueError).
+        """
+        check_pair_labels(y)
+        d = self.distance.pairwise(a, b)  # (B,)
+        return reduce(contrastive_terms(d, y, self.margin), self.reduction, a)
+
+    def forward(self, embeddings: Tensor, labels: Tensor) -> Tensor:
+        """Loss over every pair ``i < j`` of a batch; Y = 1 where the class labels differ.
+
+        Args:
+            embeddings: ``(B, D)``.
+            labels: ``(B,)`` class labels.
+        """
+        i, j = torch.triu_indices(len(labels), len(labels), offset=1, device=embeddings.device)
+        d = self.distance.matrix(embeddings)[i, j]  # (B(B-1)/2,)
+        y = (labels[i] != labels[j]).long()
+        return reduce(contrastive_terms(d, y, self.margin), self.reduction, embeddings)
+
+    def extra_repr(self) -> str:
+        return f"margin={self.margin}, distance={self.distance.name}, reduction={self.reduction}"

@@ -1,0 +1,40 @@
+"""What is needed to rebuild a trained network without its data: saved beside every checkpoint."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from siamkit.models.registry import build_encoder
+from siamkit.models.siamese import SiameseNetwork
+from siamkit.models.standardize import Standardize
+
+
+class ModelSpec(BaseModel):
+    """The architecture of a trained twin network."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    encoder: str  # registered encoder name
+    input_shape: list[int]  # one item: (C, H, W) or (F,)
+    kind: str  # "image" or "vector"
+    embedding_dim: int  # output size D
+    widths: list[int] | None = None  # encoder widths / hidden sizes; None = encoder default
+    normalize: bool = True  # L2-normalise embeddings
+    distance: str = "euclidean"  # registered distance used to compare embeddings
+
+    def standardize_shape(self) -> tuple[int, ...]:
+        """Shape of the Standardize buffers: per channel for images, per feature for vectors."""
+        if self.kind == "image":
+            return (self.input_shape[0], 1, 1)
+        return tuple(self.input_shape)
+
+
+def build_model(spec: ModelSpec) -> SiameseNetwork:
+    """A fresh :class:`SiameseNetwork` for ``spec``: Standardize then the registered encoder."""
+    from torch import nn
+
+    encoder = nn.Sequential(
+        Standardize.identity(spec.standardize_shape()),
+        build_encoder(spec.encoder, spec.input_shape, spec.embedding_dim, spec.widths),
+    )
+    return SiameseNetwork(encoder, spec.distance, normalize=spec.normalize)

@@ -1,0 +1,18 @@
+"""Training: config, trainer, checkpoints."""
+
+from __future__ import annotations
+
+from siamkit.training.checkpoint import LoadedRun, load_run, save_checkpoint
+from siamkit.training.config import TrainConfig
+from siamkit.training.trainer import NonFiniteLossError, TrainResult, prepare_data, train
+
+__all__ = [
+    "LoadedRun",
+    "NonFiniteLossError",
+    "TrainConfig",
+    "TrainResult",
+    "load_run",
+    "prepare_data",
+    "save_checkpoint",
+    "train",
+]

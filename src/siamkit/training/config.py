@@ -1,0 +1,120 @@
+"""The typed training configuration: one field per CLI option, unknown keys rejected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from siamkit.distances import DISTANCES
+from siamkit.losses import LOSSES
+from siamkit.models.registry import ENCODERS
+
+
+class TrainConfig(BaseModel):
+    """Everything that defines a training run; saved resolved as ``config.json`` in the run."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    # --- data ---
+    data: str = "digits"  # digits | fashion-mnist[:DIR] | image-folder:PATH | csv:PATH
+    train_classes: str = "0-4"  # classes trained on (validation is carved from these)
+    eval_classes: str = "5-9"  # classes never seen in training; only `evaluate` looks at them
+    val_classes: str | None = None  # training classes held out whole; None = the last one
+    val_fraction: float = Field(0.1, ge=0.0, lt=1.0)  # share of other training items held out
+    image_size: int | None = Field(None, ge=1)  # image-folder: resize to this size
+    grayscale: bool = True  # image-folder: 1 channel (True) or RGB (False)
+    on_mismatch: Literal["resize", "reject"] = "resize"  # image-folder: odd-sized images
+    label_column: str = "label"  # csv: the label column
+    # --- model ---
+    encoder: str = "conv"  # registered encoder: conv | mlp
+    embedding_dim: int = Field(64, ge=1)  # embedding size D
+    widths: list[int] | None = None  # encoder channel widths / hidden sizes
+    normalize: bool = True  # L2-normalise embeddings
+    distance: str = "euclidean"  # how embeddings are compared (loss, evaluation, verify)
+    # --- objective ---
+    loss: str = "contrastive"  # registered loss: contrastive | triplet
+    margin: float = Field(1.0, gt=0.0)  # loss margin m
+    loss_distance: str | None = None  # distance inside the loss; None = the loss's own default
+    # (contrastive: euclidean, triplet: squared_euclidean, as in their formulas)
+    sampling: Literal["balanced", "pairs"] = "balanced"  # P×K batches (all pairs/triplets in
+    # each batch) or explicit pairs (contrastive) / triplets (triplet) from Pair/TripletDataset
+    positive_fraction: float = Field(0.5, ge=0.0, le=1.0)  # sampling=pairs: share similar
+    classes_per_batch: int | None = Field(None, ge=2)  # P; None = min(classes, batch/2)
+    # --- optimisation ---
+    epochs: int = Field(5, ge=1)
+    batch_size: int = Field(128, ge=2)  # items per batch (pairs mode: pairs per batch)
+    optimizer: Literal["adam", "adamw", "sgd"] = "adam"
+    lr: float = Field(1e-3, gt=0.0)
+    weight_decay: float = Field(0.0, ge=0.0)
+    momentum: float = Field(0.9, ge=0.0, lt=1.0)  # sgd only
+    scheduler: Literal["none", "cosine", "step"] = "none"
+    lr_step: int = Field(10, ge=1)  # step scheduler: epochs between decays
+    lr_gamma: float = Field(0.1, gt=0.0)  # step scheduler: decay factor
+    # --- run ---
+    seed: int = 0  # seeds weights, splits, pairs and batches
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    amp: bool = True  # bfloat16 autocast on CUDA (ignored on CPU)
+    num_threads: int | None = Field(None, ge=1)  # torch CPU threads; None = torch default
+    val_pairs: int = Field(4000, ge=10)  # pairs drawn from the validation split
+    out: str = "runs/latest"  # run directory
+
+    @field_validator("encoder")
+    @classmethod
+    def _known_encoder(cls, v: str) -> str:
+        ENCODERS.get(v)
+        return v
+
+    @field_validator("loss")
+    @classmethod
+    def _known_loss(cls, v: str) -> str:
+        LOSSES.get(v)
+        return v
+
+    @field_validator("distance", "loss_distance")
+    @classmethod
+    def _known_distance(cls, v: str | None) -> str | None:
+        if v is not None:
+            DISTANCES.get(v)
+        return v
+
+    @classmethod
+    def from_sources(
+        cls, file: str | Path | None = None, overrides: dict[str, Any] | None = None
+    ) -> TrainConfig:
+        """Settings from a YAML/JSON file, then ``overrides`` (e.g. CLI flags) on top.
+
+        Raises:
+            ValueError: Unknown keys, bad values or an unreadable file, with a readable message.
+        """
+        values: dict[str, Any] = {}
+        if file is not None:
+            path = Path(file)
+            try:
+                loaded = yaml.safe_load(path.read_text())
+            except (OSError, yaml.YAMLError) as e:
+                raise ValueError(f"cannot read config file {path}: {e}") from e
+            if loaded is not None and not isinstance(loaded, dict):
+                raise ValueError(f"config file {path} must hold a mapping of settings")
+            values.update(loaded or {})
+        values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+        try:
+            return cls(**values)
+        except ValidationError as e:
+            raise ValueError(format_validation_error(e, cls)) from None
+
+
+def format_validation_error(e: ValidationError, model: type[BaseModel]) -> str:
+    """One line per problem, naming the setting and the valid keys for unknown ones."""
+    lines = []
+    for err in e.errors():
+        key = ".".join(str(p) for p in err["loc"])
+        if err["type"] == "extra_forbidden":
+            valid = ", ".join(sorted(model.model_fields))
+            lines.append(f"unknown setting '{key}'; valid settings: {valid}")
+        else:
+            msg = err["msg"].removeprefix("Value error, ")
+            lines.append(f"setting '{key}': {msg} (got {err.get('input')!r})")
+    return "invalid configuration:\n  " + "\n  ".join(lines)

@@ -1,0 +1,386 @@
+"""Training a twin network: data split, model, optimiser, epochs, validation, checkpoints.
+
+Model selection (the best checkpoint and the calibrated threshold) looks only at the validation
+split carved from the training classes; the evaluation classes are left for ``evaluate``.
+
+Example:
+    >>> result = train(TrainConfig(data="digits", epochs=2, out="runs/example"))
+    >>> result.best["roc_auc"] > 0.5
+    True
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import torch
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from torch import Tensor, nn
+
+from siamkit.data.labelled import LabelledData
+from siamkit.data.pairs import PairDataset, TripletDataset
+from siamkit.data.samplers import ClassBalancedSampler
+from siamkit.data.sources import SourceOptions, load_data
+from siamkit.data.splits import parse_classes, train_val_split
+from siamkit.evaluation.evaluate import evaluate_model
+from siamkit.losses import ContrastiveLoss, TripletLoss, get_loss
+from siamkit.models.siamese import SiameseNetwork
+from siamkit.models.spec import ModelSpec, build_model
+from siamkit.training.checkpoint import load_trainer_state, save_checkpoint, write_json
+from siamkit.training.config import TrainConfig
+
+SELECT_METRIC = "roc_auc"  # validation metric that picks the best checkpoint (higher is better)
+
+
+class NonFiniteLossError(RuntimeError):
+    """The loss became NaN or infinite; training stopped and the last good checkpoint is kept."""
+
+
+class TrainResult(NamedTuple):
+    """What a finished training run produced."""
+
+    run_dir: Path
+    best_epoch: int  # 1-based epoch of the best checkpoint
+    best: dict[str, Any]  # validation metrics of the best checkpoint
+    history: list[dict[str, Any]]  # one entry per epoch
+    threshold: float | None  # calibrated distance threshold (None without validation data)
+
+
+class PreparedData(NamedTuple):
+    """The training split, the validation split (None if it has < 2 classes) and class names."""
+
+    train: LabelledData
+    val: LabelledData | None
+    class_names: list[str]
+
+
+def source_options(config: TrainConfig) -> SourceOptions:
+    """The data-source options of a config."""
+    return SourceOptions(
+        image_size=config.image_size,
+        grayscale=config.grayscale,
+        on_mismatch=config.on_mismatch,
+        label_column=config.label_column,
+    )
+
+
+def prepare_data(config: TrainConfig) -> PreparedData:
+    """Load the training split of the data and carve validation out of the training classes."""
+    data = load_data(config.data, source_options(config), split="train")
+    train_classes = parse_classes(config.train_classes, data.class_names)
+    eval_classes = parse_classes(config.eval_classes, data.class_names)
+    overlap = sorted(set(train_classes) & set(eval_classes))
+    if overlap:
+        raise ValueError(
+            f"classes {[data.class_names[c] for c in overlap]} are in both --train-classes and "
+            "--eval-classes; evaluation classes must never be trained on"
+        )
+    val_classes = (
+        None if config.val_classes is None else parse_classes(config.val_classes, data.class_names)
+    )
+    split = train_val_split(data, train_classes, val_classes, config.val_fraction, config.seed)
+    train_data = data.subset(split.train)
+    if len(torch.unique(train_data.y)) < 2:
+        raise ValueError("training needs at least 2 classes after holding out validation")
+    val = data.subset(split.val) if len(split.val) else None
+    if val is not None and len(torch.unique(val.y)) < 2:
+        val = None
+    return PreparedData(train_data, val, data.class_names)
+
+
+def model_spec(config: TrainConfig, data: LabelledData) -> ModelSpec:
+    """The architecture a config asks for, sized to the data's items."""
+    return ModelSpec(
+        encoder=config.encoder,
+        input_shape=list(data.item_shape),
+        kind=data.kind,
+        embedding_dim=config.embedding_dim,
+        widths=config.widths,
+        normalize=config.normalize,
+        distance=config.distance,
+    )
+
+
+def fit_standardize(model: SiameseNetwork, data: LabelledData) -> None:
+    """Set the model's input standardisation from training items (per channel / feature)."""
+    x = data.x
+    dims = (0, 2, 3) if data.kind == "image" else (0,)
+    std_layer = model.encoder[0]
+    std_layer.mean.copy_(x.mean(dim=dims).reshape(std_layer.mean.shape))
+    std_layer.std.copy_(x.std(dim=dims).clamp_min(1e-6).reshape(std_layer.std.shape))
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` -> CUDA when available, else CPU; asking for CUDA without it is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda asked for, but no CUDA device is available; use auto")
+    return torch.device(name)
+
+
+def _optimizer(config: TrainConfig, params: Iterator[nn.Parameter]) -> torch.optim.Optimizer:
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(
+            params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
+        )
+    cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
+    return cls(params, lr=config.lr, weight_decay=config.weight_decay)
+
+
+def _scheduler(
+    config: TrainConfig, opt: torch.optim.Optimizer
+) -> torch.optim.lr_scheduler.LRScheduler | None:
+    if config.scheduler == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
+    if config.scheduler == "step":
+        return torch.optim.lr_scheduler.StepLR(opt, config.lr_step, config.lr_gamma)
+    return None
+
+
+Batch = tuple[Tensor, Tensor | None, Tensor | None]  # (items, labels or None, pair labels or None)
+
+
+def _batches(config: TrainConfig, data: LabelledData, epoch: int) -> list[Batch]:
+    """The epoch's batches: items to embed, with class labels (balanced) or pair labels."""
+    seed = config.seed
+    if config.sampling == "balanced":
+        n_classes = len(torch.unique(data.y))
+        p = config.classes_per_batch or min(n_classes, config.batch_size // 2)
+        sampler = ClassBalancedSampler(data.y, p, max(1, config.batch_size // min(p, n_classes)), seed)
+        sampler.set_epoch(epoch)
+        out: list[Batch] = []
+        for idx in sampler:
+            t = torch.tensor(idx)
+            out.append((data.x[t], data.y[t], None))
+        return out
+    g = torch.Generator().manual_seed(seed * 100_003 + epoch)
+    if config.loss == "triplet":
+        tri = TripletDataset(data, seed=seed)
+        tri.set_epoch(epoch)
+        order = torch.randperm(len(tri), generator=g)
+        return [
+            (data.x[tri.triplets[order[i : i + config.batch_size]].T.flatten()], None, None)
+            for i in range(0, len(tri), config.batch_size)
+        ]
+    pairs = PairDataset(data, config.positive_fraction, seed=seed)
+    pairs.set_epoch(epoch)
+    order = torch.randperm(len(pairs), generator=g)
+    out = []
+    for i in range(0, len(pairs), config.batch_size):
+        k = order[i : i + config.batch_size]
+        both = torch.cat([pairs.pairs.first[k], pairs.pairs.second[k]])
+        out.append((data.x[both], None, pairs.pairs.label[k]))
+    return out
+
+
+def _batch_loss(loss_fn: nn.Module, emb: Tensor, labels: Tensor | None, y: Tensor | None) -> Tensor:
+    if labels is not None:
+        return loss_fn(emb, labels)
+    if y is not None:
+        if not isinstance(loss_fn, ContrastiveLoss):
+            raise ValueError("sampling=pairs needs the contrastive loss (or triplet triplets)")
+        a, b = emb.chunk(2)
+        return loss_fn.pair_loss(a, b, y.to(emb.device))
+    if not isinstance(loss_fn, TripletLoss):
+        raise ValueError("explicit triplets need the triplet loss")
+    a, p, n = emb.chunk(3)
+    return loss_fn.triplet_loss(a, p, n)
+
+
+def _check_resumable(saved: dict[str, Any], config: TrainConfig) -> None:
+    differs = {
+        k: (saved.get(k), v)
+        for k, v in config.model_dump().items()
+        if k != "epochs" and saved.get(k) != v
+    }
+    if differs:
+        detail = ", ".join(f"{k}: saved {a!r}, now {b!r}" for k, (a, b) in differs.items())
+        raise ValueError(f"cannot resume with different settings ({detail}); only --epochs may change")
+
+
+def train(
+    config: TrainConfig,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool = True,
+    console: Console | None = None,
+    loss: nn.Module | None = None,
+    on_epoch_end: Callable[[dict[str, Any]], None] | None = None,
+) -> TrainResult:
+    """Train a twin network as ``config`` says and write its run directory.
+
+    Args:
+        config: The run's settings.
+        resume: Continue from ``OUT/last`` (same settings; ``epochs`` may grow).
+        overwrite: Replace an existing run in ``OUT``; otherwise that is an error.
+        progress: Show a progress bar.
+        console: Where to print (rich); a quiet one by default when ``progress`` is False.
+        loss: A loss object to use instead of ``config.loss`` (takes embeddings and labels).
+        on_epoch_end: Called with each epoch's record.
+
+    Raises:
+        NonFiniteLossError: The loss became NaN/inf; the last good checkpoint is kept.
+        ValueError: Bad settings or data, with a message saying how to fix them.
+    """
+    console = console or Console(quiet=not progress, stderr=True)
+    run_dir = Path(config.out)
+    if (run_dir / "last").exists() and not resume and not overwrite:
+        raise ValueError(
+            f"{run_dir} already holds a run; pass --resume to continue it, --overwrite to "
+            "replace it, or choose another --out"
+        )
+    if config.num_threads:
+        torch.set_num_threads(config.num_threads)
+    device = resolve_device(config.device)
+    torch.manual_seed(config.seed)
+    prepared = prepare_data(config)
+    spec = model_spec(config, prepared.train)
+    model = build_model(spec)
+    fit_standardize(model, prepared.train)
+    model.to(device)
+    loss_fn = (loss or get_loss(config.loss, config.margin, config.loss_distance)).to(device)
+    opt = _optimizer(config, model.parameters())  # type: ignore[arg-type]
+    sched = _scheduler(config, opt)
+
+    start_epoch, history, best_value, best_epoch = 0, [], -math.inf, 0
+    best_record: dict[str, Any] = {}
+    if resume:
+        from safetensors.torch import load_file
+
+        state = load_trainer_state(run_dir)
+        _check_resumable(state["config"], config)
+        model.load_state_dict(load_file(str(run_dir / "last" / "model.safetensors")))
+        opt.load_state_dict(state["optimizer"])
+        if sched is not None and state.get("scheduler"):
+            sched.load_state_dict(state["scheduler"])
+        start_epoch, history = int(state["epoch"]), list(state["history"])
+        best_value, best_epoch = float(state["best_value"]), int(state["best_epoch"])
+        best_record = dict(state["best_record"])
+        console.print(f"resuming {run_dir} after epoch {start_epoch}")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json(run_dir / "config.json", {"train": config.model_dump(), "model": spec.model_dump()})
+    amp = (
+        torch.autocast("cuda", dtype=torch.bfloat16)
+        if device.type == "cuda" and config.amp
+        else nullcontext()
+    )
+    console.print(
+        f"training on {len(prepared.train)} items of {len(torch.unique(prepared.train.y))} "
+        f"classes; validating on {0 if prepared.val is None else len(prepared.val)} items "
+        f"(from training classes only); device {device}"
+    )
+
+    for epoch in range(start_epoch, config.epochs):
+        torch.manual_seed(config.seed * 1_000_003 + epoch)
+        batches = _batches(config, prepared.train, epoch)
+        model.train()
+        total, count, seen = 0.0, 0, 0
+        started = time.perf_counter()
+        bar = _progress(progress, console)
+        with bar:
+            task = bar.add_task(f"epoch {epoch + 1}/{config.epochs}", total=len(batches), info="")
+            for b, (x, labels, y) in enumerate(batches):
+                x = x.to(device, non_blocking=True)
+                with amp:
+                    emb = model.embed(x)
+                    value = _batch_loss(
+                        loss_fn, emb.float(), None if labels is None else labels.to(device), y
+                    )
+                if not torch.isfinite(value):
+                    raise NonFiniteLossError(
+                        f"loss became {value.item()} at epoch {epoch + 1}, batch {b} (0-based); "
+                        f"training stopped. The last good checkpoint is kept in {run_dir / 'last'}"
+                        " (if an epoch had completed). Try a lower --lr or check the inputs for "
+                        "NaN."
+                    )
+                opt.zero_grad(set_to_none=True)
+                value.backward()
+                opt.step()
+                total += float(value.detach())
+                count += 1
+                seen += len(x)
+                rate = seen / max(time.perf_counter() - started, 1e-9)
+                bar.update(task, advance=1, info=f"loss {total / count:.4f}  {rate:,.0f} img/s")
+        train_seconds = time.perf_counter() - started
+        if sched is not None:
+            sched.step()
+        record: dict[str, Any] = {
+            "epoch": epoch + 1,
+            "train_loss": total / max(count, 1),
+            "images_per_second": seen / max(train_seconds, 1e-9),
+            "lr": opt.param_groups[0]["lr"],
+        }
+        if prepared.val is not None:
+            val = evaluate_model(
+                model, prepared.val, num_pairs=config.val_pairs, seed=config.seed, device=device
+            )
+            record["val"] = val.as_dict()
+            value_now = val.roc_auc
+        else:
+            value_now = float(epoch)  # no validation data: the last epoch is the best
+        history.append(record)
+        improved = value_now > best_value
+        if improved:
+            best_value, best_epoch, best_record = value_now, epoch + 1, record
+        state = {
+            "config": config.model_dump(),
+            "optimizer": opt.state_dict(),
+            "scheduler": sched.state_dict() if sched is not None else {},
+            "epoch": epoch + 1,
+            "history": history,
+            "best_value": best_value,
+            "best_epoch": best_epoch,
+            "best_record": best_record,
+        }
+        save_checkpoint(run_dir / "last", model, config, spec, record, state)
+        if improved:
+            save_checkpoint(run_dir / "best", model, config, spec, record)
+        threshold = best_record.get("val", {}).get("threshold")
+        write_json(
+            run_dir / "metrics.json",
+            {
+                "select_metric": f"val.{SELECT_METRIC}",
+                "best_epoch": best_epoch,
+                "threshold": threshold,
+                "distance": config.distance,
+                "history": history,
+            },
+        )
+        _log_epoch(console, run_dir, record, improved)
+        if on_epoch_end is not None:
+            on_epoch_end(record)
+    threshold = best_record.get("val", {}).get("threshold")
+    return TrainResult(run_dir, best_epoch, best_record.get("val", {}), history, threshold)
+
+
+def _progress(enabled: bool, console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[info]}"),
+        console=console,
+        disable=not enabled,
+        transient=False,
+    )
+
+
+def _log_epoch(console: Console, run_dir: Path, record: dict[str, Any], improved: bool) -> None:
+    val = record.get("val")
+    line = f"epoch {record['epoch']}: loss {record['train_loss']:.4f}, " + (
+        f"{record['images_per_second']:,.0f} img/s"
+    )
+    if val:
+        line += f"; val ROC-AUC {val['roc_auc']:.4f}, P@1 {val['precision_at_1']:.4f}"
+    line += " (best so far)" if improved else ""
+    console.print(line)
+    with (run_dir / "train.log").open("a") as f:
+        f.write(line + "\n")
