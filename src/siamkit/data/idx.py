@@ -36,4 +36,8 @@ def read_idx(path: str | Path) -> np.ndarray:
             f"{path} is truncated or corrupt: {len(raw)} bytes, expected {expected} for shape "
             f"{shape}"
         )
-    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+    return (
+        np.frombuffer(raw, dtype=dtype, offset=header)
+        .reshape(shape)
+        .astype(dtype.newbyteorder("="))
+    )

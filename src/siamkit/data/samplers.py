@@ -52,7 +52,9 @@ class ClassBalancedSampler(Sampler[list[int]]):
     def batches(self) -> list[list[int]]:
         """All batches of the current epoch."""
         g = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
-        queues = {c: m[torch.randperm(len(m), generator=g)].tolist() for c, m in self._members.items()}
+        queues = {
+            c: m[torch.randperm(len(m), generator=g)].tolist() for c, m in self._members.items()
+        }
         out: list[list[int]] = []
         while any(queues.values()):
             open_classes = [c for c in self.classes if queues[c]]

@@ -54,7 +54,9 @@ SourceFn = Callable[[str | None, SourceOptions, Split], LabelledData]
 SOURCES: Registry[LabelledData] = Registry("data source")
 
 
-def load_data(spec: str, options: SourceOptions | None = None, split: Split = "train") -> LabelledData:
+def load_data(
+    spec: str, options: SourceOptions | None = None, split: Split = "train"
+) -> LabelledData:
     """Load a data set from a spec ``NAME`` or ``NAME:ARGUMENT``.
 
     Args:

@@ -80,6 +80,6 @@ def evaluate_model(
         threshold=float(threshold),
         accuracy=accuracy,
         num_items=len(data),
-        num_classes=int(len(torch.unique(data.y))),
+        num_classes=len(torch.unique(data.y)),
         num_pairs=num_pairs,
     )

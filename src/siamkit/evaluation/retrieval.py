@@ -8,9 +8,7 @@ from torch import Tensor
 from siamkit.distances import Distance
 
 
-def nearest_neighbour(
-    embeddings: Tensor, distance: Distance, chunk_size: int = 1024
-) -> Tensor:
+def nearest_neighbour(embeddings: Tensor, distance: Distance, chunk_size: int = 1024) -> Tensor:
     """Index ``(N,)`` of each item's nearest other item (itself excluded), in row chunks."""
     n = len(embeddings)
     if n < 2:

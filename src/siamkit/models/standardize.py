@@ -14,6 +14,9 @@ class Standardize(nn.Module):
         std: Same shape; values below 1e-6 are raised to it.
     """
 
+    mean: Tensor
+    std: Tensor
+
     def __init__(self, mean: Tensor, std: Tensor) -> None:
         super().__init__()
         self.register_buffer("mean", mean.detach().clone().float())

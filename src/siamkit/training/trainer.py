@@ -32,6 +32,7 @@ from siamkit.evaluation.evaluate import evaluate_model
 from siamkit.losses import ContrastiveLoss, TripletLoss, get_loss
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.models.spec import ModelSpec, build_model
+from siamkit.models.standardize import Standardize
 from siamkit.training.checkpoint import load_trainer_state, save_checkpoint, write_json
 from siamkit.training.config import TrainConfig
 
@@ -111,7 +112,8 @@ def fit_standardize(model: SiameseNetwork, data: LabelledData) -> None:
     """Set the model's input standardisation from training items (per channel / feature)."""
     x = data.x
     dims = (0, 2, 3) if data.kind == "image" else (0,)
-    std_layer = model.encoder[0]
+    std_layer = model.encoder[0]  # type: ignore[index]
+    assert isinstance(std_layer, Standardize)
     std_layer.mean.copy_(x.mean(dim=dims).reshape(std_layer.mean.shape))
     std_layer.std.copy_(x.std(dim=dims).clamp_min(1e-6).reshape(std_layer.std.shape))
 
@@ -153,7 +155,9 @@ def _batches(config: TrainConfig, data: LabelledData, epoch: int) -> list[Batch]
     if config.sampling == "balanced":
         n_classes = len(torch.unique(data.y))
         p = config.classes_per_batch or min(n_classes, config.batch_size // 2)
-        sampler = ClassBalancedSampler(data.y, p, max(1, config.batch_size // min(p, n_classes)), seed)
+        sampler = ClassBalancedSampler(
+            data.y, p, max(1, config.batch_size // min(p, n_classes)), seed
+        )
         sampler.set_epoch(epoch)
         out: list[Batch] = []
         for idx in sampler:
@@ -202,7 +206,9 @@ def _check_resumable(saved: dict[str, Any], config: TrainConfig) -> None:
     }
     if differs:
         detail = ", ".join(f"{k}: saved {a!r}, now {b!r}" for k, (a, b) in differs.items())
-        raise ValueError(f"cannot resume with different settings ({detail}); only --epochs may change")
+        raise ValueError(
+            f"cannot resume with different settings ({detail}); only --epochs may change"
+        )
 
 
 def train(
@@ -246,7 +252,7 @@ def train(
     fit_standardize(model, prepared.train)
     model.to(device)
     loss_fn = (loss or get_loss(config.loss, config.margin, config.loss_distance)).to(device)
-    opt = _optimizer(config, model.parameters())  # type: ignore[arg-type]
+    opt = _optimizer(config, model.parameters())
     sched = _scheduler(config, opt)
 
     start_epoch, history, best_value, best_epoch = 0, [], -math.inf, 0
