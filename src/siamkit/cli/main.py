@@ -88,7 +88,9 @@ def train(
     }
     try:
         cfg = TrainConfig.from_sources(config, flags)
-        result = run_training(cfg, resume=resume, overwrite=overwrite, progress=progress)
+        result = run_training(
+            cfg, resume=resume, overwrite=overwrite, progress=progress, console=err
+        )
     except NonFiniteLossError as e:
         raise _fail(str(e), code=1) from None
     except ValueError as e:

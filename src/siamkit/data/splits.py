@@ -43,7 +43,7 @@ def parse_classes(spec: str | Sequence[int | str], class_names: Sequence[str]) -
 
 def _parse_token(tok: int | str, names: list[str]) -> list[int]:
     available = ", ".join(names) if len(names) <= 30 else f"{names[0]} ... {names[-1]}"
-    absent = f"class {tok!r} is not in the data; available classes: {available}"
+    absent = f"class '{tok}' is not in the data; available classes: {available}"
     if isinstance(tok, int):
         if not 0 <= tok < len(names):
             raise ValueError(absent)
@@ -56,8 +56,8 @@ def _parse_token(tok: int | str, names: list[str]) -> list[int]:
         if lo[0] > hi[0]:
             raise ValueError(f"empty class range {tok!r}")
         return list(range(lo[0], hi[0] + 1))
-    if tok.lstrip("-").isdigit():
-        return _parse_token(int(tok), names)
+    if tok.isdigit() and int(tok) < len(names):
+        return [int(tok)]
     raise ValueError(absent)
 
 

@@ -67,4 +67,4 @@ def conv_encoder(
             f"encoder 'conv' needs images (C, H, W), but the data has items of shape "
             f"{input_shape}; use --encoder mlp for feature vectors"
         )
-    return ConvEncoder(input_shape[0], embedding_dim, widths or (32, 64, 128))
+    return ConvEncoder(input_shape[0], embedding_dim, (32, 64, 128) if widths is None else widths)

@@ -51,4 +51,5 @@ def mlp_encoder(
     input_shape: tuple[int, ...], embedding_dim: int, widths: Sequence[int] | None = None
 ) -> nn.Module:
     """Factory for :class:`MLPEncoder`; any item shape is flattened to ``F`` features."""
-    return MLPEncoder(math.prod(input_shape), embedding_dim, widths or (256, 256))
+    hidden = (256, 256) if widths is None else widths
+    return MLPEncoder(math.prod(input_shape), embedding_dim, hidden)
