@@ -34,7 +34,9 @@ def test_registry_holds_the_four_distances() -> None:
 def test_pairwise_matches_scipy(name: str) -> None:
     a, b = _data(11, 11, 5, seed=1)
     got = get_distance(name).pairwise(torch.from_numpy(a), torch.from_numpy(b))
-    want = np.array([cdist(a[i : i + 1], b[i : i + 1], SCIPY_METRIC[name])[0, 0] for i in range(11)])
+    want = np.array(
+        [cdist(a[i : i + 1], b[i : i + 1], SCIPY_METRIC[name])[0, 0] for i in range(11)]
+    )
     assert got.shape == (11,)
     assert got.dtype == torch.float64
     np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-5)

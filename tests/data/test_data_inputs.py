@@ -194,12 +194,6 @@ def test_vector_spec_with_multi_dim_shape_flattens(tmp_path):
     np.testing.assert_array_equal(x.numpy(), arr.reshape(2, 6))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(IndexError, TypeError),
-    reason="source bug: inputs.py _vectors/_csv_matrix raise IndexError/TypeError instead of "
-    "the documented ValueError naming the input (header-only CSV, empty CSV, 0-d .npy)",
-)
 @pytest.mark.parametrize("case", ["header_only_csv", "empty_csv", "scalar_npy"])
 def test_degenerate_vector_files_raise_value_error(tmp_path, case):
     if case == "header_only_csv":

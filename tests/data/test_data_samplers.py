@@ -91,12 +91,6 @@ def test_small_example_covers_all_items():
         assert {i for b in batches for i in b} == {0, 1, 2, 3, 4, 5}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="source bug: samplers.py tops up an exhausted/short class by drawing with "
-    "replacement from all its members, so a batch can hold the same item twice even when the "
-    "class has >= K items (docstring promises 'other random items of that class')",
-)
 def test_no_item_repeated_in_a_batch_when_class_has_k_items():
     labels = torch.tensor([0, 0, 1, 1, 2, 2])
     for seed in range(5):

@@ -109,7 +109,7 @@ def test_fashion_mnist_missing_dir_explains_install(tmp_path):
 
 def test_fashion_mnist_missing_labels_file(tmp_path):
     _write(tmp_path / "train-images-idx3-ubyte.gz", np.zeros((2, 28, 28)), gz=True)
-    with pytest.raises(ValueError, match="train-labels-idx1-ubyte.gz not found"):
+    with pytest.raises(ValueError, match=r"train-labels-idx1-ubyte\.gz not found"):
         load_data(f"fashion-mnist:{tmp_path}")
 
 

@@ -62,7 +62,9 @@ def test_triplet_loss_docstring_case_and_inactive() -> None:
 def test_triplet_loss_with_euclidean_distance() -> None:
     # A=(0,0) P=(3,4) N=(0,1): 5 - 1 + 0.5 = 4.5
     loss = TripletLoss(margin=0.5, distance="euclidean")
-    got = loss.triplet_loss(torch.zeros(1, 2), torch.tensor([[3.0, 4.0]]), torch.tensor([[0.0, 1.0]]))
+    got = loss.triplet_loss(
+        torch.zeros(1, 2), torch.tensor([[3.0, 4.0]]), torch.tensor([[0.0, 1.0]])
+    )
     assert got.item() == pytest.approx(4.5, rel=1e-6)
 
 

@@ -59,7 +59,12 @@ def _vectors(inputs: Sequence[str], spec: ModelSpec) -> tuple[Tensor, list[str]]
     for raw in inputs:
         p = Path(raw)
         if p.suffix == ".npy" and p.is_file():
-            arr = np.load(p, allow_pickle=False).astype(np.float32)
+            try:
+                arr = np.load(p, allow_pickle=False).astype(np.float32)
+            except (ValueError, OSError) as e:
+                raise ValueError(f"input {p}: not a readable numeric .npy file ({e})") from None
+            if arr.ndim == 0 or arr.size == 0:
+                raise ValueError(f"input {p}: holds no vector (shape {arr.shape})")
             arr = arr.reshape(1, -1) if arr.ndim == 1 else arr.reshape(len(arr), -1)
             names += [f"{p}[{i}]" for i in range(len(arr))]
         elif p.suffix == ".csv" and p.is_file():
@@ -88,8 +93,10 @@ def _vectors(inputs: Sequence[str], spec: ModelSpec) -> tuple[Tensor, list[str]]
 def _csv_matrix(path: Path) -> np.ndarray:
     import csv
 
-    with path.open(newline="") as f:
-        reader = list(csv.reader(f))
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        reader = [row for row in csv.reader(f) if row]
+    if len(reader) < 2:
+        raise ValueError(f"CSV file {path} needs a header row and at least one row of numbers")
     header, body = reader[0], reader[1:]
     keep = [i for i, h in enumerate(header) if h != "label"]
     try:

@@ -114,7 +114,9 @@ class PairDataset(Dataset[tuple[Tensor, Tensor, Tensor]]):
     ) -> None:
         self.data = data
         self.positive_fraction = positive_fraction
-        self.num_pairs = num_pairs or len(data)
+        if num_pairs is not None and num_pairs < 1:
+            raise ValueError(f"num_pairs must be >= 1, got {num_pairs}")
+        self.num_pairs = len(data) if num_pairs is None else num_pairs
         self.seed = seed
         self.set_epoch(0)
 
@@ -143,7 +145,9 @@ class TripletDataset(Dataset[tuple[Tensor, Tensor, Tensor]]):
 
     def __init__(self, data: LabelledData, num_triplets: int | None = None, seed: int = 0) -> None:
         self.data = data
-        self.num_triplets = num_triplets or len(data)
+        if num_triplets is not None and num_triplets < 1:
+            raise ValueError(f"num_triplets must be >= 1, got {num_triplets}")
+        self.num_triplets = len(data) if num_triplets is None else num_triplets
         self.seed = seed
         self._index = _ClassIndex(data.y)
         self.set_epoch(0)

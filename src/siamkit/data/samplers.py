@@ -26,7 +26,7 @@ class ClassBalancedSampler(Sampler[list[int]]):
 
     Example:
         >>> s = ClassBalancedSampler(torch.tensor([0, 0, 1, 1, 2, 2]), 2, 2)
-        >>> sorted(i for b in s for i in b)[:6]
+        >>> sorted({i for b in s for i in b})
         [0, 1, 2, 3, 4, 5]
     """
 
@@ -69,12 +69,27 @@ class ClassBalancedSampler(Sampler[list[int]]):
             batch: list[int] = []
             for c in chosen:
                 items, queues[c] = queues[c][: self.k], queues[c][self.k :]
-                members = self._members[c]
-                while len(items) < self.k:
-                    items.append(int(members[torch.randint(len(members), (1,), generator=g)]))
-                batch += items
+                batch += items + self._top_up(c, items, g)
             out.append(batch)
         return out
+
+    def _top_up(self, c: int, items: list[int], g: torch.Generator) -> list[int]:
+        """Other random items of class ``c`` to make ``items`` K long; repeats only when the
+        class has fewer than K items."""
+        missing = self.k - len(items)
+        if missing <= 0:
+            return []
+        members = self._members[c]
+        taken = set(items)
+        others = [
+            int(i)
+            for i in members[torch.randperm(len(members), generator=g)]
+            if int(i) not in taken
+        ]
+        extra = others[:missing]
+        while len(extra) < missing:  # class smaller than K: repeat items
+            extra.append(int(members[torch.randint(len(members), (1,), generator=g)]))
+        return extra
 
     def __iter__(self) -> Iterator[list[int]]:
         return iter(self.batches())

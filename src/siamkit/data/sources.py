@@ -150,8 +150,8 @@ def csv_table(arg: str | None, options: SourceOptions, split: Split) -> Labelled
     path = Path(arg)
     if not path.is_file():
         raise ValueError(f"CSV file {path} not found")
-    with path.open(newline="") as f:
-        rows = list(csv.reader(f))
+    with path.open(newline="", encoding="utf-8-sig") as f:  # utf-8-sig: tolerate a BOM
+        rows = [row for row in csv.reader(f) if row]  # blank lines carry no item
     if len(rows) < 2:
         raise ValueError(f"CSV file {path} needs a header row and at least one data row")
     header, body = rows[0], rows[1:]
