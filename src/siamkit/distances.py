@@ -97,7 +97,15 @@ def _check_pair(a: Tensor, b: Tensor, aligned: bool) -> None:
         )
 
 
+# Below this many elements (n·M·D) a block is computed from the differences themselves, which is
+# exact for near-duplicates; above it, through a matrix product, which is fast but loses precision
+# to cancellation when ||a|| and ||b|| are large compared with ||a - b||.
+_DIRECT_LIMIT = 1 << 22
+
+
 def _squared_euclidean_block(a: Tensor, b: Tensor) -> Tensor:
+    if a.shape[0] * b.shape[0] * a.shape[1] <= _DIRECT_LIMIT:
+        return (a.unsqueeze(1) - b.unsqueeze(0)).pow(2).sum(-1)  # (n, M)
     # ||a||^2 + ||b||^2 - 2 a.b, clamped at 0 against rounding.
     sq = (a * a).sum(1, keepdim=True) + (b * b).sum(1).unsqueeze(0) - 2.0 * (a @ b.T)  # (n, M)
     return sq.clamp_min(0.0)
