@@ -35,11 +35,11 @@ $(VENV)/.torch: constraints.txt | $(VENV)/bin/python
 	touch $@
 
 $(VENV)/.installed-base: $(INSTALL_INPUTS) $(VENV)/.torch
-	$(PIP) install --quiet -c constraints.txt -e .
+	$(PIP) install --quiet -c constraints.txt -e '.[faiss,plots]'
 	touch $@
 
 $(VENV)/.installed-dev: $(INSTALL_INPUTS) $(VENV)/.torch
-	$(PIP) install --quiet -c constraints.txt -e '.[dev]'
+	$(PIP) install --quiet -c constraints.txt -e '.[dev,faiss,plots]'
 	touch $@ $(VENV)/.installed-base
 
 # Debian's Fashion-MNIST (IDX files), where apt-get exists and the data is absent. Never fatal:

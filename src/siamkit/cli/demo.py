@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
 from rich.console import Console
 from rich.table import Table
@@ -74,5 +73,4 @@ def run_demo(out_dir: str, epochs: int, console: Console) -> dict[str, float]:
         f"metrics.json, train.log, evaluation-best.json).\nTry: siamkit verify {out_dir} "
         f"{picks[(5, 0)]} {picks[(9, 0)]}"
     )
-    torch.set_num_threads(torch.get_num_threads())
     return {k: float(v) for k, v in metrics.as_dict().items()}

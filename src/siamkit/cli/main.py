@@ -175,6 +175,8 @@ def verify(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Distance between two inputs, and same/different at the run's threshold."""
+    import torch
+
     from siamkit.data.inputs import load_inputs
     from siamkit.evaluation import embed_all
     from siamkit.training import load_run
@@ -185,7 +187,7 @@ def verify(
         xb, _ = load_inputs([input_b], run.spec, run.config.on_mismatch)
         if len(xa) != 1 or len(xb) != 1:
             raise ValueError("verify compares exactly one input with one input")
-        emb = embed_all(run.model, __import__("torch").cat([xa, xb]))
+        emb = embed_all(run.model, torch.cat([xa, xb]))
         d = float(run.model.distance.pairwise(emb[:1], emb[1:])[0])
         thr = threshold if threshold is not None else run.metrics.get("threshold")
         if thr is None:

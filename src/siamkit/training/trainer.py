@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import math
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
@@ -242,6 +243,8 @@ def train(
             f"{run_dir} already holds a run; pass --resume to continue it, --overwrite to "
             "replace it, or choose another --out"
         )
+    if overwrite and not resume and (run_dir / "config.json").is_file():
+        shutil.rmtree(run_dir)  # a previous siamkit run: replace it whole, no stale files
     if config.num_threads:
         torch.set_num_threads(config.num_threads)
     device = resolve_device(config.device)
