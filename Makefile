@@ -14,13 +14,13 @@ demo: $(VENV)/.installed-base data
 	$(VENV)/bin/siamkit demo
 
 test: $(VENV)/.installed-dev data
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -q
 
 lint: $(VENV)/.installed-dev
-	$(VENV)/bin/ruff check src tests bench && $(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 
 typecheck: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy
