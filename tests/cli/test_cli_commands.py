@@ -33,15 +33,25 @@ def test_train_then_evaluate_json(tmp_path: Path) -> None:
     r = runner.invoke(app, ["train", "--data", "digits", "--out", str(out), *TINY])
     assert r.exit_code == 0, r.output
     assert (out / "best" / "model.safetensors").is_file()
-    r = runner.invoke(app, ["evaluate", str(out), "--json", "--pairs", "2000"])
+    fast = ["--pairs", "2000", "--bootstrap", "20", "--episodes", "50"]
+    r = runner.invoke(app, ["evaluate", str(out), "--json", *fast])
     assert r.exit_code == 0, r.output
     result = json.loads(r.stdout)
     assert result["classes"] == ["5", "6", "7", "8", "9"]
     assert result["seen_in_training"] == []
-    assert 0.0 <= result["eer"] <= 1.0 and 0.0 <= result["precision_at_1"] <= 1.0
-    assert (out / "evaluation-best.json").is_file()
-    r = runner.invoke(app, ["evaluate", str(out)])
-    assert r.exit_code == 0 and "precision_at_1" in r.stdout
+    v = result["verification"]
+    for key in ("roc_auc", "eer", "best_accuracy", "best_f1", "tar_at_far_0.01", "far", "frr"):
+        assert v[key]["low"] <= v[key]["value"] <= v[key]["high"], key
+    assert 0.0 <= result["retrieval"]["map_at_r"] <= result["retrieval"]["precision_at_1"]
+    assert {row["distance"] for row in result["distances"]} == {
+        "cosine", "euclidean", "manhattan", "squared_euclidean"
+    }  # fmt: skip
+    assert [(f["n_way"], f["k_shot"]) for f in result["few_shot"]][:2] == [(5, 1), (5, 5)]
+    saved = json.loads((out / "evaluation-best.json").read_text())
+    assert saved == result
+    assert json.loads((out / "metrics.json").read_text())["evaluation_best"] == result
+    r = runner.invoke(app, ["evaluate", str(out), *fast])
+    assert r.exit_code == 0 and "map_at_r" in r.stdout and "open-set" in r.stdout
 
 
 def test_config_file_and_saved_resolved_config(tmp_path: Path) -> None:

@@ -12,8 +12,8 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from siamkit.cli.calibrate import calibrate
 from siamkit.training.trainer import NonFiniteLossError
 
 app = typer.Typer(
@@ -113,55 +113,30 @@ def evaluate(
         str, typer.Option(help="train | test split where the source has them.")
     ] = "test",
     pairs: Annotated[int, typer.Option(help="Balanced pairs for verification metrics.")] = 20_000,
+    bootstrap: Annotated[
+        int, typer.Option(help="Bootstrap resamples for the 95% intervals.")
+    ] = 200,
+    episodes: Annotated[int, typer.Option(help="Few-shot episodes per configuration.")] = 600,
     checkpoint: Annotated[str, typer.Option(help="best | last")] = "best",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Evaluate a trained run on classes it never saw (a table, or JSON with --json)."""
-    from siamkit.data import load_data, parse_classes
-    from siamkit.evaluation import evaluate_model
-    from siamkit.training import load_run
-    from siamkit.training.checkpoint import write_json
-    from siamkit.training.trainer import source_options
+    """Evaluate a trained run on classes it never saw: verification, retrieval, few-shot,
+    classification, distances, open-set (tables, or one JSON object with --json)."""
+    from siamkit.cli.tables import print_evaluation
+    from siamkit.evaluation.run_eval import evaluate_run
 
     try:
-        if split not in ("train", "test"):
-            raise ValueError(f"unknown split '{split}'; choose one of: test, train")
-        if checkpoint not in ("best", "last"):
-            raise ValueError(f"unknown checkpoint '{checkpoint}'; choose one of: best, last")
-        run = load_run(run_dir, checkpoint)
-        cfg = run.config
-        source = data or cfg.data
-        full = load_data(source, source_options(cfg), split=split)  # type: ignore[arg-type]
-        cls = parse_classes(classes or cfg.eval_classes, full.class_names)
-        trained = (
-            set(parse_classes(cfg.train_classes, full.class_names)) if source == cfg.data else set()
+        _, record = evaluate_run(
+            run_dir, data, classes, split, checkpoint, pairs, bootstrap, episodes
         )
-        subset = full.of_classes(cls)
-        metrics = evaluate_model(run.model, subset, run.metrics.get("threshold"), num_pairs=pairs)
     except ValueError as e:
         raise _fail(str(e)) from None
-    result = {
-        **metrics.as_dict(),
-        "data": source,
-        "split": split,
-        "classes": [full.class_names[c] for c in cls],
-        "seen_in_training": sorted(full.class_names[c] for c in set(cls) & trained),
-        "checkpoint": checkpoint,
-    }
-    write_json(Path(run_dir) / f"evaluation-{checkpoint}.json", result)
     if as_json:
-        print(json.dumps(result))
+        print(json.dumps(record))
         return
-    class_list = ", ".join(full.class_names[c] for c in cls)
-    table = Table(title=f"{run_dir}: {source} classes {class_list}")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for key in ("precision_at_1", "roc_auc", "eer", "accuracy", "threshold"):
-        table.add_row(key, f"{result[key]:.4f}")
-    table.add_row("items / classes", f"{metrics.num_items} / {metrics.num_classes}")
-    out.print(table)
-    if result["seen_in_training"]:
-        err.print(f"[yellow]warning:[/] classes {result['seen_in_training']} were trained on")
+    print_evaluation(record, str(run_dir), out)
+    if record["seen_in_training"]:
+        err.print(f"[yellow]warning:[/] classes {record['seen_in_training']} were trained on")
 
 
 @app.command()
@@ -179,6 +154,7 @@ def verify(
 
     from siamkit.data.inputs import load_inputs
     from siamkit.evaluation import embed_all
+    from siamkit.evaluation.calibration import Calibration
     from siamkit.training import load_run
 
     try:
@@ -189,23 +165,34 @@ def verify(
             raise ValueError("verify compares exactly one input with one input")
         emb = embed_all(run.model, torch.cat([xa, xb]))
         d = float(run.model.distance.pairwise(emb[:1], emb[1:])[0])
-        thr = threshold if threshold is not None else run.metrics.get("threshold")
+        calibration = Calibration.load(run_dir)
+        thr = threshold
+        if thr is None:
+            thr = calibration.threshold if calibration else run.metrics.get("threshold")
         if thr is None:
             raise ValueError(
-                "this run has no calibrated threshold (no validation split); pass --threshold"
+                "this run has no threshold (no validation split, no calibration); run "
+                "`siamkit calibrate` or pass --threshold"
             )
     except ValueError as e:
         raise _fail(str(e)) from None
     closer = d >= thr if run.model.distance.larger_is_closer else d <= thr
-    verdict = "same" if closer else "different"
+    probability = float(calibration.probability_map.predict([d])[0]) if calibration else None
     if as_json:
-        print(
-            json.dumps(
-                {"distance": d, "threshold": thr, "same": closer, "metric": run.spec.distance}
-            )
-        )
-    else:
-        out.print(f"{run.spec.distance} distance {d:.4f} (threshold {thr:.4f}): {verdict}")
+        result = {
+            "distance": d,
+            "threshold": thr,
+            "same": closer,
+            "probability": probability,
+            "metric": run.spec.distance,
+        }
+        print(json.dumps(result))
+        return
+    verdict = "same" if closer else "different"
+    prob = "" if probability is None else f", P(same) {probability:.3f}"
+    out.print(f"{run.spec.distance} distance {d:.4f} (threshold {thr:.4f}{prob}): {verdict}")
+    if calibration is None:
+        err.print("note: no calibration in this run; `siamkit calibrate` adds a probability")
 
 
 @app.command()
@@ -249,6 +236,39 @@ def demo(
     from siamkit.cli.demo import run_demo
 
     run_demo(out_dir, epochs, out)
+
+
+app.command("calibrate")(calibrate)
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory from `siamkit train`.")],
+    out_path: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path(
+        "report.html"
+    ),
+    data: Annotated[str | None, typer.Option(help="Data source; default: the run's.")] = None,
+    classes: Annotated[
+        str | None, typer.Option(help="Classes to report on; default: the run's --eval-classes.")
+    ] = None,
+    split: Annotated[
+        str, typer.Option(help="train | test split where the source has them.")
+    ] = "test",
+    pairs: Annotated[int, typer.Option(help="Balanced pairs for verification metrics.")] = 20_000,
+    bootstrap: Annotated[
+        int, typer.Option(help="Bootstrap resamples for the 95% intervals.")
+    ] = 200,
+    episodes: Annotated[int, typer.Option(help="Few-shot episodes per configuration.")] = 600,
+) -> None:
+    """Write one self-contained HTML report: config, curves, ROC/DET, histograms, metrics,
+    a 2-D projection and the worst errors (evaluates the run first, as `evaluate` does)."""
+    from siamkit.evaluation.report import write_report
+
+    try:
+        path = write_report(run_dir, out_path, data, classes, split, pairs, bootstrap, episodes)
+    except ValueError as e:
+        raise _fail(str(e)) from None
+    err.print(f"wrote {path}")
 
 
 def main() -> None:
