@@ -15,13 +15,11 @@ from sklearn.metrics import f1_score
 
 from siamkit.data import load_data, parse_classes, sample_pairs
 from siamkit.evaluation import embed_all
+from siamkit.evaluation.calibrated_run import Calibration, calibrate_run, fit_calibration
 from siamkit.evaluation.calibration import (
-    Calibration,
     ProbabilityMap,
     Rates,
-    calibrate_run,
     error_rates,
-    fit_calibration,
     fit_threshold,
 )
 from siamkit.training import load_run, train

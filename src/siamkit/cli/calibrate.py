@@ -51,7 +51,7 @@ def calibrate(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Calibrate a run's threshold (and P(same)); writes RUN/calibration.json."""
-    from siamkit.evaluation.calibration import FILENAME, calibrate_run
+    from siamkit.evaluation.calibrated_run import FILENAME, calibrate_run
 
     try:
         cal = calibrate_run(

@@ -7,14 +7,8 @@ it for a run directory, and ``report.write_report`` draws the result as HTML.
 from __future__ import annotations
 
 from siamkit.evaluation.bootstrap import bootstrap_interval
-from siamkit.evaluation.calibration import (
-    Calibration,
-    ProbabilityMap,
-    Rates,
-    error_rates,
-    fit_calibration,
-    fit_threshold,
-)
+from siamkit.evaluation.calibrated_run import Calibration, calibrate_run, fit_calibration
+from siamkit.evaluation.calibration import ProbabilityMap, Rates, error_rates, fit_threshold
 from siamkit.evaluation.classification import (
     ClassificationMetrics,
     classification_metrics,
@@ -64,6 +58,7 @@ __all__ = [
     "VerificationReport",
     "best_f1",
     "bootstrap_interval",
+    "calibrate_run",
     "classification_metrics",
     "classify_and_score",
     "embed_all",

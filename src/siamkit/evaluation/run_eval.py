@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from siamkit.evaluation.calibrated_run import Calibration
 from siamkit.evaluation.suite import EvaluationSuite, evaluate_suite
 
 
@@ -53,10 +54,8 @@ def evaluate_run(
     trained: set[int] = set()
     if source == cfg.data:
         trained = set(parse_classes(cfg.train_classes, full.class_names))
-    threshold = run.metrics.get("threshold")
-    calibration = Path(run_dir) / "calibration.json"
-    if calibration.is_file():
-        threshold = json.loads(calibration.read_text()).get("threshold", threshold)
+    calibration = Calibration.load(run_dir)
+    threshold = calibration.threshold if calibration else run.metrics.get("threshold")
     suite = evaluate_suite(
         run.model,
         full.of_classes(cls),

@@ -1,0 +1,362 @@
+"""A run's calibration record (``RUN/calibration.json``) and calibrating a run directory.
+
+The fitting itself (threshold for a target FAR or the best accuracy / F1, and the distance ->
+P(same) map) lives in :mod:`siamkit.evaluation.calibration`; this module chooses the pairs
+(a calibration part and a disjoint test part of the chosen classes), records what was done and
+stores it beside the checkpoint without pickle.
+
+Example:
+    >>> cal = calibrate_run("runs/fmnist", target_far=0.01)
+    >>> cal.test_rates.far  # achieved on the held-out part, beside the target
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from siamkit.data.labelled import LabelledData
+from siamkit.data.pairs import sample_pairs
+from siamkit.distances import Distance
+from siamkit.evaluation.calibration import (
+    FloatArray,
+    ProbabilityMap,
+    Rates,
+    _check_method,
+    _check_target,
+    error_rates,
+    fit_threshold,
+)
+from siamkit.evaluation.embed import embed_all
+
+SPLITS = ("train", "test")
+FILENAME = "calibration.json"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class CalibrationSource:
+    """Which pairs a calibration was fitted and tested on.
+
+    Attributes:
+        data, split: The data source and its split (``train`` / ``test``).
+        checkpoint: The run's checkpoint embedded (``best``).
+        split_by: ``class`` (disjoint classes in the two parts), ``item`` (2-3 classes: each
+            class's items divided between the parts) or ``none`` (no test part).
+        calibration_classes, test_classes: Class names in each part.
+        calibration_items, test_items: Items in each part.
+        num_pairs: Balanced pairs drawn in each part.
+        seed: Calibration pairs use ``seed``, test pairs ``seed + 1``; the split uses ``seed``.
+        eval_classes_used: The run's evaluation classes among those used (named explicitly).
+    """
+
+    data: str
+    split: str
+    checkpoint: str
+    split_by: str
+    calibration_classes: list[str]
+    test_classes: list[str]
+    calibration_items: int
+    test_items: int
+    num_pairs: int
+    seed: int
+    eval_classes_used: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Calibration:
+    """A run's calibrated decision rule, stored as ``RUN/calibration.json``.
+
+    Attributes:
+        threshold: Accept when ``distance <= threshold`` (``>=`` if ``larger_is_closer``).
+        objective: ``accuracy`` or ``f1`` the threshold maximises; None with ``target_far``.
+        target_far: The false accept rate the threshold was held under, or None.
+        method: ``platt`` or ``isotonic``: how ``probability_map`` was fitted.
+        probability_map: Distance -> P(same).
+        distance: The run's distance name.
+        larger_is_closer: Whether the distance is a similarity.
+        calibration_rates: Rates on the calibration pairs (where the threshold was fitted).
+        test_rates: Rates on the separate test pairs, or None without a test part.
+        source: Which pairs were used; None when fitted from arrays.
+    """
+
+    threshold: float
+    objective: str | None
+    target_far: float | None
+    method: str
+    probability_map: ProbabilityMap
+    distance: str
+    larger_is_closer: bool
+    calibration_rates: Rates
+    test_rates: Rates | None = None
+    source: CalibrationSource | None = None
+
+    def accept(self, distances: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+        """Whether each distance is accepted as the same identity."""
+        d = np.asarray(distances, dtype=np.float64)
+        return d >= self.threshold if self.larger_is_closer else d <= self.threshold
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict (what :meth:`save` writes)."""
+        return {
+            "version": FORMAT_VERSION,
+            "threshold": self.threshold,
+            "objective": self.objective,
+            "target_far": self.target_far,
+            "method": self.method,
+            "probability_map": self.probability_map.to_dict(),
+            "distance": self.distance,
+            "larger_is_closer": self.larger_is_closer,
+            "calibration_rates": self.calibration_rates._asdict(),
+            "test_rates": None if self.test_rates is None else self.test_rates._asdict(),
+            "source": None if self.source is None else vars(self.source).copy(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Calibration:
+        """Inverse of :meth:`to_dict`; a ValueError says what is malformed."""
+        if not isinstance(d, dict):
+            raise ValueError(f"a calibration record must be a JSON object; got {type(d).__name__}")
+        if d.get("version") != FORMAT_VERSION:
+            raise ValueError(
+                f"calibration format version {d.get('version')!r} is not {FORMAT_VERSION}; "
+                "re-run `siamkit calibrate` with this siamkit"
+            )
+        try:
+            test = d["test_rates"]
+            source = d["source"]
+            return cls(
+                threshold=float(d["threshold"]),
+                objective=d["objective"],
+                target_far=None if d["target_far"] is None else float(d["target_far"]),
+                method=str(d["method"]),
+                probability_map=ProbabilityMap.from_dict(d["probability_map"]),
+                distance=str(d["distance"]),
+                larger_is_closer=bool(d["larger_is_closer"]),
+                calibration_rates=Rates(**d["calibration_rates"]),
+                test_rates=None if test is None else Rates(**test),
+                source=None if source is None else CalibrationSource(**source),
+            )
+        except (KeyError, TypeError) as e:
+            raise ValueError(f"malformed calibration record: {e!r}") from None
+
+    def save(self, run_dir: str | Path) -> Path:
+        """Write ``RUN/calibration.json`` atomically; returns its path."""
+        from siamkit.training.checkpoint import write_json  # training imports evaluation
+
+        path = Path(run_dir) / FILENAME
+        write_json(path, self.to_dict())
+        return path
+
+    @classmethod
+    def load(cls, run_dir: str | Path) -> Calibration | None:
+        """The run's saved calibration, or None if it has not been calibrated."""
+        import json
+
+        path = Path(run_dir) / FILENAME
+        if not path.is_file():
+            return None
+        try:
+            return cls.from_dict(json.loads(path.read_text()))
+        except ValueError as e:
+            raise ValueError(f"{path} is malformed ({e}); re-run `siamkit calibrate`") from None
+
+
+def fit_calibration(
+    same: npt.ArrayLike,
+    distances: npt.ArrayLike,
+    distance: str = "euclidean",
+    larger_is_closer: bool = False,
+    target_far: float | None = None,
+    objective: str = "accuracy",
+    method: str = "platt",
+    test_same: npt.ArrayLike | None = None,
+    test_distances: npt.ArrayLike | None = None,
+    source: CalibrationSource | None = None,
+) -> Calibration:
+    """Fit the threshold and probability map on pairs; rate them there and on test pairs.
+
+    Args:
+        same, distances: ``(K,)`` calibration pairs (1 = same) and their distances.
+        distance: Name of the distance, recorded.
+        larger_is_closer: True for similarities.
+        target_far, objective: How the threshold is chosen (see :func:`fit_threshold`).
+        method: ``platt`` or ``isotonic`` (see :class:`ProbabilityMap`).
+        test_same, test_distances: ``(T,)`` separate pairs to report rates on, or None.
+        source: Where the pairs came from, recorded.
+    """
+    _check_method(method)
+    thr = fit_threshold(same, distances, larger_is_closer, target_far, objective)
+    test = None
+    if test_same is not None and test_distances is not None:
+        test = error_rates(test_same, test_distances, thr, larger_is_closer)
+    return Calibration(
+        threshold=thr,
+        objective=None if target_far is not None else objective,
+        target_far=target_far,
+        method=method,
+        probability_map=ProbabilityMap.fit(same, distances, method, larger_is_closer),
+        distance=distance,
+        larger_is_closer=larger_is_closer,
+        calibration_rates=error_rates(same, distances, thr, larger_is_closer),
+        test_rates=test,
+        source=source,
+    )
+
+
+def calibrate_run(
+    run_dir: str | Path,
+    data: str | None = None,
+    classes: str | None = None,
+    split: str = "train",
+    target_far: float | None = None,
+    objective: str = "accuracy",
+    method: str = "platt",
+    num_pairs: int = 20_000,
+    test_fraction: float = 0.5,
+    seed: int = 0,
+) -> Calibration:
+    """Calibrate a trained run on classes it may use, test on a disjoint part, save the result.
+
+    The chosen items (default: the run's *training* classes; evaluation classes only when named
+    in ``classes``) are split by class into a calibration part and a test part with
+    ``test_fraction`` of the classes (2 or more classes in each). With only 2-3 classes each
+    class's items are split instead. Balanced pairs are drawn in each part; the threshold and
+    probability map are fitted on the calibration pairs and rated on the test pairs.
+
+    Args:
+        run_dir: A run directory from ``siamkit train``.
+        data: Data source; default the run's.
+        classes: Class spec such as ``0-4``; default the run's training classes (required when
+            ``data`` differs from the run's).
+        split: ``train`` or ``test`` split of sources that have them.
+        target_far, objective: How the threshold is chosen (see :func:`fit_threshold`).
+        method: ``platt`` or ``isotonic``.
+        num_pairs: Balanced pairs drawn in each part.
+        test_fraction: Share of the classes (or items) held out for the test part, in [0, 1);
+            0 fits on everything and reports no test rates.
+        seed: Seeds the split and the pairs.
+
+    Returns:
+        The :class:`Calibration`, also written to ``RUN/calibration.json``.
+
+    Raises:
+        ValueError: Bad settings, not a run directory, or too few classes; says how to fix it.
+    """
+    from siamkit.data.sources import load_data
+    from siamkit.data.splits import parse_classes
+    from siamkit.training.checkpoint import load_run
+    from siamkit.training.trainer import source_options
+
+    _check_target(target_far, objective)
+    _check_method(method)
+    if split not in SPLITS:
+        raise ValueError(f"unknown split '{split}'; choose one of: {', '.join(SPLITS)}")
+    if num_pairs < 2:
+        raise ValueError(f"num_pairs must be >= 2 (same and different pairs); got {num_pairs}")
+    if not 0.0 <= test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be in [0, 1), e.g. 0.5; got {test_fraction}")
+    run = load_run(run_dir)
+    cfg = run.config
+    source = data or cfg.data
+    if classes is None and source != cfg.data:
+        raise ValueError(
+            f"--data {source} is not the run's data ({cfg.data}), so its training classes do "
+            "not apply; name the classes to calibrate on with --classes"
+        )
+    full = load_data(source, source_options(cfg), split=split)  # type: ignore[arg-type]
+    names = full.class_names
+    chosen = parse_classes(classes if classes is not None else cfg.train_classes, names)
+    if len(chosen) < 2:
+        raise ValueError(
+            f"calibration needs at least 2 classes to form different pairs; got "
+            f"{[names[c] for c in chosen]}; name more with --classes"
+        )
+    evals = set(parse_classes(cfg.eval_classes, names)) if source == cfg.data else set()
+    subset = full.of_classes(chosen)
+    cal_idx, test_idx, split_by = _split(subset, chosen, test_fraction, seed)
+    emb = embed_all(run.model, subset.x)  # (N, D)
+    dist = run.model.distance
+    cal = subset.subset(cal_idx)
+    same, d = _pair_distances(emb[cal_idx], cal.y, num_pairs, seed, dist)
+    test_same = test_d = None
+    test_names: list[str] = []
+    if len(test_idx):
+        test = subset.subset(test_idx)
+        test_same, test_d = _pair_distances(emb[test_idx], test.y, num_pairs, seed + 1, dist)
+        test_names = _class_names(test)
+    info = CalibrationSource(
+        data=source,
+        split=split,
+        checkpoint="best",
+        split_by=split_by,
+        calibration_classes=_class_names(cal),
+        test_classes=test_names,
+        calibration_items=len(cal_idx),
+        test_items=len(test_idx),
+        num_pairs=num_pairs,
+        seed=seed,
+        eval_classes_used=[names[c] for c in chosen if c in evals],
+    )
+    result = fit_calibration(
+        same,
+        d,
+        distance=run.spec.distance,
+        larger_is_closer=dist.larger_is_closer,
+        target_far=target_far,
+        objective=objective,
+        method=method,
+        test_same=test_same,
+        test_distances=test_d,
+        source=info,
+    )
+    result.save(run_dir)
+    return result
+
+
+def _split(
+    data: LabelledData, classes: list[int], test_fraction: float, seed: int
+) -> tuple[torch.Tensor, torch.Tensor, str]:
+    """Sorted item indices of the calibration and test parts, and how they were split."""
+    g = torch.Generator().manual_seed(seed)
+    empty = torch.zeros(0, dtype=torch.long)
+    if test_fraction == 0.0:
+        return torch.arange(len(data)), empty, "none"
+    n = len(classes)
+    if n >= 4:  # 2+ classes in each part, so each part has different pairs
+        perm = torch.randperm(n, generator=g).tolist()
+        n_test = min(max(round(n * test_fraction), 2), n - 2)
+        test_classes = [classes[i] for i in perm[:n_test]]
+        in_test = torch.isin(data.y, torch.tensor(test_classes))
+        return (~in_test).nonzero().flatten(), in_test.nonzero().flatten(), "class"
+    cal_parts, test_parts = [], []
+    for c in classes:  # 1+ items of each class in each part where the class has 2+
+        idx = (data.y == c).nonzero().flatten()
+        idx = idx[torch.randperm(len(idx), generator=g)]
+        n_test = min(max(round(len(idx) * test_fraction), 1), len(idx) - 1) if len(idx) > 1 else 0
+        test_parts.append(idx[:n_test])
+        cal_parts.append(idx[n_test:])
+    return torch.cat(cal_parts).sort().values, torch.cat(test_parts).sort().values, "item"
+
+
+def _pair_distances(
+    emb: torch.Tensor, labels: torch.Tensor, num_pairs: int, seed: int, distance: Distance
+) -> tuple[np.ndarray, FloatArray]:
+    """``(K,)`` same labels (1 = same) and distances of balanced pairs drawn from ``labels``."""
+    if len(torch.unique(labels)) < 2:
+        raise ValueError(
+            "a calibration part holds a single class, so no different pairs can be formed; "
+            "name more classes with --classes"
+        )
+    pairs = sample_pairs(labels, num_pairs, 0.5, seed)
+    values = distance.pairwise(emb[pairs.first], emb[pairs.second])  # (K,)
+    return (1 - pairs.label).numpy(), values.double().numpy()
+
+
+def _class_names(data: LabelledData) -> list[str]:
+    return [data.class_names[c] for c in torch.unique(data.y).tolist()]
