@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -12,15 +12,18 @@ from rich.table import Table
 
 from siamkit.data import load_data
 from siamkit.data.inputs import load_inputs
-from siamkit.evaluation import embed_all, evaluate_model
+from siamkit.evaluation import embed_all
+from siamkit.evaluation.calibrated_run import calibrate_run
+from siamkit.evaluation.report import write_report
+from siamkit.evaluation.run_eval import evaluate_run
 from siamkit.training import TrainConfig, load_run, train
 
 
-def run_demo(out_dir: str, epochs: int, console: Console) -> dict[str, float]:
+def run_demo(out_dir: str, epochs: int, console: Console) -> dict[str, Any]:
     """Train on digits 0-4, evaluate on 5-9 (never seen), verify pairs of saved images.
 
     Returns:
-        The held-out-class metrics.
+        The held-out-class evaluation record (as written to ``evaluation-best.json``).
     """
     cfg = TrainConfig(
         data="digits", train_classes="0-4", eval_classes="5-9", epochs=epochs, out=out_dir
@@ -33,20 +36,33 @@ def run_demo(out_dir: str, epochs: int, console: Console) -> dict[str, float]:
     )
     result = train(cfg, overwrite=True, progress=True, console=console)
     run = load_run(result.run_dir)
-    console.print("\n2. Evaluating on digits 5-9, which the network never saw:")
+    console.print(
+        "\n2. Calibrating the decision threshold (false accept rate <= 5%) and a distance -> "
+        "P(same) map on pairs of the training digits only:"
+    )
+    cal = calibrate_run(out_dir, target_far=0.05)
+    rates = cal.test_rates or cal.calibration_rates
+    console.print(
+        f"   same if distance <= {cal.threshold:.3f}; on held-out training digits FAR "
+        f"{rates.far:.3f}, FRR {rates.frr:.3f}"
+    )
+    console.print("\n3. Evaluating on digits 5-9, which the network never saw:")
+    _, record = evaluate_run(out_dir, n_boot=100, episodes=300)
     held_out = load_data("digits").of_classes([5, 6, 7, 8, 9])
-    metrics = evaluate_model(run.model, held_out, threshold=result.threshold)
+    v, r = record["verification"], record["retrieval"]
     table = Table()
-    for col in ("precision@1", "ROC-AUC", "EER", "accuracy @ threshold"):
+    for col in ("precision@1", "MAP@R", "ROC-AUC", "EER", "5-way 1-shot", "accuracy @ threshold"):
         table.add_column(col, justify="right")
     table.add_row(
-        f"{metrics.precision_at_1:.3f}", f"{metrics.roc_auc:.3f}", f"{metrics.eer:.3f}",
-        f"{metrics.accuracy:.3f}",
+        f"{r['precision_at_1']:.3f}", f"{r['map_at_r']:.3f}", f"{v['roc_auc']['value']:.3f}",
+        f"{v['eer']['value']:.3f}", f"{record['few_shot'][0]['mean']:.3f}",
+        f"{v['accuracy_at_threshold']['value']:.3f}",
     )  # fmt: skip
     console.print(table)
-    (Path(out_dir) / "evaluation-best.json").write_text(json.dumps(metrics.as_dict(), indent=2))
+    report = write_report(out_dir, Path(out_dir) / "report.html", n_boot=100, episodes=300)
+    console.print(f"   Full tables: siamkit evaluate {out_dir}; HTML report: {report}")
 
-    console.print("\n3. Verifying pairs of unseen digits saved as PNG files (as a user would):")
+    console.print("\n4. Verifying pairs of unseen digits saved as PNG files (as a user would):")
     examples = Path(out_dir) / "examples"
     examples.mkdir(exist_ok=True)
     picks = {}
@@ -62,15 +78,17 @@ def run_demo(out_dir: str, epochs: int, console: Console) -> dict[str, float]:
         x, _ = load_inputs([str(picks[a]), str(picks[b])], run.spec)
         emb = embed_all(run.model, x)
         d = float(run.model.distance.pairwise(emb[:1], emb[1:])[0])
-        same = d <= (result.threshold or 0.0)
+        same = bool(cal.accept([d])[0])
+        p = float(cal.probability_map.predict([d])[0])
         truth = "same digit" if a[0] == b[0] else "different digits"
         console.print(
-            f"   {picks[a].name} vs {picks[b].name}: distance {d:.3f} -> "
+            f"   {picks[a].name} vs {picks[b].name}: distance {d:.3f}, P(same) {p:.2f} -> "
             f"{'same' if same else 'different'} (truth: {truth})"
         )
     console.print(
         f"\nDone. The run is in {out_dir}/ (best/ and last/ checkpoints, config.json, "
-        f"metrics.json, train.log, evaluation-best.json).\nTry: siamkit verify {out_dir} "
-        f"{picks[(5, 0)]} {picks[(9, 0)]}"
+        f"metrics.json, "
+        f"train.log, calibration.json, evaluation-best.json, report.html).\n"
+        f"Try: siamkit verify {out_dir} {picks[(5, 0)]} {picks[(9, 0)]}"
     )
-    return {k: float(v) for k, v in metrics.as_dict().items()}
+    return record
