@@ -8,7 +8,7 @@ PIP := $(PY) -m pip
 FMNIST_DIR ?= /usr/share/datasets/fashion-mnist
 INSTALL_INPUTS := pyproject.toml constraints.txt
 
-.PHONY: demo test lint typecheck data clean
+.PHONY: demo test bench lint typecheck data clean
 
 demo: $(VENV)/.installed-base data
 	$(VENV)/bin/siamkit demo
@@ -18,6 +18,10 @@ test: $(VENV)/.installed-dev data
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -q
+
+# fmnist-openset: siamkit vs pytorch-metric-learning, 3 seeds; rewrites docs/benchmarks.md
+bench: $(VENV)/.installed-dev data
+	$(PY) bench/fmnist_openset.py
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
@@ -39,7 +43,7 @@ $(VENV)/.installed-base: $(INSTALL_INPUTS) $(VENV)/.torch
 	touch $@
 
 $(VENV)/.installed-dev: $(INSTALL_INPUTS) $(VENV)/.torch
-	$(PIP) install --quiet -c constraints.txt -e '.[dev,faiss,plots]'
+	$(PIP) install --quiet -c constraints.txt -e '.[dev,faiss,plots,bench]'
 	touch $@ $(VENV)/.installed-base
 
 # Debian's Fashion-MNIST (IDX files), where apt-get exists and the data is absent. Never fatal:

@@ -4,6 +4,10 @@ Every distance computes paired values ``(B,)`` for two aligned batches and a ful
 ``(N, M)`` between two sets, the latter in row chunks so memory stays bounded
 (``chunk_size`` rows of the matrix are materialised at a time by the kernel).
 
+Most distances are parameter-free; a *learned* one (``learned = True``, e.g. ``mahalanobis``)
+is also an ``nn.Module`` whose parameters train with the encoder, and is built from its name
+with the embedding size: ``get_distance("mahalanobis", dim=64)``.
+
 Example:
     >>> d = get_distance("euclidean")
     >>> d.pairwise(torch.zeros(1, 2), torch.tensor([[3.0, 4.0]]))
@@ -14,7 +18,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from siamkit.registry import Registry
 
@@ -30,10 +34,13 @@ class Distance:
     Attributes:
         name: The registered name.
         larger_is_closer: False for distances (smaller = more alike), True for similarities.
+        learned: True when the distance has trainable parameters (it is then also an
+            ``nn.Module`` that the trainer must optimise and save with the model).
     """
 
     name: str = ""
     larger_is_closer: bool = False
+    learned: bool = False
 
     def pairwise(self, a: Tensor, b: Tensor) -> Tensor:
         """Distance between row i of ``a`` and row i of ``b``.
@@ -165,8 +172,153 @@ class CosineDistance(Distance):
         return 1.0 - an @ bn.T
 
 
-def get_distance(distance: str | Distance) -> Distance:
-    """A distance object from its registered name, or the object itself."""
+@DISTANCES.register("mahalanobis")
+class MahalanobisDistance(nn.Module, Distance):
+    """Learned Mahalanobis distance ``‖L(a - b)‖₂ = sqrt((a - b)ᵀ M (a - b))`` with ``M = LᵀL``.
+
+    ``L`` is a trainable ``(rank, dim)`` matrix, so ``M`` is positive semi-definite by
+    construction (and of rank at most ``rank``: a low-rank metric when ``rank < dim``). ``L``
+    starts as the identity (its first ``rank`` rows when ``rank < dim``), so the distance starts
+    as the Euclidean one (restricted to the first ``rank`` coordinates). Smaller is closer.
+
+    It is both a :class:`Distance` and an ``nn.Module``: stored as ``self.distance`` in a
+    :class:`~siamkit.models.SiameseNetwork` its parameter ``L`` is in the network's
+    ``parameters()`` and ``state_dict()`` and moves with ``.to(device)``. Inputs of another
+    floating dtype are compared with ``L`` cast to their dtype (gradients still reach ``L``).
+
+    Xing et al., "Distance Metric Learning, with Application to Clustering with
+    Side-Information", NeurIPS 2002; Weinberger & Saul, "Distance Metric Learning for Large
+    Margin Nearest Neighbor Classification", JMLR 2009 (the ``M = LᵀL`` parametrisation).
+
+    Args:
+        dim: Embedding size ``D``.
+        rank: Rows of ``L`` (``1 <= rank <= dim``); ``None`` means ``dim`` (a full-rank metric).
+
+    Attributes:
+        weight: The ``(rank, dim)`` matrix ``L``.
+
+    Example:
+        >>> d = MahalanobisDistance(2)
+        >>> d.pairwise(torch.zeros(1, 2), torch.tensor([[3.0, 4.0]]))
+        tensor([5.], grad_fn=<SqrtBackward0>)
+    """
+
+    name = "mahalanobis"
+    larger_is_closer = False
+    learned = True
+
+    def __init__(self, dim: int, rank: int | None = None) -> None:
+        super().__init__()  # nn.Module.__init__; Distance holds no state of its own
+        rank = dim if rank is None else rank
+        if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
+            raise ValueError(
+                f"MahalanobisDistance needs the embedding size as a positive int, got {dim!r}"
+            )
+        if isinstance(rank, bool) or not isinstance(rank, int) or not 1 <= rank <= dim:
+            raise ValueError(
+                f"rank must be an int in 1..{dim} (the embedding size), got {rank!r}; "
+                "leave it as None for a full-rank metric"
+            )
+        self.dim = dim
+        self.rank = rank
+        self.weight = nn.Parameter(torch.eye(rank, dim))  # (rank, dim) = L
+
+    @property
+    def metric(self) -> Tensor:
+        """The positive semi-definite matrix ``M = LᵀL``, ``(dim, dim)``."""
+        return self.weight.T @ self.weight
+
+    def project(self, x: Tensor) -> Tensor:
+        """Embeddings ``(N, dim)`` mapped by ``L`` to ``(N, rank)``; Euclidean there = ours here."""
+        if x.dim() != 2 or x.shape[1] != self.dim:
+            raise ValueError(
+                f"this mahalanobis distance was built for {self.dim}-D embeddings, got shape "
+                f"{tuple(x.shape)}; build it with the encoder's embedding size"
+            )
+        return F.linear(x, self.weight.to(x.dtype))  # (N, rank)
+
+    def forward(self, a: Tensor, b: Tensor) -> Tensor:
+        """Same as :meth:`pairwise`: ``(B, dim)`` and ``(B, dim)`` -> ``(B,)``."""
+        return self.pairwise(a, b)
+
+    def matrix(self, a: Tensor, b: Tensor | None = None, chunk_size: int = 4096) -> Tensor:
+        """All distances between rows of ``a`` ``(N, dim)`` and rows of ``b`` ``(M, dim)``.
+
+        Both sets are projected by ``L`` once, then compared with the chunked Euclidean
+        matrix, so the temporary memory is ``O(chunk_size * M)`` on top of the result.
+
+        Returns:
+            ``(N, M)`` values (``b`` defaults to ``a``).
+        """
+        _check_pair(a, a if b is None else b, aligned=False)
+        pa = self.project(a)  # (N, rank)
+        pb = None if b is None or b is a else self.project(b)  # (M, rank)
+        return _EUCLIDEAN.matrix(pa, pb, chunk_size=chunk_size)
+
+    def _paired(self, a: Tensor, b: Tensor) -> Tensor:
+        return self.project(a - b).pow(2).sum(dim=1).clamp_min(_SQRT_FLOOR).sqrt()  # (B,)
+
+    def _block(self, a: Tensor, b: Tensor) -> Tensor:
+        sq = _squared_euclidean_block(self.project(a), self.project(b))  # (n, M)
+        return sq.clamp_min(_SQRT_FLOOR).sqrt()
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, rank={self.rank}"
+
+
+_EUCLIDEAN = EuclideanDistance()
+
+
+def get_distance(distance: str | Distance, dim: int | None = None) -> Distance:
+    """A distance object from its registered name, or the object itself.
+
+    Args:
+        distance: A registered name (see ``DISTANCES.names()``) or a :class:`Distance`.
+        dim: Embedding size ``D``. Needed to build a learned distance (``mahalanobis``) from
+            its name; ignored by the parameter-free ones, so callers may always pass it.
+
+    Returns:
+        A fresh instance for a name (a learned one starts untrained), or ``distance`` itself.
+
+    Raises:
+        ValueError: Unknown name, a learned distance named without ``dim``, or a learned
+            distance object whose embedding size differs from ``dim``.
+
+    Example:
+        >>> get_distance("cosine").name
+        'cosine'
+        >>> get_distance("mahalanobis", dim=64).weight.shape
+        torch.Size([64, 64])
+    """
     if isinstance(distance, Distance):
+        own = getattr(distance, "dim", None)
+        if distance.learned and dim is not None and own is not None and own != dim:
+            raise ValueError(
+                f"distance '{distance.name}' was built for {own}-D embeddings but dim={dim} "
+                "was given; build it with the encoder's embedding size"
+            )
         return distance
-    return DISTANCES.get(distance)()
+    factory = DISTANCES.get(distance)
+    if is_learned(distance):
+        if dim is None:
+            raise ValueError(
+                f"distance '{distance}' is learned and needs the embedding size: "
+                f"call get_distance('{distance}', dim=D) with the encoder's output size D"
+            )
+        return factory(dim)
+    return factory()
+
+
+def is_learned(distance: str | Distance) -> bool:
+    """True when ``distance`` (a registered name or an object) has trainable parameters.
+
+    Lets callers that build every registered distance (e.g. the evaluation's distance table)
+    skip the learned ones without instantiating them.
+
+    Example:
+        >>> [n for n in DISTANCES.names() if not is_learned(n)]
+        ['cosine', 'euclidean', 'manhattan', 'squared_euclidean']
+    """
+    if isinstance(distance, Distance):
+        return distance.learned
+    return bool(getattr(DISTANCES.get(distance), "learned", False))

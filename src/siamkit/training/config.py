@@ -22,12 +22,15 @@ class TrainConfig(BaseModel):
     data: str = "digits"  # digits | fashion-mnist[:DIR] | image-folder:PATH | csv:PATH
     train_classes: str = "0-4"  # classes trained on (validation is carved from these)
     eval_classes: str = "5-9"  # classes never seen in training; only `evaluate` looks at them
-    val_classes: str | None = None  # training classes held out whole; None = the last one
+    val_classes: str | None = None  # training classes held out whole; None = the last one,
+    # "none" = no class held out (with val_fraction 0: no validation, the last epoch is kept)
     val_fraction: float = Field(0.1, ge=0.0, lt=1.0)  # share of other training items held out
     image_size: int | None = Field(None, ge=1)  # image-folder: resize to this size
     grayscale: bool = True  # image-folder: 1 channel (True) or RGB (False)
     on_mismatch: Literal["resize", "reject"] = "resize"  # image-folder: odd-sized images
     label_column: str = "label"  # csv: the label column
+    input_mean: list[float] | None = None  # standardisation constants (per channel/feature, or
+    input_std: list[float] | None = None  # one for all); None = fitted on the training items
     # --- model ---
     encoder: str = "conv"  # registered encoder: conv | mlp
     embedding_dim: int = Field(64, ge=1)  # embedding size D

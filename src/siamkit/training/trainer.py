@@ -83,9 +83,11 @@ def prepare_data(config: TrainConfig) -> PreparedData:
             f"classes {[data.class_names[c] for c in overlap]} are in both --train-classes and "
             "--eval-classes; evaluation classes must never be trained on"
         )
-    val_classes = (
-        None if config.val_classes is None else parse_classes(config.val_classes, data.class_names)
-    )
+    val_classes: list[int] | None = None
+    if config.val_classes == "none":
+        val_classes = []
+    elif config.val_classes is not None:
+        val_classes = parse_classes(config.val_classes, data.class_names)
     split = train_val_split(data, train_classes, val_classes, config.val_fraction, config.seed)
     train_data = data.subset(split.train)
     if len(torch.unique(train_data.y)) < 2:
@@ -109,14 +111,33 @@ def model_spec(config: TrainConfig, data: LabelledData) -> ModelSpec:
     )
 
 
-def fit_standardize(model: SiameseNetwork, data: LabelledData) -> None:
-    """Set the model's input standardisation from training items (per channel / feature)."""
+def fit_standardize(
+    model: SiameseNetwork,
+    data: LabelledData,
+    mean: list[float] | None = None,
+    std: list[float] | None = None,
+) -> None:
+    """Set the model's input standardisation: the given constants (one per channel or feature,
+    or a single value for all), else statistics of the training items."""
     x = data.x
     dims = (0, 2, 3) if data.kind == "image" else (0,)
     std_layer = model.encoder[0]  # type: ignore[index]
     assert isinstance(std_layer, Standardize)
-    std_layer.mean.copy_(x.mean(dim=dims).reshape(std_layer.mean.shape))
-    std_layer.std.copy_(x.std(dim=dims).clamp_min(1e-6).reshape(std_layer.std.shape))
+    shape = std_layer.mean.shape
+    for buffer, given, fitted in (
+        (std_layer.mean, mean, lambda: x.mean(dim=dims)),
+        (std_layer.std, std, lambda: x.std(dim=dims).clamp_min(1e-6)),
+    ):
+        if given is None:
+            buffer.copy_(fitted().reshape(shape))
+            continue
+        t = torch.tensor(given, dtype=torch.float32)
+        if t.numel() not in (1, buffer.numel()):
+            raise ValueError(
+                f"input_mean/input_std need 1 or {buffer.numel()} values (one per channel or "
+                f"feature), got {t.numel()}"
+            )
+        buffer.copy_(t.expand(buffer.numel()).reshape(shape))
 
 
 def resolve_device(name: str) -> torch.device:
@@ -252,7 +273,7 @@ def train(
     prepared = prepare_data(config)
     spec = model_spec(config, prepared.train)
     model = build_model(spec)
-    fit_standardize(model, prepared.train)
+    fit_standardize(model, prepared.train, config.input_mean, config.input_std)
     model.to(device)
     loss_fn = (loss or get_loss(config.loss, config.margin, config.loss_distance)).to(device)
     opt = _optimizer(config, model.parameters())
@@ -288,10 +309,10 @@ def train(
 
     for epoch in range(start_epoch, config.epochs):
         torch.manual_seed(config.seed * 1_000_003 + epoch)
+        started = time.perf_counter()  # images/s counts batch building too
         batches = _batches(config, prepared.train, epoch)
         model.train()
         total, count, seen = 0.0, 0, 0
-        started = time.perf_counter()
         bar = _progress(progress, console)
         with bar:
             task = bar.add_task(f"epoch {epoch + 1}/{config.epochs}", total=len(batches), info="")
