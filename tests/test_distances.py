@@ -26,8 +26,11 @@ def _data(n: int, m: int, d: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return rng.normal(size=(n, d)), rng.normal(size=(m, d))
 
 
-def test_registry_holds_the_four_distances() -> None:
-    assert DISTANCES.names() == NAMES
+def test_registry_holds_the_four_fixed_distances_and_a_learned_one() -> None:
+    from siamkit.distances import is_learned
+
+    assert [n for n in DISTANCES.names() if not is_learned(n)] == NAMES
+    assert [n for n in DISTANCES.names() if is_learned(n)] == ["mahalanobis"]
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from siamkit.cli.main import app
 from siamkit.data import load_data
 from siamkit.evaluation import embed_all
+from siamkit.losses import LOSSES
 from siamkit.training import load_run
 
 runner = CliRunner()
@@ -100,8 +101,16 @@ def test_verify_and_embed(trained_run: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("flag", "value", "expected"),
     [
-        ("--loss", "tripplet", "unknown loss 'tripplet'; choose one of: contrastive, triplet"),
-        ("--distance", "cosin", "choose one of: cosine, euclidean, manhattan, squared_euclidean"),
+        (
+            "--loss",
+            "tripplet",
+            "unknown loss 'tripplet'; choose one of: " + ", ".join(LOSSES.names()),
+        ),
+        (
+            "--distance",
+            "cosin",
+            "choose one of: cosine, euclidean, mahalanobis, manhattan, squared_euclidean",
+        ),
         ("--encoder", "resnet", "unknown encoder 'resnet'; choose one of: conv, mlp"),
         (
             "--data",
@@ -216,5 +225,7 @@ def test_demo_runs(tmp_path: Path) -> None:
     r = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo"), "--epochs", "1"])
     assert r.exit_code == 0, r.output
     metrics = json.loads((tmp_path / "demo" / "evaluation-best.json").read_text())
-    assert metrics["num_classes"] == 5 and 0.5 < metrics["roc_auc"] <= 1.0
+    assert metrics["num_classes"] == 5 and 0.5 < metrics["verification"]["roc_auc"]["value"] <= 1.0
+    assert (tmp_path / "demo" / "report.html").is_file()
+    assert (tmp_path / "demo" / "calibration.json").is_file()
     assert "digits 5-9" in r.output

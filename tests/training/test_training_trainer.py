@@ -10,7 +10,7 @@ import torch
 from safetensors.torch import load_file
 from torch import Tensor, nn
 
-from siamkit.losses import ContrastiveLoss
+from siamkit.losses import LOSSES, ContrastiveLoss
 from siamkit.models.spec import ModelSpec, build_model
 from siamkit.training import NonFiniteLossError, TrainConfig, load_run, prepare_data, train
 from siamkit.training.checkpoint import save_checkpoint
@@ -148,10 +148,10 @@ def test_config_rejects_unknown_keys_and_names(tmp_path: Path) -> None:
         TrainConfig.from_sources(path)
     path.write_text("epochs: 3\nloss: triplet\n")
     cfg = TrainConfig.from_sources(path, {"epochs": 7, "margin": None})
-    assert (cfg.epochs, cfg.loss, cfg.margin) == (7, "triplet", 1.0)
+    assert (cfg.epochs, cfg.loss, cfg.margin) == (7, "triplet", None)  # None: the loss default
     for key, value, valid in [
-        ("loss", "tripplet", "contrastive, triplet"),
-        ("distance", "cosin", "cosine, euclidean, manhattan, squared_euclidean"),
+        ("loss", "tripplet", ", ".join(LOSSES.names())),
+        ("distance", "cosin", "cosine, euclidean, mahalanobis, manhattan, squared_euclidean"),
         ("encoder", "resnet", "conv, mlp"),
     ]:
         with pytest.raises(ValueError, match=f"choose one of: {valid}"):

@@ -51,8 +51,38 @@ def train(
     ] = None,
     encoder: Annotated[str | None, typer.Option(help="conv | mlp")] = None,
     embedding_dim: Annotated[int | None, typer.Option(help="Embedding size.")] = None,
-    loss: Annotated[str | None, typer.Option(help="contrastive | triplet")] = None,
-    margin: Annotated[float | None, typer.Option(help="Loss margin m.")] = None,
+    loss: Annotated[
+        str | None,
+        typer.Option(
+            help="contrastive | triplet | online_contrastive | batch_hard_triplet | nt_xent | multi_similarity | arcface | koch"
+        ),
+    ] = None,
+    margin: Annotated[
+        float | None, typer.Option(help="Loss margin m (default: the loss's own).")
+    ] = None,
+    miner: Annotated[
+        str | None,
+        typer.Option(
+            help="hard_pairs (contrastive) | batch_hard | semi_hard | distance_weighted (triplet)"
+        ),
+    ] = None,
+    temperature: Annotated[
+        float | None, typer.Option(help="nt_xent temperature (default 0.1).")
+    ] = None,
+    augment: Annotated[
+        bool | None,
+        typer.Option(
+            "--augment/--no-augment",
+            help="Random crop, flip, rotation, noise, brightness/contrast.",
+        ),
+    ] = None,
+    self_supervised: Annotated[
+        bool | None,
+        typer.Option(
+            "--self-supervised",
+            help="No labels: two augmented views of an item are the positives (use --loss nt_xent).",
+        ),
+    ] = None,
     distance: Annotated[
         str | None, typer.Option(help="euclidean | squared_euclidean | cosine | manhattan")
     ] = None,

@@ -344,6 +344,7 @@ def _split(
     return torch.cat(cal_parts).sort().values, torch.cat(test_parts).sort().values, "item"
 
 
+@torch.no_grad()
 def _pair_distances(
     emb: torch.Tensor, labels: torch.Tensor, num_pairs: int, seed: int, distance: Distance
 ) -> tuple[np.ndarray, FloatArray]:

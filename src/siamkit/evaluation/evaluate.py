@@ -41,6 +41,7 @@ class EvalMetrics:
         return asdict(self)
 
 
+@torch.no_grad()
 def evaluate_model(
     model: SiameseNetwork,
     data: LabelledData,

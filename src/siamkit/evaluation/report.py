@@ -21,7 +21,6 @@ import numpy as np
 import torch
 
 from siamkit.data.labelled import LabelledData
-from siamkit.distances import get_distance
 from siamkit.evaluation.suite import EvaluationSuite
 
 if TYPE_CHECKING:
@@ -129,7 +128,7 @@ def _worst_errors(suite: EvaluationSuite, data: LabelledData, count: int = 8) ->
     """Items whose nearest neighbour is of another class, the closest such pairs first."""
     from siamkit.evaluation.knn import knn_search
 
-    dist = get_distance(suite.distance)
+    dist = suite.metric
     nn = knn_search(suite.embeddings, suite.embeddings, 1, dist, exclude_self=True)
     nn_idx, nn_d = nn.indices[:, 0], nn.distances[:, 0]
     labels = suite.labels.numpy()
@@ -229,6 +228,7 @@ _CSS = (
 )
 
 
+@torch.no_grad()
 def render_report(
     run_dir: Path, config: dict[str, Any], history: list[dict[str, Any]],
     suite: EvaluationSuite, record: dict[str, Any], data: LabelledData, seed: int = 0,
@@ -236,7 +236,7 @@ def render_report(
     """The report's HTML text (see :func:`write_report`)."""
     same = (1 - suite.pairs.label).numpy()
     dist = suite.pair_distances
-    scores = dist if get_distance(suite.distance).larger_is_closer else -dist
+    scores = dist if suite.metric.larger_is_closer else -dist
     sections = {
         "config": f"<pre>{html.escape(json.dumps(config, indent=2))}</pre>",
         "training": _training_curves(history) if history else "<p>No training history.</p>",

@@ -16,7 +16,7 @@ from torch import Tensor
 
 from siamkit.data.labelled import LabelledData
 from siamkit.data.pairs import Pairs, sample_pairs
-from siamkit.distances import DISTANCES, Distance, get_distance
+from siamkit.distances import DISTANCES, Distance, get_distance, is_learned
 from siamkit.evaluation.classification import ClassificationMetrics, classify_and_score
 from siamkit.evaluation.embed import embed_all
 from siamkit.evaluation.few_shot import FewShotResult, few_shot_suite
@@ -52,7 +52,7 @@ class EvaluationSuite:
         few_shot: N-way K-shot rows.
         classification: ``knn`` and ``prototype`` accuracy / macro-F1 (half of each class as
             reference, half as test).
-        distances: One row per registered distance.
+        distances: One row per registered fixed distance (learned ones need training).
         open_set: Gallery of known identities, probes including unknown ones, at the threshold.
         embeddings, labels, pairs, pair_distances: Kept for plots; not serialised.
     """
@@ -67,6 +67,7 @@ class EvaluationSuite:
     classification: dict[str, ClassificationMetrics]
     distances: list[DistanceRow]
     open_set: OpenSetMetrics | None
+    metric: Distance = field(repr=False)  # the model's distance object (learned ones included)
     embeddings: Tensor = field(repr=False)
     labels: Tensor = field(repr=False)
     pairs: Pairs = field(repr=False)
@@ -116,7 +117,7 @@ def _half_split(labels: Tensor, seed: int) -> tuple[Tensor, Tensor]:
 def _distance_table(emb: Tensor, labels: Tensor, pairs: Pairs) -> list[DistanceRow]:
     rows = []
     same = (1 - pairs.label).numpy()
-    for name in DISTANCES.names():
+    for name in (n for n in DISTANCES.names() if not is_learned(n)):
         d = get_distance(name)
         scores = d.closeness(d.pairwise(emb[pairs.first], emb[pairs.second])).numpy()
         v = verification_report(same, scores, n_boot=0)
@@ -141,6 +142,7 @@ def _open_set(
     )
 
 
+@torch.no_grad()
 def evaluate_suite(
     model: SiameseNetwork,
     data: LabelledData,
@@ -202,6 +204,7 @@ def evaluate_suite(
         classification=classification,
         distances=_distance_table(emb, labels, pairs),
         open_set=_open_set(emb, labels, d, threshold, seed),
+        metric=d,
         embeddings=emb,
         labels=labels,
         pairs=pairs,

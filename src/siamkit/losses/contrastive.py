@@ -2,6 +2,9 @@
 
 ``L = (1-Y)·D² + Y·max(0, m-D)²`` where **Y = 1 marks a dissimilar pair** and Y = 0 a similar
 one: similar pairs are pulled together, dissimilar pairs pushed at least ``m`` apart.
+
+With a pair miner (e.g. ``hard_pairs``) the loss of a labelled batch is taken over the mined
+pairs only; ``online_contrastive`` is that loss with the ``hard_pairs`` miner.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from torch import Tensor, nn
 
 from siamkit.distances import Distance, get_distance
 from siamkit.losses.base import LOSSES, check_reduction, reduce
+from siamkit.miners import Miner, MinerStats, PairMiner, relations, resolve_miner
 
 CONVENTION = (
     "siamkit's contrastive loss is L = (1-Y)·D² + Y·max(0, m-D)² with Y=0 for a similar pair "
@@ -40,12 +44,19 @@ def check_pair_labels(y: Tensor) -> None:
 
 @LOSSES.register("contrastive")
 class ContrastiveLoss(nn.Module):
-    """Contrastive loss over explicit pairs or over every pair in a labelled batch.
+    """Contrastive loss over explicit pairs or over the pairs of a labelled batch.
 
     Args:
         margin: ``m``, how far apart dissimilar pairs are pushed.
         distance: ``D``; Euclidean by default, any registered name or Distance object.
         reduction: ``mean`` | ``sum`` | ``none``.
+        miner: A pair miner (registered name or object, e.g. ``hard_pairs``) choosing which
+            pairs of a labelled batch count in :meth:`forward`; None for every pair. A name
+            is built for this loss's margin.
+
+    Attributes:
+        last_stats: The miner's :class:`~siamkit.miners.MinerStats` of the last
+            :meth:`forward` (None without a miner, or before the first call).
 
     Example:
         >>> loss = ContrastiveLoss(margin=1.0)
@@ -54,7 +65,11 @@ class ContrastiveLoss(nn.Module):
     """
 
     def __init__(
-        self, margin: float = 1.0, distance: str | Distance = "euclidean", reduction: str = "mean"
+        self,
+        margin: float = 1.0,
+        distance: str | Distance = "euclidean",
+        reduction: str = "mean",
+        miner: str | Miner | None = None,
     ) -> None:
         super().__init__()
         if margin <= 0:
@@ -63,9 +78,11 @@ class ContrastiveLoss(nn.Module):
         self.margin = float(margin)
         self.distance = get_distance(distance)
         self.reduction = reduction
+        self.miner = resolve_miner(miner, PairMiner, self.margin, "ContrastiveLoss")
+        self.last_stats: MinerStats | None = None
 
     def pair_loss(self, a: Tensor, b: Tensor, y: Tensor) -> Tensor:
-        """Loss over aligned pairs.
+        """Loss over aligned pairs (never mined).
 
         Args:
             a: ``(B, D)`` embeddings of the first items.
@@ -76,17 +93,55 @@ class ContrastiveLoss(nn.Module):
         d = self.distance.pairwise(a, b)  # (B,)
         return reduce(contrastive_terms(d, y, self.margin), self.reduction, a)
 
-    def forward(self, embeddings: Tensor, labels: Tensor) -> Tensor:
-        """Loss over every pair ``i < j`` of a batch; Y = 1 where the class labels differ.
+    def forward(
+        self, embeddings: Tensor, labels: Tensor, inputs_equal: Tensor | None = None
+    ) -> Tensor:
+        """Loss over the pairs ``i < j`` of a batch; Y = 1 where the class labels differ.
+
+        Without a miner every pair counts (``none`` lists them in ``i < j`` order); with one,
+        only the mined pairs (``none`` lists the positive pairs, then the negative ones).
 
         Args:
             embeddings: ``(B, D)``.
             labels: ``(B,)`` class labels.
+            inputs_equal: Optional ``(B, B)`` bool marking identical inputs; such pairs are
+                never dissimilar pairs, even when their labels differ.
         """
+        dist = self.distance.matrix(embeddings)  # (B, B)
+        if self.miner is not None:
+            mined = self.miner(embeddings, labels, self.distance, inputs_equal, matrix=dist)
+            self.last_stats = mined.stats
+            d = torch.cat(
+                [dist[mined.pos_anchor, mined.positive], dist[mined.neg_anchor, mined.negative]]
+            )  # (P + N,)
+            y = torch.cat([torch.zeros_like(mined.positive), torch.ones_like(mined.negative)])
+            return reduce(contrastive_terms(d, y, self.margin), self.reduction, embeddings)
         i, j = torch.triu_indices(len(labels), len(labels), offset=1, device=embeddings.device)
-        d = self.distance.matrix(embeddings)[i, j]  # (B(B-1)/2,)
+        if inputs_equal is not None:
+            rel = relations(labels, inputs_equal)
+            keep = rel.positive[i, j] | rel.negative[i, j]
+            i, j = i[keep], j[keep]
         y = (labels[i] != labels[j]).long()
-        return reduce(contrastive_terms(d, y, self.margin), self.reduction, embeddings)
+        return reduce(contrastive_terms(dist[i, j], y, self.margin), self.reduction, embeddings)
 
     def extra_repr(self) -> str:
-        return f"margin={self.margin}, distance={self.distance.name}, reduction={self.reduction}"
+        miner = "" if self.miner is None else f", miner={self.miner.name}"
+        return (
+            f"margin={self.margin}, distance={self.distance.name}, reduction={self.reduction}"
+            + miner
+        )
+
+
+@LOSSES.register("online_contrastive")
+def online_contrastive(
+    margin: float = 1.0, distance: str | Distance = "euclidean", reduction: str = "mean"
+) -> ContrastiveLoss:
+    """Contrastive loss over the hard pairs of each batch (``hard_pairs`` miner): positive
+    pairs not yet together and negative pairs inside the margin.
+
+    Example:
+        >>> loss = get_loss("online_contrastive", margin=0.5)
+    """
+    return ContrastiveLoss(
+        margin=margin, distance=distance, reduction=reduction, miner="hard_pairs"
+    )

@@ -17,6 +17,7 @@ class SiameseNetwork(nn.Module):
         encoder: Module mapping a batch ``(B, ...)`` to embeddings ``(B, D)``.
         distance: Registered name or :class:`~siamkit.distances.Distance`.
         normalize: L2-normalise embeddings (unit length) before comparing them.
+        embedding_dim: ``D``; needed only to build a learned distance from its name.
 
     Example:
         >>> net = SiameseNetwork(MLPEncoder(4, 2), "euclidean")
@@ -25,11 +26,17 @@ class SiameseNetwork(nn.Module):
     """
 
     def __init__(
-        self, encoder: nn.Module, distance: str | Distance = "euclidean", normalize: bool = False
+        self,
+        encoder: nn.Module,
+        distance: str | Distance = "euclidean",
+        normalize: bool = False,
+        embedding_dim: int | None = None,
     ) -> None:
         super().__init__()
         self.encoder = encoder
-        self.distance = get_distance(distance)
+        # A learned distance (mahalanobis) is an nn.Module: stored here, its parameters train
+        # with the encoder and are saved in the checkpoint.
+        self.distance = get_distance(distance, dim=embedding_dim)
         self.normalize = normalize
 
     def embed(self, x: Tensor) -> Tensor:

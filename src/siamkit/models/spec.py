@@ -37,4 +37,6 @@ def build_model(spec: ModelSpec) -> SiameseNetwork:
         Standardize.identity(spec.standardize_shape()),
         build_encoder(spec.encoder, spec.input_shape, spec.embedding_dim, spec.widths),
     )
-    return SiameseNetwork(encoder, spec.distance, normalize=spec.normalize)
+    return SiameseNetwork(
+        encoder, spec.distance, normalize=spec.normalize, embedding_dim=spec.embedding_dim
+    )

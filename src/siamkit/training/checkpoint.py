@@ -27,6 +27,7 @@ from siamkit.models.spec import ModelSpec, build_model
 from siamkit.training.config import TrainConfig
 
 WEIGHTS = "model.safetensors"
+LOSS_WEIGHTS = "loss.safetensors"
 STATE = "trainer_state.pt"
 
 
@@ -44,14 +45,19 @@ def save_checkpoint(
     spec: ModelSpec,
     metrics: dict[str, Any],
     trainer_state: dict[str, Any] | None = None,
+    loss: torch.nn.Module | None = None,
 ) -> None:
-    """Write a checkpoint directory atomically (replacing any previous one)."""
+    """Write a checkpoint directory atomically (replacing any previous one); a loss with
+    parameters (ArcFace centres, the Koch head) is saved beside the model as loss.safetensors."""
     tmp = folder.with_name(folder.name + ".tmp")
     old = folder.with_name(folder.name + ".old")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     save_file(weights, str(tmp / WEIGHTS))
+    if loss is not None and any(True for _ in loss.parameters()):
+        loss_weights = {k: v.detach().cpu().contiguous() for k, v in loss.state_dict().items()}
+        save_file(loss_weights, str(tmp / LOSS_WEIGHTS))
     write_json(tmp / "config.json", {"train": config.model_dump(), "model": spec.model_dump()})
     write_json(tmp / "metrics.json", metrics)
     if trainer_state is not None:

@@ -38,8 +38,15 @@ class TrainConfig(BaseModel):
     normalize: bool = True  # L2-normalise embeddings
     distance: str = "euclidean"  # how embeddings are compared (loss, evaluation, verify)
     # --- objective ---
-    loss: str = "contrastive"  # registered loss: contrastive | triplet
-    margin: float = Field(1.0, gt=0.0)  # loss margin m
+    loss: str = "contrastive"  # registered loss: contrastive | triplet | online_contrastive |
+    # batch_hard_triplet | nt_xent | multiple_negatives_ranking | multi_similarity | arcface | koch
+    margin: float | None = Field(None, gt=0.0)  # loss margin m; None = the loss's own default
+    miner: str | None = None  # contrastive: hard_pairs; triplet: batch_hard | semi_hard |
+    # distance_weighted; None = every pair / triplet of the batch
+    temperature: float | None = Field(None, gt=0.0)  # nt_xent temperature; None = 0.1
+    augment: bool = False  # random crop, flip, rotation, noise, brightness/contrast (images)
+    self_supervised: bool = False  # no labels: positives are two augmentations of one item,
+    # negatives the rest of the batch (use with nt_xent); labels only evaluate
     loss_distance: str | None = None  # distance inside the loss; None = the loss's own default
     # (contrastive: euclidean, triplet: squared_euclidean, as in their formulas)
     sampling: Literal["balanced", "pairs"] = "balanced"  # P×K batches (all pairs/triplets in
@@ -74,6 +81,15 @@ class TrainConfig(BaseModel):
     @classmethod
     def _known_loss(cls, v: str) -> str:
         LOSSES.get(v)
+        return v
+
+    @field_validator("miner")
+    @classmethod
+    def _known_miner(cls, v: str | None) -> str | None:
+        if v is not None:
+            from siamkit.miners import MINERS
+
+            MINERS.get(v)
         return v
 
     @field_validator("distance", "loss_distance")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -24,17 +24,24 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from torch import Tensor, nn
 
+from siamkit.data.augment import Augment
 from siamkit.data.labelled import LabelledData
 from siamkit.data.pairs import PairDataset, TripletDataset
 from siamkit.data.samplers import ClassBalancedSampler
 from siamkit.data.sources import SourceOptions, load_data
 from siamkit.data.splits import parse_classes, train_val_split
 from siamkit.evaluation.evaluate import evaluate_model
-from siamkit.losses import ContrastiveLoss, TripletLoss, get_loss
+from siamkit.losses import ContrastiveLoss, TripletLoss, get_loss, loss_takes
+from siamkit.miners import MinerStats
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.models.spec import ModelSpec, build_model
 from siamkit.models.standardize import Standardize
-from siamkit.training.checkpoint import load_trainer_state, save_checkpoint, write_json
+from siamkit.training.checkpoint import (
+    LOSS_WEIGHTS,
+    load_trainer_state,
+    save_checkpoint,
+    write_json,
+)
 from siamkit.training.config import TrainConfig
 
 SELECT_METRIC = "roc_auc"  # validation metric that picks the best checkpoint (higher is better)
@@ -149,7 +156,7 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def _optimizer(config: TrainConfig, params: Iterator[nn.Parameter]) -> torch.optim.Optimizer:
+def _optimizer(config: TrainConfig, params: list[nn.Parameter]) -> torch.optim.Optimizer:
     if config.optimizer == "sgd":
         return torch.optim.SGD(
             params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
@@ -174,6 +181,11 @@ Batch = tuple[Tensor, Tensor | None, Tensor | None]  # (items, labels or None, p
 def _batches(config: TrainConfig, data: LabelledData, epoch: int) -> list[Batch]:
     """The epoch's batches: items to embed, with class labels (balanced) or pair labels."""
     seed = config.seed
+    if config.self_supervised:  # labels unused: random items, two views each in the loop
+        g = torch.Generator().manual_seed(seed * 100_003 + epoch)
+        order = torch.randperm(len(data), generator=g)
+        half = max(2, config.batch_size // 2)
+        return [(data.x[order[i : i + half]], None, None) for i in range(0, len(data), half)]
     if config.sampling == "balanced":
         n_classes = len(torch.unique(data.y))
         p = config.classes_per_batch or min(n_classes, config.batch_size // 2)
@@ -218,6 +230,47 @@ def _batch_loss(loss_fn: nn.Module, emb: Tensor, labels: Tensor | None, y: Tenso
         raise ValueError("explicit triplets need the triplet loss")
     a, p, n = emb.chunk(3)
     return loss_fn.triplet_loss(a, p, n)
+
+
+def build_loss(config: TrainConfig, model: SiameseNetwork, n_classes: int) -> nn.Module:
+    """The loss a config names, with the options it takes.
+
+    A learned distance (mahalanobis) is shared with the loss, so both train the same metric.
+    """
+    learned = bool(getattr(model.distance, "learned", False))
+    if learned and config.loss_distance not in (None, config.distance):
+        raise ValueError(
+            f"with the learned distance '{config.distance}' the loss uses it too; drop "
+            f"--loss-distance {config.loss_distance}"
+        )
+    distance: Any = model.distance if learned else config.loss_distance
+    options: dict[str, Any] = {
+        "margin": config.margin,
+        "distance": distance,
+        "miner": config.miner,
+        "temperature": config.temperature,
+    }
+    if loss_takes(config.loss, "num_classes"):
+        options["num_classes"] = n_classes
+    if loss_takes(config.loss, "embedding_dim"):
+        options["embedding_dim"] = config.embedding_dim
+    uses_labels = config.sampling == "balanced" or config.self_supervised
+    if not uses_labels and (config.miner or config.loss not in ("contrastive", "triplet")):
+        raise ValueError(
+            f"sampling=pairs gives explicit pairs/triplets, which only the contrastive and "
+            f"triplet losses without a miner take; use --sampling balanced for loss "
+            f"'{config.loss}'" + (f" with miner '{config.miner}'" if config.miner else "")
+        )
+    return get_loss(config.loss, **options)
+
+
+def _mean_stats(stats: list[MinerStats]) -> dict[str, float]:
+    """Per-epoch averages of miner statistics (NaN means skipped; null if all NaN)."""
+    out: dict[str, float] = {}
+    for key in MinerStats._fields:
+        vals = [float(getattr(s, key)) for s in stats if math.isfinite(float(getattr(s, key)))]
+        out[key] = sum(vals) / len(vals) if vals else float("nan")
+    return {k: v for k, v in out.items() if math.isfinite(v)}
 
 
 def _check_resumable(saved: dict[str, Any], config: TrainConfig) -> None:
@@ -275,8 +328,17 @@ def train(
     model = build_model(spec)
     fit_standardize(model, prepared.train, config.input_mean, config.input_std)
     model.to(device)
-    loss_fn = (loss or get_loss(config.loss, config.margin, config.loss_distance)).to(device)
-    opt = _optimizer(config, model.parameters())
+    n_classes = int(len(torch.unique(prepared.train.y)))
+    loss_fn = (loss or build_loss(config, model, n_classes)).to(device)
+    opt = _optimizer(config, [*model.parameters(), *loss_fn.parameters()])
+    # class labels as 0..C-1 (losses with class centres need it; equality is all others use)
+    train_data = LabelledData(
+        prepared.train.x,
+        torch.unique(prepared.train.y, return_inverse=True)[1],
+        prepared.class_names,
+        prepared.train.kind,
+    )
+    augment = Augment() if (config.augment or config.self_supervised) else None
     sched = _scheduler(config, opt)
 
     start_epoch, history, best_value, best_epoch = 0, [], -math.inf, 0
@@ -287,6 +349,8 @@ def train(
         state = load_trainer_state(run_dir)
         _check_resumable(state["config"], config)
         model.load_state_dict(load_file(str(run_dir / "last" / "model.safetensors")))
+        if (run_dir / "last" / LOSS_WEIGHTS).is_file():
+            loss_fn.load_state_dict(load_file(str(run_dir / "last" / LOSS_WEIGHTS)))
         opt.load_state_dict(state["optimizer"])
         if sched is not None and state.get("scheduler"):
             sched.load_state_dict(state["scheduler"])
@@ -310,19 +374,31 @@ def train(
     for epoch in range(start_epoch, config.epochs):
         torch.manual_seed(config.seed * 1_000_003 + epoch)
         started = time.perf_counter()  # images/s counts batch building too
-        batches = _batches(config, prepared.train, epoch)
+        batches = _batches(config, train_data, epoch)
+        g = torch.Generator().manual_seed(config.seed * 7_919 + epoch)  # augmentation draws
+        mined: list[MinerStats] = []
         model.train()
         total, count, seen = 0.0, 0, 0
         bar = _progress(progress, console)
         with bar:
             task = bar.add_task(f"epoch {epoch + 1}/{config.epochs}", total=len(batches), info="")
             for b, (x, labels, y) in enumerate(batches):
+                if config.self_supervised and augment is not None:
+                    v1, v2 = augment.two_views(x, g)
+                    labels = torch.arange(len(x)).repeat(2)  # the two views of an item match
+                    x = torch.cat([v1, v2])
+                elif augment is not None:
+                    x = augment(x, g)
                 x = x.to(device, non_blocking=True)
                 with amp:
                     emb = model.embed(x)
-                    value = _batch_loss(
-                        loss_fn, emb.float(), None if labels is None else labels.to(device), y
-                    )
+                # the loss in float32, outside autocast: bf16 distances would blur mining
+                value = _batch_loss(
+                    loss_fn, emb.float(), None if labels is None else labels.to(device), y
+                )
+                stats = getattr(loss_fn, "last_stats", None)
+                if stats is not None:
+                    mined.append(stats)
                 if not torch.isfinite(value):
                     raise NonFiniteLossError(
                         f"loss became {value.item()} at epoch {epoch + 1}, batch {b} (0-based); "
@@ -337,7 +413,10 @@ def train(
                 count += 1
                 seen += len(x)
                 rate = seen / max(time.perf_counter() - started, 1e-9)
-                bar.update(task, advance=1, info=f"loss {total / count:.4f}  {rate:,.0f} img/s")
+                info = f"loss {total / count:.4f}  {rate:,.0f} img/s"
+                if stats is not None:
+                    info += f"  mined {stats.num_mined}  active {stats.fraction_active:.0%}"
+                bar.update(task, advance=1, info=info)
         train_seconds = time.perf_counter() - started
         if sched is not None:
             sched.step()
@@ -347,6 +426,8 @@ def train(
             "images_per_second": seen / max(train_seconds, 1e-9),
             "lr": opt.param_groups[0]["lr"],
         }
+        if mined:
+            record["miner"] = _mean_stats(mined)
         if prepared.val is not None:
             val = evaluate_model(
                 model, prepared.val, num_pairs=config.val_pairs, seed=config.seed, device=device
@@ -369,9 +450,9 @@ def train(
             "best_epoch": best_epoch,
             "best_record": best_record,
         }
-        save_checkpoint(run_dir / "last", model, config, spec, record, state)
+        save_checkpoint(run_dir / "last", model, config, spec, record, state, loss_fn)
         if improved:
-            save_checkpoint(run_dir / "best", model, config, spec, record)
+            save_checkpoint(run_dir / "best", model, config, spec, record, loss=loss_fn)
         threshold = best_record.get("val", {}).get("threshold")
         write_json(
             run_dir / "metrics.json",
