@@ -156,3 +156,15 @@ def test_config_rejects_unknown_keys_and_names(tmp_path: Path) -> None:
     ]:
         with pytest.raises(ValueError, match=f"choose one of: {valid}"):
             TrainConfig.from_sources(None, {key: value})
+
+
+def test_class_with_one_item_warns(tmp_path: Path) -> None:
+    rows = ["a,b,label"] + [f"{i},{i % 3},{'xyz'[i % 3]}" for i in range(30)] + ["5,5,w"]
+    table = tmp_path / "t.csv"
+    table.write_text("\n".join(rows) + "\n")
+    cfg = tiny_config(
+        tmp_path / "r", data=f"csv:{table}", encoder="mlp", widths=[8], train_classes="w,x,y",
+        eval_classes="z", val_classes="none", val_fraction=0.0,
+    )  # fmt: skip
+    with pytest.warns(UserWarning, match=r"\['w'\] have fewer than 2 items"):
+        prepare_data(cfg)

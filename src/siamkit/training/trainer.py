@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import shutil
 import time
+import warnings
 from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
@@ -97,7 +98,15 @@ def prepare_data(config: TrainConfig) -> PreparedData:
         val_classes = parse_classes(config.val_classes, data.class_names)
     split = train_val_split(data, train_classes, val_classes, config.val_fraction, config.seed)
     train_data = data.subset(split.train)
-    if len(torch.unique(train_data.y)) < 2:
+    classes, counts = torch.unique(train_data.y, return_counts=True)
+    lonely = [data.class_names[int(c)] for c, n in zip(classes, counts, strict=True) if n < 2]
+    if lonely:
+        warnings.warn(
+            f"training classes {lonely} have fewer than 2 items: they give no similar pair and "
+            "serve only as negatives; add items or drop them from --train-classes",
+            stacklevel=2,
+        )
+    if len(classes) < 2:
         raise ValueError("training needs at least 2 classes after holding out validation")
     val = data.subset(split.val) if len(split.val) else None
     if val is not None and len(torch.unique(val.y)) < 2:

@@ -1,0 +1,88 @@
+"""Choose siamkit's image recipe for fmnist-openset WITHOUT looking at the evaluation classes.
+
+Each candidate trains on Fashion-MNIST train-split classes 0-2 (5 epochs, the protocol's encoder,
+batch and optimiser) and is scored on train-split classes 3-4, held out whole: a stand-in for
+unseen classes carved from the training classes. Classes 5-9 are never loaded.
+
+    python bench/select_recipe.py            # all candidates; results to bench/results/
+    python bench/select_recipe.py --smoke --data-dir D
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+MEAN, STD = 0.2860, 0.3530
+
+CANDIDATES: dict[str, dict[str, Any]] = {
+    "contrastive": {"loss": "contrastive"},
+    "contrastive+augment": {"loss": "contrastive", "augment": True},
+    "triplet(0.2)+semi_hard": {"loss": "triplet", "margin": 0.2, "miner": "semi_hard"},
+    "multi_similarity": {"loss": "multi_similarity"},
+    "nt_xent": {"loss": "nt_xent"},
+    "nt_xent+augment": {"loss": "nt_xent", "augment": True},
+    "self_supervised nt_xent": {"loss": "nt_xent", "self_supervised": True},
+    "arcface": {"loss": "arcface"},
+}
+
+
+def score(
+    name: str, recipe: dict[str, Any], data_dir: Path, epochs: int, seed: int
+) -> dict[str, Any]:
+    from siamkit.data import load_data, sample_pairs
+    from siamkit.distances import get_distance
+    from siamkit.evaluation import embed_all, retrieval_metrics, verification_metrics
+    from siamkit.training import TrainConfig, load_run, train
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = TrainConfig(
+            data=f"fashion-mnist:{data_dir}", train_classes="0-4", eval_classes="5-9",
+            val_classes="3-4", val_fraction=0.0, input_mean=[MEAN], input_std=[STD],
+            epochs=epochs, batch_size=128, lr=1e-3, seed=seed, num_threads=2, device="cpu",
+            val_pairs=2000, out=f"{tmp}/run", **recipe,
+        )  # fmt: skip
+        started = time.perf_counter()
+        result = train(cfg, progress=False)
+        seconds = time.perf_counter() - started
+        model = load_run(result.run_dir, "last").model  # the protocol keeps the last epoch
+    val = load_data(f"fashion-mnist:{data_dir}", split="train").of_classes([3, 4])
+    emb = embed_all(model, val.x)
+    cos = get_distance("cosine")
+    r = retrieval_metrics(emb, val.y, distance=cos, ks=(1,))
+    pairs = sample_pairs(val.y, 20_000, 0.5, seed=12345)
+    scores = cos.closeness(cos.pairwise(emb[pairs.first], emb[pairs.second])).numpy()
+    v = verification_metrics((1 - pairs.label).numpy(), scores)
+    return {"recipe": name, **recipe, "seed": seed, "epochs": epochs, "val_p_at_1": r.precision_at_1,
+            "val_map_at_r": r.map_at_r, "val_roc_auc": v.roc_auc, "seconds": seconds}  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--data-dir", type=Path, default=Path("/usr/share/datasets/fashion-mnist"))
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--candidates", nargs="+", default=list(CANDIDATES))
+    ap.add_argument("--results", type=Path, default=ROOT / "bench/results/select-recipe.jsonl")
+    ap.add_argument("--smoke", action="store_true")
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    if args.smoke:
+        args.epochs = 1
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    with args.results.open("a") as f:
+        for name in args.candidates:
+            row = score(name, CANDIDATES[name], args.data_dir, args.epochs, args.seed)
+            print(json.dumps(row), flush=True)
+            f.write(json.dumps(row) + "\n")
+
+
+if __name__ == "__main__":
+    main()
