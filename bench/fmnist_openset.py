@@ -37,9 +37,10 @@ TRAIN_CLASSES, EVAL_CLASSES = [0, 1, 2, 3, 4], [5, 6, 7, 8, 9]
 BATCH, LR = 128, 1e-3
 
 # siamkit's own recipe, chosen by bench/select_recipe.py on train-split classes 0-2 -> 3-4
-# (validation MAP@R: contrastive 0.745, triplet+semi_hard 0.743, contrastive+augment 0.727,
-# nt_xent 0.721, arcface 0.721, nt_xent+augment 0.716, multi_similarity 0.705,
-# self-supervised nt_xent 0.475; bench/results/select-recipe.jsonl)
+# (validation MAP@R: contrastive 0.7453, triplet(0.2)+semi_hard with mean_nonzero 0.7451,
+# triplet(0.2)+semi_hard 0.743, contrastive mean_nonzero 0.741 (= online_contrastive),
+# contrastive+augment 0.727, nt_xent 0.721, arcface 0.721, nt_xent+augment 0.716,
+# multi_similarity 0.705, self-supervised nt_xent 0.475; bench/results/select-recipe.jsonl)
 BEST_RECIPE: dict[str, Any] = {"loss": "contrastive", "margin": 1.0}
 CONTRASTIVE_RECIPE: dict[str, Any] = {"loss": "contrastive", "margin": 1.0}
 

@@ -31,6 +31,14 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     "nt_xent+augment": {"loss": "nt_xent", "augment": True},
     "self_supervised nt_xent": {"loss": "nt_xent", "self_supervised": True},
     "arcface": {"loss": "arcface"},
+    "contrastive mean_nonzero": {"loss": "contrastive", "reduction": "mean_nonzero"},
+    "online_contrastive mean_nonzero": {"loss": "online_contrastive", "reduction": "mean_nonzero"},
+    "triplet(0.2)+semi_hard mean_nonzero": {
+        "loss": "triplet",
+        "margin": 0.2,
+        "miner": "semi_hard",
+        "reduction": "mean_nonzero",
+    },
 }
 
 

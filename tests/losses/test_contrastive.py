@@ -205,3 +205,14 @@ def test_get_loss_builds_contrastive_with_margin_and_distance() -> None:
     assert loss.margin == 0.7
     assert loss.distance.name == "manhattan"
     assert get_loss("contrastive").distance.name == "euclidean"
+
+
+def test_mean_nonzero_reduction_averages_only_active_pairs() -> None:
+    # Y=0 at D=0.5 -> 0.25; Y=1 at D=2 (beyond m=1) -> 0; Y=1 at D=0.4 -> 0.36
+    a = torch.zeros(3, 2, dtype=torch.float64)
+    b = torch.tensor([[0.5, 0.0], [2.0, 0.0], [0.0, 0.4]], dtype=torch.float64)
+    y = torch.tensor([0, 1, 1])
+    got = ContrastiveLoss(margin=1.0, reduction="mean_nonzero").pair_loss(a, b, y)
+    assert got.item() == pytest.approx((0.25 + 0.36) / 2)
+    mean = ContrastiveLoss(margin=1.0, reduction="mean").pair_loss(a, b, y)
+    assert mean.item() == pytest.approx((0.25 + 0.36) / 3)

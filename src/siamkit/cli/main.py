@@ -60,6 +60,10 @@ def train(
     margin: Annotated[
         float | None, typer.Option(help="Loss margin m (default: the loss's own).")
     ] = None,
+    reduction: Annotated[
+        str | None,
+        typer.Option(help="mean | mean_nonzero | sum: how per-pair terms become the loss."),
+    ] = None,
     miner: Annotated[
         str | None,
         typer.Option(

@@ -8,8 +8,10 @@ from torch import Tensor, nn
 
 from siamkit.registry import Registry
 
-Reduction = Literal["mean", "sum", "none"]
-REDUCTIONS = ("mean", "sum", "none")
+Reduction = Literal["mean", "mean_nonzero", "sum", "none"]
+# mean_nonzero: the mean over the terms that are not zero (pairs/triplets still violating their
+# margin), so easy pairs do not dilute the gradient as training progresses.
+REDUCTIONS = ("mean", "mean_nonzero", "sum", "none")
 
 LOSSES: Registry[nn.Module] = Registry("loss")
 
@@ -24,6 +26,8 @@ def reduce(terms: Tensor, reduction: str, anchor: Tensor) -> Tensor:
     """Reduce ``terms`` ``(K,)``; with no terms, a zero still connected to ``anchor``'s graph."""
     if reduction == "none":
         return terms
+    if reduction == "mean_nonzero":
+        terms = terms[terms > 0]
     if terms.numel() == 0:
         return anchor.sum() * 0.0
-    return terms.mean() if reduction == "mean" else terms.sum()
+    return terms.sum() if reduction == "sum" else terms.mean()

@@ -97,6 +97,8 @@ def load_run(run_dir: str | Path, which: str = "best") -> LoadedRun:
     spec = ModelSpec(**saved["model"])
     model = build_model(spec)
     model.load_state_dict(load_file(str(folder / WEIGHTS)))
+    if spec.kind == "image" and config.channels_last:
+        model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     model.eval()
     metrics = json.loads((folder / "metrics.json").read_text())
     run_metrics = run_dir / "metrics.json"

@@ -41,6 +41,8 @@ class TrainConfig(BaseModel):
     loss: str = "contrastive"  # registered loss: contrastive | triplet | online_contrastive |
     # batch_hard_triplet | nt_xent | multiple_negatives_ranking | multi_similarity | arcface | koch
     margin: float | None = Field(None, gt=0.0)  # loss margin m; None = the loss's own default
+    reduction: Literal["mean", "mean_nonzero", "sum"] | None = None  # how per-pair/triplet
+    # terms become the loss; None = the loss's default (mean)
     miner: str | None = None  # contrastive: hard_pairs; triplet: batch_hard | semi_hard |
     # distance_weighted; None = every pair / triplet of the batch
     temperature: float | None = Field(None, gt=0.0)  # nt_xent temperature; None = 0.1
@@ -67,6 +69,7 @@ class TrainConfig(BaseModel):
     seed: int = 0  # seeds weights, splits, pairs and batches
     device: Literal["auto", "cpu", "cuda"] = "auto"
     amp: bool = True  # bfloat16 autocast on CUDA (ignored on CPU)
+    channels_last: bool = True  # image models train in NHWC memory layout (faster; same math)
     num_threads: int | None = Field(None, ge=1)  # torch CPU threads; None = torch default
     val_pairs: int = Field(4000, ge=10)  # pairs drawn from the validation split
     out: str = "runs/latest"  # run directory
