@@ -32,7 +32,9 @@ def test_checkpoint_round_trip(tmp_path: Path) -> None:
     save_checkpoint(tmp_path / "best", model, cfg, spec, {"val": {"threshold": 0.5}})
     loaded = load_run(tmp_path, "best")
     x = torch.rand(3, 1, 8, 8)
-    assert torch.equal(loaded.model.embed(x), model.embed(x))
+    # Weights are bit-identical (below); a loaded image model runs in NHWC layout, whose
+    # different summation order moves the embedding in the last float32 digits only.
+    assert torch.allclose(loaded.model.embed(x), model.embed(x), atol=1e-5)
     assert loaded.spec == spec and loaded.config == cfg
     for key, value in model.state_dict().items():
         assert torch.equal(loaded.model.state_dict()[key], value)
