@@ -330,8 +330,9 @@ def render(rows: list[dict[str, Any]], args: argparse.Namespace, seconds: float)
     )  # fmt: skip
 
 
-def write_docs(path: Path, table: str) -> None:
-    start, end = "<!-- fmnist-openset:start -->", "<!-- fmnist-openset:end -->"
+def write_docs(path: Path, table: str, marker: str = "fmnist-openset") -> None:
+    """Replace the text between ``<!-- MARKER:start -->`` and ``<!-- MARKER:end -->``."""
+    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
     text = path.read_text() if path.is_file() else f"# Benchmarks\n\n{start}\n{end}\n"
     if start not in text:
         text += f"\n{start}\n{end}\n"

@@ -90,7 +90,10 @@ def train(
     distance: Annotated[
         str | None, typer.Option(help="euclidean | squared_euclidean | cosine | manhattan")
     ] = None,
-    sampling: Annotated[str | None, typer.Option(help="balanced (P×K batches) | pairs")] = None,
+    sampling: Annotated[
+        str | None,
+        typer.Option(help="balanced (P×K batches) | pairs | random (plain random batches)"),
+    ] = None,
     epochs: Annotated[int | None, typer.Option()] = None,
     batch_size: Annotated[int | None, typer.Option()] = None,
     optimizer: Annotated[str | None, typer.Option(help="adam | adamw | sgd")] = None,

@@ -51,8 +51,9 @@ class TrainConfig(BaseModel):
     # negatives the rest of the batch (use with nt_xent); labels only evaluate
     loss_distance: str | None = None  # distance inside the loss; None = the loss's own default
     # (contrastive: euclidean, triplet: squared_euclidean, as in their formulas)
-    sampling: Literal["balanced", "pairs"] = "balanced"  # P×K batches (all pairs/triplets in
-    # each batch) or explicit pairs (contrastive) / triplets (triplet) from Pair/TripletDataset
+    sampling: Literal["balanced", "pairs", "random"] = "balanced"  # P×K batches (all pairs/
+    # triplets in each batch), explicit pairs (contrastive) / triplets (triplet) from
+    # Pair/TripletDataset, or plain random batches (no class balance)
     positive_fraction: float = Field(0.5, ge=0.0, le=1.0)  # sampling=pairs: share similar
     classes_per_batch: int | None = Field(None, ge=2)  # P; None = min(classes, batch/2)
     # --- optimisation ---

@@ -86,7 +86,7 @@ def prepare_data(config: TrainConfig) -> PreparedData:
     train_classes = parse_classes(config.train_classes, data.class_names)
     eval_classes = parse_classes(config.eval_classes, data.class_names)
     overlap = sorted(set(train_classes) & set(eval_classes))
-    if overlap:
+    if overlap and not config.self_supervised:  # unlabelled training items may be any class
         raise ValueError(
             f"classes {[data.class_names[c] for c in overlap]} are in both --train-classes and "
             "--eval-classes; evaluation classes must never be trained on"
@@ -195,6 +195,17 @@ def _batches(config: TrainConfig, data: LabelledData, epoch: int) -> list[Batch]
         order = torch.randperm(len(data), generator=g)
         half = max(2, config.batch_size // 2)
         return [(data.x[order[i : i + half]], None, None) for i in range(0, len(data), half)]
+    if config.sampling == "random":  # plain random batches, whatever the class sizes
+        g = torch.Generator().manual_seed(seed * 100_003 + epoch)
+        order = torch.randperm(len(data), generator=g)
+        return [
+            (
+                data.x[order[i : i + config.batch_size]],
+                data.y[order[i : i + config.batch_size]],
+                None,
+            )
+            for i in range(0, len(data), config.batch_size)
+        ]
     if config.sampling == "balanced":
         n_classes = len(torch.unique(data.y))
         p = config.classes_per_batch or min(n_classes, config.batch_size // 2)
@@ -264,7 +275,7 @@ def build_loss(config: TrainConfig, model: SiameseNetwork, n_classes: int) -> nn
         options["num_classes"] = n_classes
     if loss_takes(config.loss, "embedding_dim"):
         options["embedding_dim"] = config.embedding_dim
-    uses_labels = config.sampling == "balanced" or config.self_supervised
+    uses_labels = config.sampling != "pairs" or config.self_supervised
     if not uses_labels and (config.miner or config.loss not in ("contrastive", "triplet")):
         raise ValueError(
             f"sampling=pairs gives explicit pairs/triplets, which only the contrastive and "
