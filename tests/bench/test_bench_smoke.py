@@ -63,3 +63,21 @@ def test_smoke_run_produces_every_row(tmp_path: Path) -> None:
             assert r["train_img_s"] > 0
     assert "siamkit trainer / bare loop" in done.stdout
     assert not docs.exists()  # smoke runs never rewrite the docs table
+
+
+@pytest.mark.slow
+def test_losses_table_smoke(tmp_path: Path) -> None:
+    _tiny_fashion_mnist(tmp_path, {"train": 40, "t10k": 12})
+    results = tmp_path / "l.jsonl"
+    rows = ["contrastive", "triplet(0.2) + semi_hard", "imbalanced (class 0 at 5%), random batches"]
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench/losses_table.py"), "--smoke", "--data-dir", str(tmp_path),
+         "--results", str(results), "--docs", str(tmp_path / "b.md"), "--rows", *rows],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    got = [json.loads(line) for line in results.read_text().splitlines()]
+    assert [r["row"] for r in got] == rows
+    assert got[1]["miner_stats_last_epoch"]["num_mined"] > 0  # the miner reported what it found
+    assert got[2]["imbalanced"] is True
+    assert not (tmp_path / "b.md").exists()
