@@ -11,28 +11,19 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-err = Console(stderr=True)
-out = Console()
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code)
+from siamkit.cli.options import AsJson, DataSource, RunDir, Split, err, fail, out
 
 
 def calibrate(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory from `siamkit train`.")],
-    data: Annotated[str | None, typer.Option(help="Data source; default: the run's.")] = None,
+    run_dir: RunDir,
+    data: DataSource = None,
     classes: Annotated[
         str | None,
         typer.Option(help="Classes to calibrate on; default: the run's training classes."),
     ] = None,
-    split: Annotated[
-        str, typer.Option(help="train | test split where the source has them.")
-    ] = "train",
+    split: Split = "train",
     target_far: Annotated[
         float | None,
         typer.Option(help="Hold the false accept rate under this, e.g. 0.01 (else --objective)."),
@@ -48,7 +39,7 @@ def calibrate(
         float, typer.Option(help="Share of the classes held out to test the threshold on.")
     ] = 0.5,
     seed: Annotated[int, typer.Option(help="Seeds the class split and the pairs.")] = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Calibrate a run's threshold (and P(same)); writes RUN/calibration.json."""
     from siamkit.evaluation.calibrated_run import FILENAME, calibrate_run
@@ -67,7 +58,7 @@ def calibrate(
             seed=seed,
         )
     except ValueError as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
     src = cal.source
     if src is not None and src.eval_classes_used:
         err.print(

@@ -11,9 +11,20 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from siamkit.cli.calibrate import calibrate
+from siamkit.cli.options import (
+    AsJson,
+    Bootstrap,
+    DataSource,
+    Episodes,
+    RunDir,
+    Split,
+    VerifyPairs,
+    err,
+    fail,
+    out,
+)
 from siamkit.training.trainer import NonFiniteLossError
 
 app = typer.Typer(
@@ -22,13 +33,6 @@ app = typer.Typer(
     help="Similarity learning with Siamese networks: train, evaluate, verify, embed.",
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
-out = Console()
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code)
 
 
 @app.command()
@@ -129,9 +133,9 @@ def train(
             cfg, resume=resume, overwrite=overwrite, progress=progress, console=err
         )
     except NonFiniteLossError as e:
-        raise _fail(str(e), code=1) from None
+        raise fail(str(e), code=1) from None
     except ValueError as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
     best = result.best
     msg = f"done: best epoch {result.best_epoch}, run in {result.run_dir}"
     if best:
@@ -141,21 +145,17 @@ def train(
 
 @app.command()
 def evaluate(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory from `siamkit train`.")],
-    data: Annotated[str | None, typer.Option(help="Data source; default: the run's.")] = None,
+    run_dir: RunDir,
+    data: DataSource = None,
     classes: Annotated[
         str | None, typer.Option(help="Classes to evaluate; default: the run's --eval-classes.")
     ] = None,
-    split: Annotated[
-        str, typer.Option(help="train | test split where the source has them.")
-    ] = "test",
-    pairs: Annotated[int, typer.Option(help="Balanced pairs for verification metrics.")] = 20_000,
-    bootstrap: Annotated[
-        int, typer.Option(help="Bootstrap resamples for the 95% intervals.")
-    ] = 200,
-    episodes: Annotated[int, typer.Option(help="Few-shot episodes per configuration.")] = 600,
+    split: Split = "test",
+    pairs: VerifyPairs = 20_000,
+    bootstrap: Bootstrap = 200,
+    episodes: Episodes = 600,
     checkpoint: Annotated[str, typer.Option(help="best | last")] = "best",
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Evaluate a trained run on classes it never saw: verification, retrieval, few-shot,
     classification, distances, open-set (tables, or one JSON object with --json)."""
@@ -167,7 +167,7 @@ def evaluate(
             run_dir, data, classes, split, checkpoint, pairs, bootstrap, episodes
         )
     except ValueError as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
     if as_json:
         print(json.dumps(record))
         return
@@ -178,13 +178,13 @@ def evaluate(
 
 @app.command()
 def verify(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory from `siamkit train`.")],
+    run_dir: RunDir,
     input_a: Annotated[str, typer.Argument(help="First input (image file, or vector).")],
     input_b: Annotated[str, typer.Argument(help="Second input.")],
     threshold: Annotated[
         float | None, typer.Option(help="Override the run's calibrated threshold.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Distance between two inputs, and same/different at the run's threshold."""
     import torch
@@ -212,7 +212,7 @@ def verify(
                 "`siamkit calibrate` or pass --threshold"
             )
     except ValueError as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
     closer = d >= thr if run.model.distance.larger_is_closer else d <= thr
     probability = float(calibration.probability_map.predict([d])[0]) if calibration else None
     if as_json:
@@ -234,7 +234,7 @@ def verify(
 
 @app.command()
 def embed(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory from `siamkit train`.")],
+    run_dir: RunDir,
     inputs: Annotated[list[str], typer.Argument(help="Image files/folders, or .npy/.csv vectors.")],
     out_path: Annotated[
         Path, typer.Option("--out", help="Where to write the (N, D) .npy array.")
@@ -252,7 +252,7 @@ def embed(
         x, names = load_inputs(inputs, run.spec, run.config.on_mismatch)
         emb = embed_all(run.model, x).numpy().astype(np.float32)
     except ValueError as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(out_path.name + ".tmp.npy")
     np.save(tmp, emb)
@@ -280,22 +280,18 @@ app.command("calibrate")(calibrate)
 
 @app.command()
 def report(
-    run_dir: Annotated[Path, typer.Argument(help="A run directory from `siamkit train`.")],
+    run_dir: RunDir,
     out_path: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path(
         "report.html"
     ),
-    data: Annotated[str | None, typer.Option(help="Data source; default: the run's.")] = None,
+    data: DataSource = None,
     classes: Annotated[
         str | None, typer.Option(help="Classes to report on; default: the run's --eval-classes.")
     ] = None,
-    split: Annotated[
-        str, typer.Option(help="train | test split where the source has them.")
-    ] = "test",
-    pairs: Annotated[int, typer.Option(help="Balanced pairs for verification metrics.")] = 20_000,
-    bootstrap: Annotated[
-        int, typer.Option(help="Bootstrap resamples for the 95% intervals.")
-    ] = 200,
-    episodes: Annotated[int, typer.Option(help="Few-shot episodes per configuration.")] = 600,
+    split: Split = "test",
+    pairs: VerifyPairs = 20_000,
+    bootstrap: Bootstrap = 200,
+    episodes: Episodes = 600,
 ) -> None:
     """Write one self-contained HTML report: config, curves, ROC/DET, histograms, metrics,
     a 2-D projection and the worst errors (evaluates the run first, as `evaluate` does)."""
@@ -304,7 +300,7 @@ def report(
     try:
         path = write_report(run_dir, out_path, data, classes, split, pairs, bootstrap, episodes)
     except ValueError as e:
-        raise _fail(str(e)) from None
+        raise fail(str(e)) from None
     err.print(f"wrote {path}")
 
 

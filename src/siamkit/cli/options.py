@@ -1,0 +1,26 @@
+"""Options shared by several commands, declared once (typer reads the ``Annotated`` metadata)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+err = Console(stderr=True)
+out = Console()
+
+RunDir = Annotated[Path, typer.Argument(help="A run directory from `siamkit train`.")]
+DataSource = Annotated[str | None, typer.Option(help="Data source; default: the run's.")]
+Split = Annotated[str, typer.Option(help="train | test split where the source has them.")]
+VerifyPairs = Annotated[int, typer.Option(help="Balanced pairs for verification metrics.")]
+Bootstrap = Annotated[int, typer.Option(help="Bootstrap resamples for the 95% intervals.")]
+Episodes = Annotated[int, typer.Option(help="Few-shot episodes per configuration.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print ``error: message`` on stderr and return the Exit to raise (status 2: bad input)."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
