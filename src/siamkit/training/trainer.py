@@ -23,20 +23,18 @@ from typing import Any, NamedTuple
 import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from torch import Tensor, nn
+from torch import nn
 
 from siamkit.data.augment import Augment
 from siamkit.data.labelled import LabelledData
-from siamkit.data.pairs import PairDataset, TripletDataset
-from siamkit.data.samplers import ClassBalancedSampler
 from siamkit.data.sources import SourceOptions, load_data
 from siamkit.data.splits import parse_classes, train_val_split
 from siamkit.evaluation.evaluate import evaluate_model
-from siamkit.losses import ContrastiveLoss, TripletLoss, get_loss, loss_takes
 from siamkit.miners import MinerStats
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.models.spec import ModelSpec, build_model
 from siamkit.models.standardize import Standardize
+from siamkit.training.batches import epoch_batches
 from siamkit.training.checkpoint import (
     LOSS_WEIGHTS,
     load_trainer_state,
@@ -44,6 +42,7 @@ from siamkit.training.checkpoint import (
     write_json,
 )
 from siamkit.training.config import TrainConfig
+from siamkit.training.objective import batch_loss, build_loss, mean_miner_stats
 
 SELECT_METRIC = "roc_auc"  # validation metric that picks the best checkpoint (higher is better)
 
@@ -184,116 +183,6 @@ def _scheduler(
     return None
 
 
-Batch = tuple[Tensor, Tensor | None, Tensor | None]  # (items, labels or None, pair labels or None)
-
-
-def _batches(config: TrainConfig, data: LabelledData, epoch: int) -> list[Batch]:
-    """The epoch's batches: items to embed, with class labels (balanced) or pair labels."""
-    seed = config.seed
-    if config.self_supervised:  # labels unused: random items, two views each in the loop
-        g = torch.Generator().manual_seed(seed * 100_003 + epoch)
-        order = torch.randperm(len(data), generator=g)
-        half = max(2, config.batch_size // 2)
-        return [(data.x[order[i : i + half]], None, None) for i in range(0, len(data), half)]
-    if config.sampling == "random":  # plain random batches, whatever the class sizes
-        g = torch.Generator().manual_seed(seed * 100_003 + epoch)
-        order = torch.randperm(len(data), generator=g)
-        return [
-            (
-                data.x[order[i : i + config.batch_size]],
-                data.y[order[i : i + config.batch_size]],
-                None,
-            )
-            for i in range(0, len(data), config.batch_size)
-        ]
-    if config.sampling == "balanced":
-        n_classes = len(torch.unique(data.y))
-        p = config.classes_per_batch or min(n_classes, config.batch_size // 2)
-        sampler = ClassBalancedSampler(
-            data.y, p, max(1, config.batch_size // min(p, n_classes)), seed
-        )
-        sampler.set_epoch(epoch)
-        out: list[Batch] = []
-        for idx in sampler:
-            t = torch.tensor(idx)
-            out.append((data.x[t], data.y[t], None))
-        return out
-    g = torch.Generator().manual_seed(seed * 100_003 + epoch)
-    if config.loss == "triplet":
-        tri = TripletDataset(data, seed=seed)
-        tri.set_epoch(epoch)
-        order = torch.randperm(len(tri), generator=g)
-        return [
-            (data.x[tri.triplets[order[i : i + config.batch_size]].T.flatten()], None, None)
-            for i in range(0, len(tri), config.batch_size)
-        ]
-    pairs = PairDataset(data, config.positive_fraction, seed=seed)
-    pairs.set_epoch(epoch)
-    order = torch.randperm(len(pairs), generator=g)
-    out = []
-    for i in range(0, len(pairs), config.batch_size):
-        k = order[i : i + config.batch_size]
-        both = torch.cat([pairs.pairs.first[k], pairs.pairs.second[k]])
-        out.append((data.x[both], None, pairs.pairs.label[k]))
-    return out
-
-
-def _batch_loss(loss_fn: nn.Module, emb: Tensor, labels: Tensor | None, y: Tensor | None) -> Tensor:
-    if labels is not None:
-        return loss_fn(emb, labels)
-    if y is not None:
-        if not isinstance(loss_fn, ContrastiveLoss):
-            raise ValueError("sampling=pairs needs the contrastive loss (or triplet triplets)")
-        a, b = emb.chunk(2)
-        return loss_fn.pair_loss(a, b, y.to(emb.device))
-    if not isinstance(loss_fn, TripletLoss):
-        raise ValueError("explicit triplets need the triplet loss")
-    a, p, n = emb.chunk(3)
-    return loss_fn.triplet_loss(a, p, n)
-
-
-def build_loss(config: TrainConfig, model: SiameseNetwork, n_classes: int) -> nn.Module:
-    """The loss a config names, with the options it takes.
-
-    A learned distance (mahalanobis) is shared with the loss, so both train the same metric.
-    """
-    learned = bool(getattr(model.distance, "learned", False))
-    if learned and config.loss_distance not in (None, config.distance):
-        raise ValueError(
-            f"with the learned distance '{config.distance}' the loss uses it too; drop "
-            f"--loss-distance {config.loss_distance}"
-        )
-    distance: Any = model.distance if learned else config.loss_distance
-    options: dict[str, Any] = {
-        "margin": config.margin,
-        "distance": distance,
-        "miner": config.miner,
-        "temperature": config.temperature,
-        "reduction": config.reduction,
-    }
-    if loss_takes(config.loss, "num_classes"):
-        options["num_classes"] = n_classes
-    if loss_takes(config.loss, "embedding_dim"):
-        options["embedding_dim"] = config.embedding_dim
-    uses_labels = config.sampling != "pairs" or config.self_supervised
-    if not uses_labels and (config.miner or config.loss not in ("contrastive", "triplet")):
-        raise ValueError(
-            f"sampling=pairs gives explicit pairs/triplets, which only the contrastive and "
-            f"triplet losses without a miner take; use --sampling balanced for loss "
-            f"'{config.loss}'" + (f" with miner '{config.miner}'" if config.miner else "")
-        )
-    return get_loss(config.loss, **options)
-
-
-def _mean_stats(stats: list[MinerStats]) -> dict[str, float]:
-    """Per-epoch averages of miner statistics (NaN means skipped; null if all NaN)."""
-    out: dict[str, float] = {}
-    for key in MinerStats._fields:
-        vals = [float(getattr(s, key)) for s in stats if math.isfinite(float(getattr(s, key)))]
-        out[key] = sum(vals) / len(vals) if vals else float("nan")
-    return {k: v for k, v in out.items() if math.isfinite(v)}
-
-
 def _check_resumable(saved: dict[str, Any], config: TrainConfig) -> None:
     differs = {
         k: (saved.get(k), v)
@@ -399,7 +288,7 @@ def train(
     for epoch in range(start_epoch, config.epochs):
         torch.manual_seed(config.seed * 1_000_003 + epoch)
         started = time.perf_counter()  # images/s counts batch building too
-        batches = _batches(config, train_data, epoch)
+        batches = epoch_batches(config, train_data, epoch)
         g = torch.Generator().manual_seed(config.seed * 7_919 + epoch)  # augmentation draws
         mined: list[MinerStats] = []
         model.train()
@@ -420,7 +309,7 @@ def train(
                 with amp:
                     emb = model.embed(x)
                 # the loss in float32, outside autocast: bf16 distances would blur mining
-                value = _batch_loss(
+                value = batch_loss(
                     loss_fn, emb.float(), None if labels is None else labels.to(device), y
                 )
                 stats = getattr(loss_fn, "last_stats", None)
@@ -454,7 +343,7 @@ def train(
             "lr": opt.param_groups[0]["lr"],
         }
         if mined:
-            record["miner"] = _mean_stats(mined)
+            record["miner"] = mean_miner_stats(mined)
         if prepared.val is not None:
             val = evaluate_model(
                 model, prepared.val, num_pairs=config.val_pairs, seed=config.seed, device=device

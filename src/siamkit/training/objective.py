@@ -1,0 +1,69 @@
+"""The training objective: building the configured loss and applying it to a batch."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from torch import Tensor, nn
+
+from siamkit.losses import ContrastiveLoss, TripletLoss, get_loss, loss_takes
+from siamkit.miners import MinerStats
+from siamkit.models.siamese import SiameseNetwork
+from siamkit.training.config import TrainConfig
+
+
+def batch_loss(loss_fn: nn.Module, emb: Tensor, labels: Tensor | None, y: Tensor | None) -> Tensor:
+    if labels is not None:
+        return loss_fn(emb, labels)
+    if y is not None:
+        if not isinstance(loss_fn, ContrastiveLoss):
+            raise ValueError("sampling=pairs needs the contrastive loss (or triplet triplets)")
+        a, b = emb.chunk(2)
+        return loss_fn.pair_loss(a, b, y.to(emb.device))
+    if not isinstance(loss_fn, TripletLoss):
+        raise ValueError("explicit triplets need the triplet loss")
+    a, p, n = emb.chunk(3)
+    return loss_fn.triplet_loss(a, p, n)
+
+
+def build_loss(config: TrainConfig, model: SiameseNetwork, n_classes: int) -> nn.Module:
+    """The loss a config names, with the options it takes.
+
+    A learned distance (mahalanobis) is shared with the loss, so both train the same metric.
+    """
+    learned = bool(getattr(model.distance, "learned", False))
+    if learned and config.loss_distance not in (None, config.distance):
+        raise ValueError(
+            f"with the learned distance '{config.distance}' the loss uses it too; drop "
+            f"--loss-distance {config.loss_distance}"
+        )
+    distance: Any = model.distance if learned else config.loss_distance
+    options: dict[str, Any] = {
+        "margin": config.margin,
+        "distance": distance,
+        "miner": config.miner,
+        "temperature": config.temperature,
+        "reduction": config.reduction,
+    }
+    if loss_takes(config.loss, "num_classes"):
+        options["num_classes"] = n_classes
+    if loss_takes(config.loss, "embedding_dim"):
+        options["embedding_dim"] = config.embedding_dim
+    uses_labels = config.sampling != "pairs" or config.self_supervised
+    if not uses_labels and (config.miner or config.loss not in ("contrastive", "triplet")):
+        raise ValueError(
+            f"sampling=pairs gives explicit pairs/triplets, which only the contrastive and "
+            f"triplet losses without a miner take; use --sampling balanced for loss "
+            f"'{config.loss}'" + (f" with miner '{config.miner}'" if config.miner else "")
+        )
+    return get_loss(config.loss, **options)
+
+
+def mean_miner_stats(stats: list[MinerStats]) -> dict[str, float]:
+    """Per-epoch averages of miner statistics (NaN means skipped; null if all NaN)."""
+    out: dict[str, float] = {}
+    for key in MinerStats._fields:
+        vals = [float(getattr(s, key)) for s in stats if math.isfinite(float(getattr(s, key)))]
+        out[key] = sum(vals) / len(vals) if vals else float("nan")
+    return {k: v for k, v in out.items() if math.isfinite(v)}
