@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from siamkit.data.images import IMAGE_SUFFIXES, OnMismatch, load_image
+from siamkit.data.sources import read_csv_rows
 from siamkit.models.spec import ModelSpec
 
 
@@ -91,13 +92,7 @@ def _vectors(inputs: Sequence[str], spec: ModelSpec) -> tuple[Tensor, list[str]]
 
 
 def _csv_matrix(path: Path) -> np.ndarray:
-    import csv
-
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        reader = [row for row in csv.reader(f) if row]
-    if len(reader) < 2:
-        raise ValueError(f"CSV file {path} needs a header row and at least one row of numbers")
-    header, body = reader[0], reader[1:]
+    header, body = read_csv_rows(path)
     keep = [i for i, h in enumerate(header) if h != "label"]
     try:
         return np.array([[float(r[i]) for i in keep] for r in body], dtype=np.float32)

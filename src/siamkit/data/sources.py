@@ -150,11 +150,7 @@ def csv_table(arg: str | None, options: SourceOptions, split: Split) -> Labelled
     path = Path(arg)
     if not path.is_file():
         raise ValueError(f"CSV file {path} not found")
-    with path.open(newline="", encoding="utf-8-sig") as f:  # utf-8-sig: tolerate a BOM
-        rows = [row for row in csv.reader(f) if row]  # blank lines carry no item
-    if len(rows) < 2:
-        raise ValueError(f"CSV file {path} needs a header row and at least one data row")
-    header, body = rows[0], rows[1:]
+    header, body = read_csv_rows(path)
     if options.label_column not in header:
         raise ValueError(
             f"CSV file {path} has no label column '{options.label_column}'; columns: "
@@ -182,6 +178,19 @@ def csv_table(arg: str | None, options: SourceOptions, split: Split) -> Labelled
     y = torch.tensor([index[c] for c in labels])
     sources = [f"{path}:{r}" for r in range(2, len(body) + 2)]
     return LabelledData(torch.from_numpy(values), y, classes, "vector", sources)
+
+
+def read_csv_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    """A CSV file's header and data rows; a BOM is tolerated and blank lines are skipped.
+
+    Raises:
+        ValueError: The file has no header row or no data row.
+    """
+    with path.open(newline="", encoding="utf-8-sig") as f:  # utf-8-sig: tolerate a BOM
+        rows = [row for row in csv.reader(f) if row]  # blank lines carry no item
+    if len(rows) < 2:
+        raise ValueError(f"CSV file {path} needs a header row and at least one data row")
+    return rows[0], rows[1:]
 
 
 def _natural_key(s: str) -> tuple[int, float | str]:

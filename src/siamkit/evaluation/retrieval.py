@@ -6,21 +6,18 @@ import torch
 from torch import Tensor
 
 from siamkit.distances import Distance
+from siamkit.evaluation.knn import knn_search
 
 
 def nearest_neighbour(embeddings: Tensor, distance: Distance, chunk_size: int = 1024) -> Tensor:
-    """Index ``(N,)`` of each item's nearest other item (itself excluded), in row chunks."""
-    n = len(embeddings)
-    if n < 2:
+    """Index ``(N,)`` of each item's nearest other item (itself excluded), in query chunks.
+
+    The one nearest-neighbour search of the package (:func:`knn_search`, FAISS when installed).
+    """
+    if len(embeddings) < 2:
         raise ValueError("nearest-neighbour retrieval needs at least 2 items")
-    out = torch.empty(n, dtype=torch.long)
-    worst = float("-inf") if distance.larger_is_closer else float("inf")
-    for s in range(0, n, chunk_size):
-        block = distance.matrix(embeddings[s : s + chunk_size], embeddings)  # (c, N)
-        rows = torch.arange(block.shape[0])
-        block[rows, rows + s] = worst
-        out[s : s + chunk_size] = distance.closeness(block).argmax(dim=1)
-    return out
+    nn = knn_search(embeddings, embeddings, 1, distance, exclude_self=True, chunk_size=chunk_size)
+    return torch.from_numpy(nn.indices[:, 0]).long()
 
 
 def precision_at_1(embeddings: Tensor, labels: Tensor, distance: Distance) -> float:
