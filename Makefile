@@ -43,17 +43,20 @@ $(VENV)/.installed-base: $(INSTALL_INPUTS) $(VENV)/.torch
 	touch $@
 
 $(VENV)/.installed-dev: $(INSTALL_INPUTS) $(VENV)/.torch
-	$(PIP) install --quiet -c constraints.txt -e '.[dev,faiss,plots,bench]'
+	$(PIP) install --quiet -c constraints.txt -e '.[dev,faiss,plots,bench,onnx,serve,text,postgres]'
 	touch $@ $(VENV)/.installed-base
 
-# Debian's Fashion-MNIST (IDX files), where apt-get exists and the data is absent. Never fatal:
-# the loader says how to get the files when they are missing.
+# Debian packages the tests and demos read or start: Fashion-MNIST (IDX files), WordNet's own
+# files, and a PostgreSQL server for the shared-gallery tests. Installed where apt-get exists, we
+# are root and something is absent. Never fatal: each loader or test says what is missing.
+DEB_PACKAGES := dataset-fashion-mnist wordnet-base postgresql
+DEB_PROBES := $(FMNIST_DIR)/train-images-idx3-ubyte.gz /usr/share/wordnet/data.noun /usr/lib/postgresql
 data:
-	@if [ ! -f $(FMNIST_DIR)/train-images-idx3-ubyte.gz ] && command -v apt-get >/dev/null 2>&1 \
-	  && [ "$$(id -u)" = 0 ]; then \
-	  echo "installing Debian's dataset-fashion-mnist"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null) \
-	  || echo "warning: could not install dataset-fashion-mnist; fashion-mnist runs will say how to get it"; \
+	@missing=0; for f in $(DEB_PROBES); do [ -e "$$f" ] || missing=1; done; \
+	if [ $$missing = 1 ] && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "installing Debian packages: $(DEB_PACKAGES)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEB_PACKAGES) >/dev/null) \
+	  || echo "warning: could not install $(DEB_PACKAGES); the tests that need them say so"; \
 	fi
 
 clean:
