@@ -47,6 +47,8 @@ class TrainConfig(BaseModel):
     # distance_weighted; None = every pair / triplet of the batch
     temperature: float | None = Field(None, gt=0.0)  # nt_xent temperature; None = 0.1
     augment: bool = False  # random crop, flip, rotation, noise, brightness/contrast (images)
+    views: Literal[1, 2] = 1  # 2: each labelled item enters a batch as two augmented views
+    # (supervised contrastive style; implies augmentation; needs a labels-based loss)
     self_supervised: bool = False  # no labels: positives are two augmentations of one item,
     # negatives the rest of the batch (use with nt_xent); labels only evaluate
     loss_distance: str | None = None  # distance inside the loss; None = the loss's own default

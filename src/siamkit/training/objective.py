@@ -51,6 +51,11 @@ def build_loss(config: TrainConfig, model: SiameseNetwork, n_classes: int) -> nn
     if loss_takes(config.loss, "embedding_dim"):
         options["embedding_dim"] = config.embedding_dim
     uses_labels = config.sampling != "pairs" or config.self_supervised
+    if config.views == 2 and not uses_labels:
+        raise ValueError(
+            "views=2 makes two augmented views of each labelled item, which needs batches of "
+            "labelled items; use --sampling balanced (or random) with --views 2"
+        )
     if not uses_labels and (config.miner or config.loss not in ("contrastive", "triplet")):
         raise ValueError(
             f"sampling=pairs gives explicit pairs/triplets, which only the contrastive and "

@@ -252,7 +252,7 @@ def train(
         prepared.class_names,
         prepared.train.kind,
     )
-    augment = Augment() if (config.augment or config.self_supervised) else None
+    augment = Augment() if (config.augment or config.self_supervised or config.views == 2) else None
     sched = _scheduler(config, opt)
 
     start_epoch, history, best_value, best_epoch = 0, [], -math.inf, 0
@@ -301,6 +301,9 @@ def train(
                     v1, v2 = augment.two_views(x, g)
                     labels = torch.arange(len(x)).repeat(2)  # the two views of an item match
                     x = torch.cat([v1, v2])
+                elif augment is not None and config.views == 2 and labels is not None:
+                    v1, v2 = augment.two_views(x, g)  # two views per item, its label on both
+                    labels, x = labels.repeat(2), torch.cat([v1, v2])
                 elif augment is not None:
                     x = augment(x, g)
                 x = x.to(device, non_blocking=True)
