@@ -1,0 +1,54 @@
+"""The gallery: a persistent store of embeddings with a FAISS index (see docs/gallery.md).
+
+Example:
+    >>> from siamkit.index import Gallery
+    >>> g = Gallery.create("gal", "runs/digits")
+    >>> g.enroll(["faces/"])  # one subfolder per identity
+    >>> g.identify(["probe.png"])[0].label
+"""
+
+from __future__ import annotations
+
+from siamkit.index.errors import (
+    GalleryError,
+    ModelMismatchError,
+    NotAGalleryError,
+    SchemaTooNewError,
+    UnknownItemError,
+    UnknownLabelError,
+)
+from siamkit.index.gallery import Gallery
+from siamkit.index.metric import Metric, get_metric
+from siamkit.index.results import (
+    Candidate,
+    GalleryStats,
+    Identification,
+    Item,
+    Neighbour,
+    Verification,
+)
+from siamkit.index.run_embedder import RunEmbedder
+from siamkit.index.schema import SCHEMA_VERSION
+from siamkit.index.vector_index import IndexConfig, VectorIndex
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Candidate",
+    "Gallery",
+    "GalleryError",
+    "GalleryStats",
+    "Identification",
+    "IndexConfig",
+    "Item",
+    "Metric",
+    "ModelMismatchError",
+    "Neighbour",
+    "NotAGalleryError",
+    "RunEmbedder",
+    "SchemaTooNewError",
+    "UnknownItemError",
+    "UnknownLabelError",
+    "VectorIndex",
+    "Verification",
+    "get_metric",
+]

@@ -1,0 +1,31 @@
+"""Errors a gallery raises; all are ``ValueError`` so callers can catch bad input in one place.
+
+The service maps them to HTTP statuses: :class:`UnknownItemError` and :class:`UnknownLabelError`
+to 404, :class:`ModelMismatchError` to 409, the rest to 400.
+"""
+
+from __future__ import annotations
+
+
+class GalleryError(ValueError):
+    """Bad input or a gallery that cannot be used as asked; the message says how to fix it."""
+
+
+class NotAGalleryError(GalleryError):
+    """The directory is not a gallery (no ``gallery.json``)."""
+
+
+class SchemaTooNewError(GalleryError):
+    """The store was written by a newer siamkit (a higher schema version than this one reads)."""
+
+
+class ModelMismatchError(GalleryError):
+    """Embeddings or an embedder from another model than the gallery's (fingerprints differ)."""
+
+
+class UnknownItemError(GalleryError):
+    """An item id that is not in the gallery."""
+
+
+class UnknownLabelError(GalleryError):
+    """An identity label with no item in the gallery."""
