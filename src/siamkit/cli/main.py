@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from siamkit.cli.calibrate import calibrate
+from siamkit.cli.export import export
 from siamkit.cli.options import (
     AsJson,
     Bootstrap,
@@ -25,6 +26,7 @@ from siamkit.cli.options import (
     fail,
     out,
 )
+from siamkit.cli.serve import serve
 from siamkit.training.trainer import NonFiniteLossError
 
 app = typer.Typer(
@@ -276,6 +278,8 @@ def demo(
 
 
 app.command("calibrate")(calibrate)
+app.command("export")(export)
+app.command("serve")(serve)
 
 
 @app.command()

@@ -1,0 +1,78 @@
+"""``siamkit serve``: the REST service over a run (and a gallery), with uvicorn."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from siamkit.cli.options import RunDir, err, fail
+
+
+def serve(
+    run_dir: RunDir,
+    gallery: Annotated[
+        Path | None, typer.Option(help="Gallery directory (`siamkit gallery create`).")
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to bind; 127.0.0.1 = this machine only.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    onnx: Annotated[
+        Path | None, typer.Option(help="Serve this exported ONNX model instead of the checkpoint.")
+    ] = None,
+    insecure_local: Annotated[
+        bool,
+        typer.Option(help="Allow enroll/delete without SIAMKIT_API_KEY (loopback host only)."),
+    ] = False,
+    read_only: Annotated[bool, typer.Option(help="Refuse enroll and delete.")] = False,
+    max_body_mb: Annotated[float, typer.Option(help="Largest request body, in MB.")] = 10.0,
+    max_image_pixels: Annotated[
+        int, typer.Option(help="Largest decoded image, width x height.")
+    ] = 4096 * 4096,
+    max_text_chars: Annotated[int, typer.Option(help="Longest text accepted.")] = 10_000,
+    max_items: Annotated[int, typer.Option(help="Most inputs in one request.")] = 256,
+    max_batch: Annotated[
+        int, typer.Option(help="Most items per model call (1 turns micro-batching off).")
+    ] = 64,
+    max_wait_ms: Annotated[
+        float, typer.Option(help="Longest wait for a micro-batch to fill, in ms.")
+    ] = 2.0,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve embed, verify, identify, enroll, items, similar, healthz and metrics over HTTP.
+
+    Write endpoints need the key in the SIAMKIT_API_KEY environment variable (clients send it
+    as X-API-Key or Authorization: Bearer). OpenAPI docs at http://HOST:PORT/docs.
+    """
+    try:
+        import uvicorn
+
+        from siamkit.serving import API_KEY_ENV, ServiceConfig, load_service
+    except ImportError as e:
+        raise fail(f"{e}; install the serve extra: pip install 'siamkit[serve]'") from None
+    try:
+        config = ServiceConfig(
+            host=host,
+            api_key=os.environ.get(API_KEY_ENV) or None,
+            insecure_local=insecure_local,
+            read_only=read_only,
+            max_body_bytes=int(max_body_mb * 1024 * 1024),
+            max_image_pixels=max_image_pixels,
+            max_text_chars=max_text_chars,
+            max_items=max_items,
+            max_batch=max_batch,
+            max_wait_ms=max_wait_ms,
+        )
+        app = load_service(run_dir, gallery, onnx, config)
+    except ValueError as e:
+        raise fail(str(e)) from None
+    mode = (
+        "read-only"
+        if read_only
+        else ("writes need the API key" if config.api_key else "insecure-local writes")
+    )
+    err.print(f"serving {run_dir} on http://{host}:{port} ({mode}); docs at /docs")
+    uvicorn.run(app, host=host, port=port, log_level=log_level)

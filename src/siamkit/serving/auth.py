@@ -1,0 +1,63 @@
+"""The API key that write endpoints (enroll, delete) require.
+
+The key is read from ``X-API-Key`` or ``Authorization: Bearer KEY`` and compared with the
+configured one in constant time (:func:`hmac.compare_digest`), so response timing does not
+reveal how much of a guess was right.
+
+Example:
+    >>> @app.post("/enroll", dependencies=[Depends(require_write)])
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import Request
+
+from siamkit.serving.config import API_KEY_ENV
+from siamkit.serving.errors import ServiceError
+
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="siamkit"'}
+
+
+def presented_key(request: Request) -> str | None:
+    """The key the request carries, or None."""
+    key = request.headers.get("x-api-key")
+    if key:
+        return key
+    auth = request.headers.get("authorization", "")
+    scheme, _, value = auth.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def require_write(request: Request) -> None:
+    """FastAPI dependency: allow the request only if writes are on and its key is right.
+
+    Raises:
+        ServiceError: 403 in read-only mode or for a wrong key; 401 for a missing key.
+    """
+    config = request.app.state.service.config
+    if config.read_only:
+        raise ServiceError(
+            403,
+            "read_only",
+            "this service was started with --read-only; enroll and delete are refused",
+        )
+    expected = config.api_key
+    if expected is None:  # insecure_local on a loopback address, checked at start
+        return
+    given = presented_key(request)
+    if given is None:
+        raise ServiceError(
+            401,
+            "missing_api_key",
+            "this endpoint changes the gallery and needs the API key: send it as "
+            f"`X-API-Key: KEY` or `Authorization: Bearer KEY` (the server's {API_KEY_ENV})",
+            headers=CHALLENGE,
+        )
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise ServiceError(
+            403, "wrong_api_key", f"the API key sent does not match the server's {API_KEY_ENV}"
+        )

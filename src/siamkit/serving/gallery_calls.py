@@ -1,0 +1,122 @@
+"""The service's calls into a :class:`siamkit.index.Gallery`, and its errors as HTTP answers.
+
+Every call runs on the service's gallery thread. Gallery errors become 4xx answers: an unknown
+id or label 404, embeddings of another model 409, any other bad input 422.
+
+Example:
+    >>> response = await GalleryCalls(state).identify(embeddings, k=5)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from siamkit.serving.errors import ServiceError
+from siamkit.serving.schemas import IdentifyResponse, Item, Match
+from siamkit.serving.state import ServiceState
+
+T = TypeVar("T")
+
+
+class GalleryCalls:
+    """Gallery operations for one request.
+
+    Args:
+        state: The service; its gallery must be loaded.
+
+    Raises:
+        ServiceError: 503 when the service runs without a gallery.
+    """
+
+    def __init__(self, state: ServiceState) -> None:
+        self.state = state
+        self.gallery = state.require_gallery()
+
+    async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        from siamkit.index import (
+            GalleryError,
+            ModelMismatchError,
+            UnknownItemError,
+            UnknownLabelError,
+        )
+
+        try:
+            return await self.state.in_gallery_thread(fn, *args, **kwargs)
+        except (UnknownItemError, UnknownLabelError) as e:
+            raise ServiceError(404, "unknown_item", str(e)) from None
+        except ModelMismatchError as e:
+            raise ServiceError(409, "model_mismatch", str(e)) from None
+        except GalleryError as e:
+            raise ServiceError(422, "gallery_refused", str(e)) from None
+
+    async def identify(self, embeddings: npt.NDArray[np.float32], k: int) -> IdentifyResponse:
+        """Open-set identification of one query embedding ``(1, D)``."""
+        (result,) = await self._call(self.gallery.identify_embeddings, embeddings, k)
+        matches = [
+            Match(
+                id=c.item_id,
+                label=c.label,
+                distance=c.distance,
+                probability=c.probability,
+                same=c.accepted,
+            )
+            for c in result.candidates
+        ]
+        return IdentifyResponse(label=result.label, known=not result.unknown, matches=matches)
+
+    async def enroll(
+        self,
+        embeddings: npt.NDArray[np.float32],
+        labels: list[str],
+        metadata: list[dict[str, Any]],
+    ) -> list[int]:
+        """Store ``(N, D)`` embeddings in one go; returns their ids."""
+        ids: list[int] = await self._call(
+            self.gallery.enroll_embeddings,
+            embeddings,
+            labels,
+            metadata=metadata,
+            fingerprint=self.state.embedder.fingerprint,
+        )
+        return ids
+
+    async def get(self, item_id: int) -> Item:
+        """One stored item (without its embedding)."""
+        it = await self._call(self.gallery.get, item_id)
+        return Item(
+            id=it.id,
+            label=it.label,
+            metadata=it.metadata,
+            source=it.source,
+            created_at=it.created_at,
+            fingerprint=it.fingerprint,
+        )
+
+    async def remove(self, item_id: int) -> None:
+        """Remove one item."""
+        await self._call(self.gallery.remove, item_id)
+
+    async def similar(self, item_id: int, k: int) -> list[Match]:
+        """The ``k`` items nearest a stored item, with the calibrated probability."""
+        found = await self._call(self.gallery.similar, item_id, k)
+        d = np.array([n.distance for n in found], dtype=np.float64)
+        probs = self.state.rule.probability(d) if len(d) else None
+        threshold = float(self.gallery.threshold)
+        return [
+            Match(
+                id=n.item_id,
+                label=n.label,
+                distance=n.distance,
+                probability=None if probs is None else float(probs[i]),
+                same=n.distance <= threshold,
+            )
+            for i, n in enumerate(found)
+        ]
+
+    async def count(self) -> int:
+        """Items in the gallery."""
+        return await self._call(len, self.gallery)

@@ -1,0 +1,100 @@
+"""What one running service holds: the model, its decision rule, the gallery and the limits.
+
+Gallery calls run on one dedicated thread, one at a time, so the event loop never blocks on
+SQLite or FAISS and the gallery never sees two writers from this process at once.
+
+Example:
+    >>> state = ServiceState(embedder, rule, ServiceConfig(insecure_local=True), gallery=None)
+    >>> vectors = await state.embed([RawInput("vector", [0.1] * 64, "inputs[0]")])
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from siamkit.serving.batcher import MicroBatcher
+from siamkit.serving.config import ServiceConfig
+from siamkit.serving.decision import DecisionRule
+from siamkit.serving.decode import InputDecoder, RawInput, model_input_shape
+from siamkit.serving.errors import ServiceError
+from siamkit.serving.metrics import ServiceMetrics
+
+T = TypeVar("T")
+
+
+class ServiceState:
+    """The parts of a service, shared by its endpoints (``request.app.state.service``).
+
+    Args:
+        embedder: Any :class:`~siamkit.embedder.Embedder`.
+        rule: Distances and the calibrated decision.
+        config: Limits, batching, security.
+        gallery: A :class:`siamkit.index.Gallery` (or an object with its methods), or None.
+    """
+
+    def __init__(
+        self,
+        embedder: Any,
+        rule: DecisionRule,
+        config: ServiceConfig,
+        gallery: Any | None = None,
+    ) -> None:
+        self.embedder = embedder
+        self.rule = rule
+        self.config = config
+        self.gallery = gallery
+        self.metrics = ServiceMetrics()
+        self.decoder = InputDecoder(embedder.kind, model_input_shape(embedder), config)
+        self.batcher = MicroBatcher(
+            embedder.embed, config.max_batch, config.max_wait_ms, self.metrics.observe_batch
+        )
+        self._gallery_thread = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="siamkit-gallery"
+        )
+
+    async def start(self) -> None:
+        """Start the micro-batcher (called when the server starts)."""
+        await self.batcher.start()
+
+    async def stop(self) -> None:
+        """Stop the micro-batcher and the gallery thread."""
+        await self.batcher.stop()
+        self._gallery_thread.shutdown(wait=True)
+
+    async def embed(self, inputs: Sequence[RawInput]) -> npt.NDArray[np.float32]:
+        """Check, decode and embed a request's inputs: ``(N, D)`` float32.
+
+        Raises:
+            ServiceError: 4xx for a bad input (see :class:`InputDecoder`); 422 when the model
+                itself rejects an input.
+        """
+        batch = self.decoder.batch(inputs)
+        try:
+            out = await self.batcher.submit(batch)
+        except ValueError as e:
+            raise ServiceError(
+                422, "model_rejected_input", f"the model rejected the input: {e}"
+            ) from None
+        return np.asarray(out, dtype=np.float32)
+
+    def require_gallery(self) -> Any:
+        """The gallery, or a 503 saying how to start the service with one."""
+        if self.gallery is None:
+            raise ServiceError(
+                503,
+                "no_gallery",
+                "this service runs without a gallery; start it with "
+                "`siamkit serve RUN --gallery DIR`",
+            )
+        return self.gallery
+
+    async def in_gallery_thread(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``fn(*args, **kwargs)`` on the gallery thread and await its result."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._gallery_thread, lambda: fn(*args, **kwargs))
