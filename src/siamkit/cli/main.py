@@ -13,7 +13,6 @@ from typing import Annotated, Any
 import typer
 
 from siamkit.cli.calibrate import calibrate
-from siamkit.cli.export import export
 from siamkit.cli.options import (
     AsJson,
     Bootstrap,
@@ -278,7 +277,6 @@ def demo(
 
 
 app.command("calibrate")(calibrate)
-app.command("export")(export)
 app.command("serve")(serve)
 
 
