@@ -154,7 +154,7 @@ def test_config_rejects_unknown_keys_and_names(tmp_path: Path) -> None:
     for key, value, valid in [
         ("loss", "tripplet", ", ".join(LOSSES.names())),
         ("distance", "cosin", "cosine, euclidean, mahalanobis, manhattan, squared_euclidean"),
-        ("encoder", "resnet", "conv, mlp"),
+        ("encoder", "resnet", "conv, hf, minilm, mlp, text_cnn"),
     ]:
         with pytest.raises(ValueError, match=f"choose one of: {valid}"):
             TrainConfig.from_sources(None, {key: value})

@@ -22,6 +22,7 @@ def load_inputs(
     Image models take image files and folders (searched recursively for images). Vector models
     take ``.npy`` files (one vector or a matrix), ``.csv`` files with a header (numeric
     columns; a ``label`` column is ignored) or a literal comma-separated vector ``"0.1,2,3"``.
+    Text models take ``.txt``/``.md`` files (the whole file is one text) or literal strings.
 
     Raises:
         ValueError: An input that cannot be read or does not fit the model, named.
@@ -30,6 +31,8 @@ def load_inputs(
         raise ValueError("no inputs given")
     if spec.kind == "image":
         return _images(inputs, spec, on_mismatch)
+    if spec.kind == "text":
+        return _texts(inputs, spec)
     return _vectors(inputs, spec)
 
 
@@ -98,3 +101,28 @@ def _csv_matrix(path: Path) -> np.ndarray:
         return np.array([[float(r[i]) for i in keep] for r in body], dtype=np.float32)
     except (ValueError, IndexError) as e:
         raise ValueError(f"CSV file {path} holds a non-numeric or missing value: {e}") from None
+
+
+TEXT_SUFFIXES = (".txt", ".md")
+
+
+def _texts(inputs: Sequence[str], spec: ModelSpec) -> tuple[Tensor, list[str]]:
+    from siamkit.models.text_tokenizer import load_tokenizer
+
+    texts: list[str] = []
+    names: list[str] = []
+    for raw in inputs:
+        p = Path(raw)
+        if p.suffix.lower() in TEXT_SUFFIXES and p.is_file():
+            text = p.read_text(encoding="utf-8", errors="replace")
+            names.append(str(p))
+        else:
+            text, name = raw, raw if len(raw) <= 60 else raw[:57] + "..."
+            names.append(name)
+        if not text.strip():
+            raise ValueError(f"input {names[-1]!r} is empty; give a non-empty text or .txt file")
+        texts.append(text)
+    if spec.tokenizer is None or spec.max_length is None:
+        raise ValueError("this text model's spec names no tokenizer; retrain it with siamkit")
+    ids = load_tokenizer(spec.tokenizer).encode(texts, spec.max_length, pad_to_max=True)
+    return ids, names  # (N, max_length): inputs from several calls concatenate

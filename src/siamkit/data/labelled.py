@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-Kind = Literal["image", "vector"]
+Kind = Literal["image", "vector", "text"]
 
 
 @dataclass
@@ -21,7 +21,7 @@ class LabelledData(Dataset[tuple[Tensor, Tensor]]):
         x: ``(N, C, H, W)`` images with values in [0, 1], or ``(N, F)`` feature vectors.
         y: ``(N,)`` int64 labels, indices into ``class_names``.
         class_names: Name of each class (``"0"``..``"9"`` for digits, folder names, ...).
-        kind: ``image`` or ``vector``.
+        kind: ``image``, ``vector`` or ``text`` (``x`` is then ``(N, L)`` token ids).
         sources: Where each item came from (file path, row number), for messages and reports.
     """
 

@@ -1,4 +1,5 @@
-"""Data sources by name: ``digits``, ``fashion-mnist[:DIR]``, ``image-folder:PATH``, ``csv:PATH``.
+"""Data sources by name: ``digits``, ``fashion-mnist[:DIR]``, ``image-folder:PATH``, ``csv:PATH``
+(and the text sources of :mod:`siamkit.data.text` and :mod:`siamkit.data.wordnet`).
 
 Each source returns a :class:`LabelledData`; images come as ``(N, C, H, W)`` in [0, 1] and
 standardisation is done by the model (its statistics are saved in the checkpoint).
@@ -42,12 +43,17 @@ class SourceOptions:
         grayscale: Load images as 1 channel (True) or RGB (False).
         on_mismatch: ``resize`` images whose size differs, or ``reject`` them with an error.
         label_column: The CSV column holding the label.
+        tokenizer: Text sources: ``minilm`` or a Hugging Face model dir whose tokenizer makes
+            the token ids (the text encoder's own).
+        max_length: Text sources: tokens kept per text.
     """
 
     image_size: int | None = None
     grayscale: bool = True
     on_mismatch: OnMismatch = "resize"
     label_column: str = "label"
+    tokenizer: str = "minilm"
+    max_length: int = 128
 
 
 SourceFn = Callable[[str | None, SourceOptions, Split], LabelledData]
@@ -198,3 +204,7 @@ def _natural_key(s: str) -> tuple[int, float | str]:
         return (0, float(s))
     except ValueError:
         return (1, s)
+
+
+# text sources register themselves here (they import SOURCES from this module)
+from siamkit.data import text as _text_sources  # noqa: E402, F401

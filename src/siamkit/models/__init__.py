@@ -1,4 +1,4 @@
-"""Encoders (image, tabular), the twin network and input standardisation."""
+"""Encoders (image, tabular, text), the twin network and input standardisation."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from siamkit.models.mlp import MLPEncoder
 from siamkit.models.registry import ENCODERS, build_encoder
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.models.standardize import Standardize
+from siamkit.models.text import TextCNNEncoder, TransformerEncoder
 
 __all__ = [
     "ENCODERS",
@@ -14,5 +15,7 @@ __all__ = [
     "MLPEncoder",
     "SiameseNetwork",
     "Standardize",
+    "TextCNNEncoder",
+    "TransformerEncoder",
     "build_encoder",
 ]

@@ -1,7 +1,9 @@
-"""The encoder registry: ``conv`` for images, ``mlp`` for feature vectors."""
+"""The encoder registry: ``conv`` for images, ``mlp`` for feature vectors, ``minilm``,
+``hf:PATH`` and ``text_cnn`` for text (:mod:`siamkit.models.text`)."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 
 from torch import nn
@@ -20,10 +22,18 @@ def build_encoder(
     """Build a registered encoder for inputs of ``input_shape`` (one item, no batch axis).
 
     Args:
-        name: Registered encoder name (``conv``, ``mlp``).
-        input_shape: ``(C, H, W)`` for images, ``(F,)`` for feature vectors.
+        name: Registered encoder name (``conv``, ``mlp``, ``minilm``, ``text_cnn``), or
+            ``NAME:ARGUMENT`` for encoders that take one (``hf:PATH``).
+        input_shape: ``(C, H, W)`` for images, ``(F,)`` for feature vectors, ``(L,)`` for text.
         embedding_dim: Size of the output embedding.
         widths: Channel widths (conv) or hidden sizes (mlp); the encoder's default if None.
     """
-    factory = ENCODERS.get(name)
-    return factory(input_shape=tuple(input_shape), embedding_dim=embedding_dim, widths=widths)
+    base, _, arg = name.partition(":")
+    factory = ENCODERS.get(base)
+    if not arg:
+        return factory(input_shape=tuple(input_shape), embedding_dim=embedding_dim, widths=widths)
+    if "path" not in inspect.signature(factory).parameters:
+        raise ValueError(f"encoder '{base}' takes no argument; got '{name}'")
+    return factory(
+        input_shape=tuple(input_shape), embedding_dim=embedding_dim, widths=widths, path=arg
+    )

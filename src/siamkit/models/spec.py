@@ -15,12 +15,15 @@ class ModelSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     encoder: str  # registered encoder name
-    input_shape: list[int]  # one item: (C, H, W) or (F,)
-    kind: str  # "image" or "vector"
+    input_shape: list[int]  # one item: (C, H, W), (F,) or (L,) token ids
+    kind: str  # "image", "vector" or "text"
     embedding_dim: int  # output size D
     widths: list[int] | None = None  # encoder widths / hidden sizes; None = encoder default
     normalize: bool = True  # L2-normalise embeddings
     distance: str = "euclidean"  # registered distance used to compare embeddings
+    tokenizer: str | None = None  # text: "minilm" or the Hugging Face model dir whose tokenizer
+    # turns texts into ids (see siamkit.models.text_tokenizer)
+    max_length: int | None = None  # text: tokens kept per text (longer texts are truncated)
 
     def standardize_shape(self) -> tuple[int, ...]:
         """Shape of the Standardize buffers: per channel for images, per feature for vectors."""
@@ -30,9 +33,15 @@ class ModelSpec(BaseModel):
 
 
 def build_model(spec: ModelSpec) -> SiameseNetwork:
-    """A fresh :class:`SiameseNetwork` for ``spec``: Standardize then the registered encoder."""
+    """A fresh :class:`SiameseNetwork` for ``spec``: Standardize then the registered encoder
+    (text encoders take token ids, so they have no Standardize layer)."""
     from torch import nn
 
+    if spec.kind == "text":
+        text = build_encoder(spec.encoder, spec.input_shape, spec.embedding_dim, spec.widths)
+        return SiameseNetwork(
+            text, spec.distance, normalize=spec.normalize, embedding_dim=spec.embedding_dim
+        )
     encoder = nn.Sequential(
         Standardize.identity(spec.standardize_shape()),
         build_encoder(spec.encoder, spec.input_shape, spec.embedding_dim, spec.widths),

@@ -25,6 +25,10 @@ def epoch_batches(config: TrainConfig, data: LabelledData, epoch: int) -> list[B
     if config.sampling == "random":  # plain random batches, whatever the class sizes
         g = torch.Generator().manual_seed(seed * 100_003 + epoch)
         order = torch.randperm(len(data), generator=g)
+        if data.kind == "text":  # texts of like length together: less padding to compute
+            order = length_bucketed(
+                order, token_lengths(data.x, config.encoder), config.batch_size, g
+            )
         return [
             (
                 data.x[order[i : i + config.batch_size]],
@@ -57,9 +61,50 @@ def epoch_batches(config: TrainConfig, data: LabelledData, epoch: int) -> list[B
     pairs = PairDataset(data, config.positive_fraction, seed=seed)
     pairs.set_epoch(epoch)
     order = torch.randperm(len(pairs), generator=g)
+    if data.kind == "text":
+        lengths = token_lengths(data.x, config.encoder)
+        longer = torch.maximum(lengths[pairs.pairs.first], lengths[pairs.pairs.second])  # (K,)
+        order = length_bucketed(order, longer, config.batch_size, g)
     out = []
     for i in range(0, len(pairs), config.batch_size):
         k = order[i : i + config.batch_size]
         both = torch.cat([pairs.pairs.first[k], pairs.pairs.second[k]])
         out.append((data.x[both], None, pairs.pairs.label[k]))
     return out
+
+
+BUCKET_BATCHES = 50  # batches per length bucket: sorted within, shuffled between
+
+
+def token_lengths(ids: Tensor, encoder: str) -> Tensor:
+    """``(N,)`` real tokens in each right-padded id row ``(N, L)`` of a text encoder's data."""
+    from siamkit.models.text_tokenizer import load_tokenizer, text_tokenizer_name
+
+    name = text_tokenizer_name(encoder)
+    if name is None:
+        raise ValueError(f"encoder {encoder} is not a text encoder; text data needs one")
+    return (ids != load_tokenizer(name).pad_id).sum(dim=1)  # (N,)
+
+
+def length_bucketed(order: Tensor, lengths: Tensor, batch_size: int, g: torch.Generator) -> Tensor:
+    """Reorder a shuffled ``order`` so each batch holds texts of like length.
+
+    The order is cut into buckets of ``BUCKET_BATCHES`` batches; each bucket is sorted by
+    ``lengths[order]`` and cut into batches, and the batches of all buckets are shuffled, so
+    batches stay random while a batch pads to nearly its own length (the encoder trims the
+    padding no row uses).
+
+    Returns:
+        A permutation of ``order`` ``(N,)`` whose consecutive ``batch_size`` slices are the
+        batches.
+    """
+    span = batch_size * BUCKET_BATCHES
+    chunks: list[Tensor] = []
+    for i in range(0, len(order), span):
+        bucket = order[i : i + span]
+        bucket = bucket[torch.argsort(lengths[bucket], stable=True)]
+        chunks += list(bucket.split(batch_size))
+    full = [c for c in chunks if len(c) == batch_size]
+    short = [c for c in chunks if len(c) != batch_size]  # only the last bucket's: kept last
+    perm = torch.randperm(len(full), generator=g).tolist()
+    return torch.cat([full[k] for k in perm] + short) if chunks else order

@@ -32,7 +32,8 @@ class TrainConfig(BaseModel):
     input_mean: list[float] | None = None  # standardisation constants (per channel/feature, or
     input_std: list[float] | None = None  # one for all); None = fitted on the training items
     # --- model ---
-    encoder: str = "conv"  # registered encoder: conv | mlp
+    encoder: str = "conv"  # registered encoder: conv | mlp | minilm | hf:PATH | text_cnn
+    max_length: int = Field(128, ge=2)  # text: tokens kept per text (longer ones truncated)
     embedding_dim: int = Field(64, ge=1)  # embedding size D
     widths: list[int] | None = None  # encoder channel widths / hidden sizes
     normalize: bool = True  # L2-normalise embeddings
@@ -60,6 +61,8 @@ class TrainConfig(BaseModel):
     classes_per_batch: int | None = Field(None, ge=2)  # P; None = min(classes, batch/2)
     # --- optimisation ---
     epochs: int = Field(5, ge=1)
+    grad_accum: int = Field(1, ge=1)  # batches whose gradients add up before one optimiser
+    # step (a larger effective batch; in-batch negatives still come from one batch)
     batch_size: int = Field(128, ge=2)  # items per batch (pairs mode: pairs per batch)
     optimizer: Literal["adam", "adamw", "sgd"] = "adam"
     lr: float = Field(1e-3, gt=0.0)
@@ -80,7 +83,7 @@ class TrainConfig(BaseModel):
     @field_validator("encoder")
     @classmethod
     def _known_encoder(cls, v: str) -> str:
-        ENCODERS.get(v)
+        ENCODERS.get(v.partition(":")[0])  # hf:PATH names the encoder 'hf'
         return v
 
     @field_validator("loss")

@@ -34,6 +34,8 @@ from siamkit.miners import MinerStats
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.models.spec import ModelSpec, build_model
 from siamkit.models.standardize import Standardize
+from siamkit.models.text import pretrained_dim
+from siamkit.models.text_tokenizer import MINILM, text_tokenizer_name
 from siamkit.training.batches import epoch_batches
 from siamkit.training.checkpoint import (
     LOSS_WEIGHTS,
@@ -76,6 +78,8 @@ def source_options(config: TrainConfig) -> SourceOptions:
         grayscale=config.grayscale,
         on_mismatch=config.on_mismatch,
         label_column=config.label_column,
+        tokenizer=text_tokenizer_name(config.encoder) or MINILM,
+        max_length=config.max_length,
     )
 
 
@@ -115,14 +119,28 @@ def prepare_data(config: TrainConfig) -> PreparedData:
 
 def model_spec(config: TrainConfig, data: LabelledData) -> ModelSpec:
     """The architecture a config asks for, sized to the data's items."""
+    tokenizer = text_tokenizer_name(config.encoder)
+    if (data.kind == "text") != (tokenizer is not None):
+        raise ValueError(
+            f"--encoder {config.encoder} does not fit {data.kind} data ({config.data}); text "
+            "data needs a text encoder (minilm | hf:PATH | text_cnn) and text encoders need "
+            "text data (text-pairs:FILE | text-labelled:FILE | wordnet)"
+        )
+    if tokenizer is not None and (config.augment or config.self_supervised):
+        raise ValueError("--augment and --self-supervised transform images; text runs take neither")
+    dim = config.embedding_dim
+    if tokenizer is not None and "embedding_dim" not in config.model_fields_set:
+        dim = pretrained_dim(config.encoder) or dim  # a pretrained model gives its own size
     return ModelSpec(
         encoder=config.encoder,
-        input_shape=list(data.item_shape),
+        input_shape=[config.max_length] if tokenizer else list(data.item_shape),
         kind=data.kind,
-        embedding_dim=config.embedding_dim,
+        embedding_dim=dim,
         widths=config.widths,
         normalize=config.normalize,
         distance=config.distance,
+        tokenizer=tokenizer,
+        max_length=config.max_length if tokenizer else None,
     )
 
 
@@ -236,7 +254,8 @@ def train(
     prepared = prepare_data(config)
     spec = model_spec(config, prepared.train)
     model = build_model(spec)
-    fit_standardize(model, prepared.train, config.input_mean, config.input_std)
+    if spec.kind != "text":  # text encoders read token ids: nothing to standardise
+        fit_standardize(model, prepared.train, config.input_mean, config.input_std)
     model.to(device)
     # NHWC is markedly faster for convolutions on CPU (and tensor cores); same numbers, layout only
     channels_last = config.channels_last and prepared.train.kind == "image"
@@ -292,6 +311,7 @@ def train(
         g = torch.Generator().manual_seed(config.seed * 7_919 + epoch)  # augmentation draws
         mined: list[MinerStats] = []
         model.train()
+        opt.zero_grad(set_to_none=True)
         total, count, seen = 0.0, 0, 0
         bar = _progress(progress, console)
         with bar:
@@ -325,9 +345,11 @@ def train(
                         " (if an epoch had completed). Try a lower --lr or check the inputs for "
                         "NaN."
                     )
-                opt.zero_grad(set_to_none=True)
-                value.backward()
-                opt.step()
+                # gradient accumulation: grad_accum batches add up before one step
+                (value / config.grad_accum if config.grad_accum > 1 else value).backward()
+                if (b + 1) % config.grad_accum == 0 or b + 1 == len(batches):
+                    opt.step()
+                    opt.zero_grad(set_to_none=True)
                 total += float(value.detach())
                 count += 1
                 seen += len(x)

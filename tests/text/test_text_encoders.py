@@ -1,0 +1,100 @@
+"""Text encoders against references: sentence-transformers, a plain pooling loop, padding."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from siamkit.evaluation.embed import embed_all
+from siamkit.models.registry import build_encoder
+from siamkit.models.spec import ModelSpec, build_model
+from siamkit.models.text import TextCNNEncoder, mean_pool
+from siamkit.models.text_tokenizer import load_tokenizer, minilm_dir, text_tokenizer_name
+
+TEXTS = [
+    "A man is playing a guitar.",
+    "The quick brown fox jumps over the lazy dog near the bank of the river.",
+    "hi",
+    "Similarity learning with Siamese networks answers: are these two the same?",
+    "naïve café — ünïcode",
+]
+
+
+def _spec(encoder: str, tokenizer: str, dim: int = 384) -> ModelSpec:
+    return ModelSpec(
+        encoder=encoder,
+        input_shape=[128],
+        kind="text",
+        embedding_dim=dim,
+        tokenizer=tokenizer,
+        max_length=128,
+        distance="cosine",
+    )
+
+
+def test_minilm_matches_sentence_transformers() -> None:
+    st = pytest.importorskip("sentence_transformers")
+    ref = st.SentenceTransformer(str(minilm_dir()), device="cpu")
+    ref.max_seq_length = 128
+    expected = ref.encode(TEXTS, convert_to_tensor=True, batch_size=2)  # (5, 384), normalised
+    model = build_model(_spec("minilm", "minilm"))
+    ids = load_tokenizer("minilm").encode(TEXTS, 128)  # (5, L)
+    got = embed_all(model, ids, batch_size=2)  # length-sorted batches, put back in order
+    assert got.shape == (5, 384)
+    assert torch.allclose(got, expected.cpu(), atol=1e-5, rtol=0)
+    assert torch.allclose(got.norm(dim=1), torch.ones(5), atol=1e-5)
+
+
+def test_hf_path_is_the_same_model_as_minilm() -> None:
+    folder = str(minilm_dir())
+    assert text_tokenizer_name(f"hf:{folder}") == folder
+    ids = load_tokenizer(folder).encode(TEXTS[:2], 64)
+    a = embed_all(build_model(_spec(f"hf:{folder}", folder)), ids)
+    b = embed_all(build_model(_spec("minilm", "minilm")), ids)
+    assert torch.equal(a, b)
+
+
+def test_pretrained_encoder_checks_dim_and_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match="gives 384-d embeddings, not 64"):
+        build_encoder("minilm", (128,), 64)
+    with pytest.raises(ValueError, match="not a Hugging Face model directory"):
+        build_encoder(f"hf:{tmp_path}", (128,), 384)
+    with pytest.raises(ValueError, match="takes no argument"):
+        build_encoder("conv:x", (1, 8, 8), 4)
+
+
+def test_mean_pool_matches_a_plain_loop() -> None:
+    g = torch.Generator().manual_seed(0)
+    hidden = torch.randn(3, 5, 4, generator=g)
+    mask = torch.tensor([[1, 1, 1, 0, 0], [1, 0, 0, 0, 0], [1, 1, 1, 1, 1]], dtype=torch.bool)
+    expected = torch.stack(
+        [torch.stack([hidden[b, t] for t in range(5) if mask[b, t]]).mean(0) for b in range(3)]
+    )
+    assert torch.allclose(mean_pool(hidden, mask), expected, atol=1e-6)
+
+
+def test_padding_never_changes_an_embedding() -> None:
+    tok = load_tokenizer("minilm")
+    short = tok.encode(TEXTS[:1], 128)  # (1, L) no padding
+    padded = tok.encode(TEXTS[:1], 64, pad_to_max=True)  # (1, 64)
+    assert padded.shape == (1, 64) and (padded[0, short.shape[1] :] == tok.pad_id).all()
+    torch.manual_seed(0)
+    cnn = TextCNNEncoder(tok.vocab_size, tok.pad_id, embedding_dim=16, token_dim=8, channels=8)
+    cnn.eval()
+    assert torch.allclose(cnn(short), cnn(padded), atol=1e-6)
+    batch = tok.encode(TEXTS, 128)  # the first row is padded here
+    assert torch.allclose(cnn(batch)[:1], cnn(short), atol=1e-5)
+
+
+def test_text_cnn_trains_from_scratch_shapes() -> None:
+    enc = build_encoder("text_cnn", (32,), 24, [16, 32])
+    ids = load_tokenizer("minilm").encode(TEXTS, 32)
+    out = enc(ids)
+    assert out.shape == (5, 24)
+    out.sum().backward()
+    assert enc.embed.weight.grad is not None  # type: ignore[union-attr]
+
+
+def test_empty_text_is_refused_with_its_position() -> None:
+    with pytest.raises(ValueError, match="text 1 is empty"):
+        load_tokenizer("minilm").encode(["fine", "  "], 16)
