@@ -29,13 +29,18 @@ def _loop_terms(
     beta: float = 50.0,
     lam: float = 0.5,
     eps: float = 0.1,
+    equal: frozenset[tuple[int, int]] = frozenset(),
 ) -> tuple[list[float], int, int]:
     """Per-anchor terms, and how many positive / negative pairs the mining dropped."""
     n = len(emb)
     terms, dropped_pos, dropped_neg = [], 0, 0
     for i in range(n):
         pos = [_cos(emb[i], emb[p]) for p in range(n) if p != i and labels[p] == labels[i]]
-        neg = [_cos(emb[i], emb[k]) for k in range(n) if labels[k] != labels[i]]
+        neg = [
+            _cos(emb[i], emb[k])
+            for k in range(n)
+            if labels[k] != labels[i] and (i, k) not in equal and (k, i) not in equal
+        ]
         kept_pos = [s for s in pos if neg and s < max(neg) + eps]
         kept_neg = [s for s in neg if pos and s > min(pos) - eps]
         dropped_pos += len(pos) - len(kept_pos)
@@ -152,3 +157,18 @@ def test_bad_arguments_raise() -> None:
         MultiSimilarityLoss(reduction="max")
     with pytest.raises(ValueError, match=r"labels \(B,\)"):
         MultiSimilarityLoss()(torch.randn(4, 3), torch.tensor([[0, 0, 1, 1]]))
+
+
+def test_identical_inputs_are_never_negatives() -> None:
+    # Items 1 and 4 are the same input under two labels (a duplicate): the guard drops the pair.
+    g = torch.Generator().manual_seed(3)
+    emb = torch.randn(8, 4, generator=g, dtype=torch.float64)
+    emb[4] = emb[1] + 0.01  # the same input embeds (almost) the same: a hard "negative"
+    labels = [0, 0, 1, 1, 2, 2, 0, 1]
+    eq = torch.zeros(8, 8, dtype=torch.bool)
+    eq[1, 4] = True  # one direction is enough: the guard is symmetric
+    got = MultiSimilarityLoss(reduction="none")(emb, torch.tensor(labels), inputs_equal=eq)
+    want, _, _ = _loop_terms(emb.tolist(), labels, equal=frozenset({(1, 4)}))
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-10)
+    plain, _, _ = _loop_terms(emb.tolist(), labels)
+    assert not np.allclose(want, plain)  # the guard changed the loss

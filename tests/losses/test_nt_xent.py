@@ -25,8 +25,18 @@ def _euclid(u: list[float], v: list[float]) -> float:
     return math.sqrt(sum((x - y) ** 2 for x, y in zip(u, v, strict=True)))
 
 
-def _loop_terms(emb: list[list[float]], labels: list[int], tau: float, name: str) -> list[float]:
-    """One term per (anchor, positive), anchors then positives in index order."""
+def _loop_terms(
+    emb: list[list[float]],
+    labels: list[int],
+    tau: float,
+    name: str,
+    equal: frozenset[tuple[int, int]] = frozenset(),
+) -> list[float]:
+    """One term per (anchor, positive), anchors then positives in index order; an identical
+    input under another label (a pair in ``equal``) leaves the anchor's denominator."""
+
+    def dropped(i: int, k: int) -> bool:
+        return labels[i] != labels[k] and ((i, k) in equal or (k, i) in equal)
 
     def s(i: int, k: int) -> float:
         return _cos(emb[i], emb[k]) if name == "cosine" else -_euclid(emb[i], emb[k])
@@ -34,7 +44,7 @@ def _loop_terms(emb: list[list[float]], labels: list[int], tau: float, name: str
     terms = []
     n = len(emb)
     for i in range(n):
-        denom = sum(math.exp(s(i, k) / tau) for k in range(n) if k != i)
+        denom = sum(math.exp(s(i, k) / tau) for k in range(n) if k != i and not dropped(i, k))
         for p in range(n):
             if p != i and labels[p] == labels[i]:
                 terms.append(-math.log(math.exp(s(i, p) / tau) / denom))
@@ -143,3 +153,18 @@ def test_bad_reduction_and_shapes_raise() -> None:
         NTXentLoss(reduction="max")
     with pytest.raises(ValueError, match=r"labels \(B,\)"):
         NTXentLoss()(torch.randn(4, 3), torch.tensor([0, 0, 1]))
+
+
+def test_identical_inputs_leave_the_softmax() -> None:
+    # Self-supervised batches label items by id; items 0 and 2 are duplicates in the data.
+    g = torch.Generator().manual_seed(5)
+    emb = torch.randn(8, 3, generator=g, dtype=torch.float64)
+    labels = [0, 1, 2, 3, 0, 1, 2, 3]  # two views of four items
+    eq = torch.zeros(8, 8, dtype=torch.bool)
+    for i, j in [(0, 2), (0, 6), (4, 2), (4, 6)]:  # every view of item 0 against item 2's
+        eq[i, j] = True
+    got = NTXentLoss(temperature=0.5, reduction="none")(emb, torch.tensor(labels), eq)
+    pairs = frozenset({(0, 2), (0, 6), (4, 2), (4, 6)})
+    want = _loop_terms(emb.tolist(), labels, 0.5, "cosine", equal=pairs)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-10)
+    assert not np.allclose(want, _loop_terms(emb.tolist(), labels, 0.5, "cosine"))

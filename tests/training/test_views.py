@@ -21,10 +21,12 @@ def test_two_views_double_the_batch_and_repeat_the_labels(
     seen: list[tuple[Tensor, Tensor]] = []
     real = trainer_module.batch_loss
 
-    def spy(loss_fn: Any, emb: Tensor, labels: Tensor | None, y: Tensor | None) -> Tensor:
+    def spy(
+        loss_fn: Any, emb: Tensor, labels: Tensor | None, y: Tensor | None, eq: Tensor | None
+    ) -> Tensor:
         assert labels is not None
         seen.append((emb.detach().clone(), labels.clone()))
-        return real(loss_fn, emb, labels, y)
+        return real(loss_fn, emb, labels, y, eq)
 
     monkeypatch.setattr(trainer_module, "batch_loss", spy)
     train(tiny_config(tmp_path, epochs=1, views=2, loss="nt_xent"), progress=False)
@@ -40,3 +42,38 @@ def test_two_views_double_the_batch_and_repeat_the_labels(
 def test_two_views_refuse_explicit_pairs(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="views=2"):
         train(tiny_config(tmp_path, views=2, sampling="pairs"), progress=False)
+
+
+def test_trainer_marks_duplicate_inputs_for_the_guard(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every row of the CSV appears twice. In a batch, identical inputs must arrive marked
+    # (inputs_equal), and only they: with no augmentation they embed bit-identically.
+    g = torch.Generator().manual_seed(0)
+    rows = torch.rand(90, 6, generator=g)
+    labels = torch.arange(90) % 6
+    lines = ["f0,f1,f2,f3,f4,f5,label"]
+    for _ in range(2):
+        lines += [",".join(f"{v:.6f}" for v in r.tolist()) + f",{c}" for r, c in zip(rows, labels)]
+    csv = tmp_path / "dup.csv"
+    csv.write_text("\n".join(lines) + "\n")
+    marks: list[Tensor] = []
+    real = trainer_module.batch_loss
+
+    def spy(
+        loss_fn: Any, emb: Tensor, lab: Tensor | None, y: Tensor | None, eq: Tensor | None = None
+    ) -> Tensor:
+        assert eq is not None and lab is not None
+        same_embedding = (emb[:, None, :] == emb[None, :, :]).all(-1)
+        same_embedding.fill_diagonal_(False)
+        assert torch.equal(eq, same_embedding)
+        marks.append(eq)
+        return real(loss_fn, emb, lab, y, eq)
+
+    monkeypatch.setattr(trainer_module, "batch_loss", spy)
+    cfg = tiny_config(
+        tmp_path / "run", data=f"csv:{csv}", train_classes="0-3", eval_classes="4-5",
+        encoder="mlp", widths=[16], loss="multi_similarity", sampling="random", epochs=1,
+    )  # fmt: skip
+    train(cfg, progress=False)
+    assert sum(int(m.sum()) for m in marks) > 0  # duplicates did meet in some batch

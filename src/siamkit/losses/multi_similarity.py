@@ -22,6 +22,7 @@ from torch import Tensor, nn
 
 from siamkit.distances import Distance, get_distance
 from siamkit.losses.base import LOSSES, check_reduction, reduce
+from siamkit.miners import relations
 
 
 class _CosineSimilarity(Distance):
@@ -83,12 +84,16 @@ class MultiSimilarityLoss(nn.Module):
         self.distance = _CosineSimilarity() if distance is None else get_distance(distance)
         self.reduction = reduction
 
-    def forward(self, embeddings: Tensor, labels: Tensor) -> Tensor:
+    def forward(
+        self, embeddings: Tensor, labels: Tensor, inputs_equal: Tensor | None = None
+    ) -> Tensor:
         """Loss over every anchor of a batch.
 
         Args:
             embeddings: ``(B, D)``.
             labels: ``(B,)`` class labels.
+            inputs_equal: Optional ``(B, B)`` bool marking identical inputs; such pairs are
+                never negatives (the false-negative guard).
         """
         if embeddings.dim() != 2 or labels.dim() != 1 or len(labels) != len(embeddings):
             raise ValueError(
@@ -96,9 +101,7 @@ class MultiSimilarityLoss(nn.Module):
                 f"{tuple(labels.shape)}"
             )
         s = self.distance.closeness(self.distance.matrix(embeddings))  # (B, B)
-        same = labels.unsqueeze(0) == labels.unsqueeze(1)  # (B, B)
-        eye = torch.eye(len(labels), dtype=torch.bool, device=embeddings.device)
-        pos, neg = same & ~eye, ~same
+        pos, neg = relations(labels, inputs_equal)  # (B, B) each
         # Mining: a selection, so no gradient flows through the thresholds.
         sd = s.detach()
         hardest_pos = sd.masked_fill(~pos, torch.inf).amin(dim=1, keepdim=True)  # (B, 1)

@@ -24,6 +24,7 @@ from torch import Tensor, nn
 
 from siamkit.distances import Distance, get_distance
 from siamkit.losses.base import LOSSES, check_reduction, reduce
+from siamkit.miners import relations
 
 
 @LOSSES.register("multiple_negatives_ranking")
@@ -67,23 +68,30 @@ class NTXentLoss(nn.Module):
         self.distance = get_distance(distance)
         self.reduction = reduction
 
-    def forward(self, embeddings: Tensor, labels: Tensor) -> Tensor:
+    def forward(
+        self, embeddings: Tensor, labels: Tensor, inputs_equal: Tensor | None = None
+    ) -> Tensor:
         """Loss over every (anchor, positive) pair of a batch.
 
         Args:
             embeddings: ``(B, D)``.
             labels: ``(B,)`` class labels (or item ids shared by the views of one item).
+            inputs_equal: Optional ``(B, B)`` bool marking identical inputs (duplicates in the
+                data); with different labels they leave the softmax instead of being pushed
+                apart as negatives (the false-negative guard).
         """
         _check_batch(embeddings, labels)
         n = len(labels)
         s = self.distance.closeness(self.distance.matrix(embeddings)) / self.temperature  # (B, B)
         eye = torch.eye(n, dtype=torch.bool, device=embeddings.device)
-        # The anchor itself leaves the softmax. A finite fill (not -inf) keeps a 1-item batch
-        # free of NaN gradients; exp(min - max) is exactly 0, so the value is unchanged.
-        logits = s.masked_fill(eye, torch.finfo(s.dtype).min)  # (B, B)
+        rel = relations(labels, inputs_equal)
+        left_out = eye | ~(rel.positive | rel.negative)  # itself, and duplicates of another label
+        # The anchor itself (and any such duplicate) leaves the softmax. A finite fill (not
+        # -inf) keeps a 1-item batch free of NaN gradients; exp(min - max) is exactly 0, so
+        # the value is unchanged.
+        logits = s.masked_fill(left_out, torch.finfo(s.dtype).min)  # (B, B)
         log_prob = logits - torch.logsumexp(logits, dim=1, keepdim=True)  # (B, B)
-        positive = (labels.unsqueeze(0) == labels.unsqueeze(1)) & ~eye  # (B, B)
-        return reduce(-log_prob[positive], self.reduction, embeddings)
+        return reduce(-log_prob[rel.positive], self.reduction, embeddings)
 
     def extra_repr(self) -> str:
         return (

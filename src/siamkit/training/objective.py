@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Any
 
@@ -13,8 +14,21 @@ from siamkit.models.siamese import SiameseNetwork
 from siamkit.training.config import TrainConfig
 
 
-def batch_loss(loss_fn: nn.Module, emb: Tensor, labels: Tensor | None, y: Tensor | None) -> Tensor:
+def batch_loss(
+    loss_fn: nn.Module,
+    emb: Tensor,
+    labels: Tensor | None,
+    y: Tensor | None,
+    inputs_equal: Tensor | None = None,
+) -> Tensor:
+    """The loss of one batch: labelled items, explicit pairs (``y``) or explicit triplets.
+
+    ``inputs_equal`` ``(B, B)`` marks identical inputs for losses that take it (see
+    :func:`guards_duplicates`).
+    """
     if labels is not None:
+        if inputs_equal is not None:
+            return loss_fn(emb, labels, inputs_equal=inputs_equal)
         return loss_fn(emb, labels)
     if y is not None:
         if not isinstance(loss_fn, ContrastiveLoss):
@@ -25,6 +39,11 @@ def batch_loss(loss_fn: nn.Module, emb: Tensor, labels: Tensor | None, y: Tensor
         raise ValueError("explicit triplets need the triplet loss")
     a, p, n = emb.chunk(3)
     return loss_fn.triplet_loss(a, p, n)
+
+
+def guards_duplicates(loss_fn: nn.Module) -> bool:
+    """Whether a loss takes ``inputs_equal`` (identical inputs are then never negatives)."""
+    return "inputs_equal" in inspect.signature(loss_fn.forward).parameters
 
 
 def build_loss(config: TrainConfig, model: SiameseNetwork, n_classes: int) -> nn.Module:

@@ -26,6 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from torch import nn
 
 from siamkit.data.augment import Augment
+from siamkit.data.identical import identical_inputs
 from siamkit.data.labelled import LabelledData
 from siamkit.data.sources import SourceOptions, load_data
 from siamkit.data.splits import parse_classes, train_val_split
@@ -44,7 +45,12 @@ from siamkit.training.checkpoint import (
     write_json,
 )
 from siamkit.training.config import TrainConfig
-from siamkit.training.objective import batch_loss, build_loss, mean_miner_stats
+from siamkit.training.objective import (
+    batch_loss,
+    build_loss,
+    guards_duplicates,
+    mean_miner_stats,
+)
 
 SELECT_METRIC = "roc_auc"  # validation metric that picks the best checkpoint (higher is better)
 
@@ -263,6 +269,7 @@ def train(
         model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     n_classes = int(len(torch.unique(prepared.train.y)))
     loss_fn = (loss or build_loss(config, model, n_classes)).to(device)
+    guard = guards_duplicates(loss_fn)  # identical inputs are then never negatives
     opt = _optimizer(config, [*model.parameters(), *loss_fn.parameters()])
     # class labels as 0..C-1 (losses with class centres need it; equality is all others use)
     train_data = LabelledData(
@@ -317,6 +324,8 @@ def train(
         with bar:
             task = bar.add_task(f"epoch {epoch + 1}/{config.epochs}", total=len(batches), info="")
             for b, (x, labels, y) in enumerate(batches):
+                labelled = labels is not None or config.self_supervised
+                eq = identical_inputs(x) if guard and labelled else None  # (B, B)
                 if config.self_supervised and augment is not None:
                     v1, v2 = augment.two_views(x, g)
                     labels = torch.arange(len(x)).repeat(2)  # the two views of an item match
@@ -326,6 +335,8 @@ def train(
                     labels, x = labels.repeat(2), torch.cat([v1, v2])
                 elif augment is not None:
                     x = augment(x, g)
+                if eq is not None and len(eq) * 2 == len(x):  # two views: tile the guard
+                    eq = eq.repeat(2, 2)
                 x = x.to(device, non_blocking=True)
                 if channels_last:
                     x = x.contiguous(memory_format=torch.channels_last)
@@ -333,7 +344,11 @@ def train(
                     emb = model.embed(x)
                 # the loss in float32, outside autocast: bf16 distances would blur mining
                 value = batch_loss(
-                    loss_fn, emb.float(), None if labels is None else labels.to(device), y
+                    loss_fn,
+                    emb.float(),
+                    None if labels is None else labels.to(device),
+                    y,
+                    None if eq is None else eq.to(device),
                 )
                 stats = getattr(loss_fn, "last_stats", None)
                 if stats is not None:
