@@ -81,7 +81,9 @@ def create_app(
     app.include_router(model_router)
     app.include_router(gallery_router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=config.max_body_bytes)
-    app.add_middleware(MetricsMiddleware, metrics=state.metrics)  # outermost: counts 413s too
+    templates = [(r.path_regex, r.path) for r in (*model_router.routes, *gallery_router.routes)]  # type: ignore[attr-defined]
+    # outermost: counts the body limit's 413s too
+    app.add_middleware(MetricsMiddleware, metrics=state.metrics, templates=templates)
     install_openapi(app)
     return app
 

@@ -15,9 +15,11 @@ Example:
 from __future__ import annotations
 
 import bisect
+import re
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -125,11 +127,24 @@ class ServiceMetrics:
 
 
 class MetricsMiddleware:
-    """ASGI middleware timing every HTTP request into a :class:`ServiceMetrics`."""
+    """ASGI middleware timing every HTTP request into a :class:`ServiceMetrics`.
 
-    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
+    Args:
+        app: The wrapped application.
+        metrics: Where to count.
+        templates: ``(path regex, route template)`` of the app's routes, to label requests
+            answered before routing (an oversize body) by their route.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: ServiceMetrics,
+        templates: Sequence[tuple[re.Pattern[str], str]] = (),
+    ) -> None:
         self.app = app
         self.metrics = metrics
+        self.templates = list(templates)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -147,10 +162,19 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            route = scope.get("route")
-            path = getattr(route, "path", None) or "unmatched"
+            path = _route_path(scope, self.templates)
             elapsed = time.perf_counter() - start
             self.metrics.observe_request(scope.get("method", "?"), path, status, elapsed)
+
+
+def _route_path(scope: Scope, templates: Sequence[tuple[re.Pattern[str], str]]) -> str:
+    """The route template that handled (or would have handled) the request, or ``unmatched``."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    if path is None:  # answered before routing (e.g. an oversize body): match it now
+        raw = scope.get("path", "")
+        path = next((t for regex, t in templates if regex.match(raw)), "unmatched")
+    return str(path)
 
 
 def _num(v: float) -> str:
