@@ -208,3 +208,4 @@ def _natural_key(s: str) -> tuple[int, float | str]:
 
 # text sources register themselves here (they import SOURCES from this module)
 from siamkit.data import text as _text_sources  # noqa: E402, F401
+from siamkit.data import wordnet as _wordnet_source  # noqa: E402, F401
