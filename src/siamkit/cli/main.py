@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from siamkit.cli.calibrate import calibrate
+from siamkit.cli.export import export
 from siamkit.cli.gallery import gallery_app
 from siamkit.cli.options import (
     AsJson,
@@ -278,6 +279,7 @@ def demo(
 
 
 app.command("calibrate")(calibrate)
+app.command("export")(export)
 app.command("serve")(serve)
 app.add_typer(gallery_app, name="gallery")
 
