@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index.fakes import TextEmbedder, VectorEmbedder
 from siamkit.index import (
     Gallery,
     GalleryError,
@@ -16,8 +17,6 @@ from siamkit.index import (
     UnknownItemError,
     UnknownLabelError,
 )
-
-from conftest import TextEmbedder, VectorEmbedder
 
 
 def _dist(name: str, a: np.ndarray, b: np.ndarray) -> float:

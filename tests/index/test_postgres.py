@@ -9,11 +9,10 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
+from index.fakes import VectorEmbedder
 from siamkit.cli.main import app
 from siamkit.index import Gallery, ModelMismatchError, SchemaTooNewError
 from siamkit.index.postgres_store import redact
-
-from conftest import VectorEmbedder
 
 
 def test_redact_hides_only_the_password() -> None:

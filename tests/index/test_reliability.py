@@ -13,10 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index.fakes import TextEmbedder, VectorEmbedder
 from siamkit.index import Gallery, GalleryError, UnknownItemError, UnknownLabelError
 from siamkit.index.store import ids_checksum
-
-from conftest import TextEmbedder, VectorEmbedder
 
 THREADS, PER_THREAD = 8, 200
 
@@ -84,7 +83,7 @@ CHILD = """
 import sys
 import numpy as np
 sys.path.insert(0, sys.argv[2])
-from conftest import VectorEmbedder
+from index.fakes import VectorEmbedder
 from siamkit.index import Gallery
 g = Gallery.open(sys.argv[1], embedder=VectorEmbedder(dim=8))
 rng = np.random.default_rng(0)
@@ -101,7 +100,7 @@ def test_sigkill_in_the_middle_of_a_large_enroll_leaves_a_consistent_gallery(
     g.enroll_embeddings(np.ones((3, 8), np.float32), "before")
     g.close()
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(tmp_path / "g"), str(Path(__file__).parent)],
+        [sys.executable, "-c", CHILD, str(tmp_path / "g"), str(Path(__file__).parent.parent)],
         stderr=subprocess.PIPE,
     )
     watcher = Gallery.open(tmp_path / "g", embedder=emb)

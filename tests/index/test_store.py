@@ -9,10 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index.fakes import VectorEmbedder
 from siamkit.index import SCHEMA_VERSION, Gallery, NotAGalleryError, SchemaTooNewError
 from siamkit.index.store import ids_checksum, open_store
-
-from conftest import VectorEmbedder
 
 M64 = (1 << 64) - 1
 
