@@ -68,6 +68,7 @@ def score(
     epochs: int,
     seed: int,
     fold: tuple[int, int] = (3, 4),
+    threads: int = 2,
 ) -> dict[str, Any]:
     from siamkit.data import load_data, sample_pairs
     from siamkit.distances import get_distance
@@ -78,7 +79,7 @@ def score(
         cfg = TrainConfig(
             data=f"fashion-mnist:{data_dir}", train_classes="0-4", eval_classes="5-9",
             val_classes=",".join(map(str, fold)), val_fraction=0.0, input_mean=[MEAN], input_std=[STD],
-            epochs=epochs, batch_size=128, lr=1e-3, seed=seed, num_threads=2, device="cpu",
+            epochs=epochs, batch_size=128, lr=1e-3, seed=seed, num_threads=threads, device="cpu",
             val_pairs=2000, out=f"{tmp}/run", **recipe,
         )  # fmt: skip
         started = time.perf_counter()
@@ -105,8 +106,9 @@ def main() -> None:
     ap.add_argument("--folds", nargs="+", default=[f"{a},{b}" for a, b in FOLDS])
     ap.add_argument("--results", type=Path, default=ROOT / "bench/results/select-recipe.jsonl")
     ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--threads", type=int, default=2, help="torch threads (quality only here)")
     args = ap.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     if args.smoke:
         args.epochs = 1
     args.results.parent.mkdir(parents=True, exist_ok=True)
@@ -114,7 +116,15 @@ def main() -> None:
         for name in args.candidates:
             for fold_spec in args.folds:
                 a, b = (int(c) for c in fold_spec.split(","))
-                row = score(name, CANDIDATES[name], args.data_dir, args.epochs, args.seed, (a, b))
+                row = score(
+                    name,
+                    CANDIDATES[name],
+                    args.data_dir,
+                    args.epochs,
+                    args.seed,
+                    (a, b),
+                    args.threads,
+                )
                 print(json.dumps(row), flush=True)
                 f.write(json.dumps(row) + "\n")
                 f.flush()
