@@ -111,7 +111,11 @@ def test_verify_and_embed(trained_run: Path, tmp_path: Path) -> None:
             "cosin",
             "choose one of: cosine, euclidean, mahalanobis, manhattan, squared_euclidean",
         ),
-        ("--encoder", "resnet", "unknown encoder 'resnet'; choose one of: conv, mlp"),
+        (
+            "--encoder",
+            "resnet",
+            "unknown encoder 'resnet'; choose one of: conv, hf, minilm, mlp, text_cnn",
+        ),
         (
             "--data",
             "mnist",
@@ -119,6 +123,7 @@ def test_verify_and_embed(trained_run: Path, tmp_path: Path) -> None:
         ),
         ("--train-classes", "0-4,12", "class '12' is not in the data"),
         ("--eval-classes", "cat", "class 'cat' is not in the data"),
+        ("--views", "3", "setting 'views': Input should be 1 or 2 (got 3)"),
     ],
 )
 def test_train_bad_names(tmp_path: Path, flag: str, value: str, expected: str) -> None:

@@ -87,6 +87,10 @@ def train(
             help="Random crop, flip, rotation, noise, brightness/contrast.",
         ),
     ] = None,
+    views: Annotated[
+        int | None,
+        typer.Option(help="2: each item enters a batch as two augmented views sharing its label."),
+    ] = None,
     self_supervised: Annotated[
         bool | None,
         typer.Option(
