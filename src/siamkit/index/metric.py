@@ -50,8 +50,8 @@ class Metric:
         """Vectors ``(N, D)`` as FAISS should hold them: float32, C-contiguous, maybe normalised."""
         arr = np.ascontiguousarray(np.asarray(x, dtype=np.float32))
         if self.normalize:
-            norms = np.maximum(np.linalg.norm(arr, axis=1, keepdims=True), _EPS)
-            arr = np.ascontiguousarray(arr / norms, dtype=np.float32)
+            norms = np.sqrt(np.einsum("ij,ij->i", arr, arr))  # (N,)
+            arr = arr / np.maximum(norms, _EPS)[:, None]
         return arr
 
     def from_faiss(self, scores: npt.ArrayLike) -> F64:

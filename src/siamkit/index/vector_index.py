@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -215,6 +215,14 @@ class VectorIndex:
                 and len(self._dead) <= TOMBSTONE_SHARE * max(self._n, 1)
             )
 
+    def set_ef_search(self, ef_search: int) -> None:
+        """Change the HNSW search width of this index (no effect on an exact index)."""
+        with self.lock:
+            if self.kind == "hnsw":
+                self.config = replace(self.config, ef_search=ef_search)
+                self.faiss.hnsw.efSearch = ef_search
+                self._params = None
+
     # -- search -------------------------------------------------------------------------------
     def _search_params(self) -> Any:
         if not self._dead:
@@ -244,10 +252,13 @@ class VectorIndex:
                 scores, pos = self.faiss.search(q, k_eff)
             else:
                 scores, pos = self.faiss.search(q, k_eff, params=params)
-            valid = pos >= 0
-            ids = np.where(valid, self._ids[np.where(valid, pos, 0)], -1)
-            labels = [[self.labels[p] for p in row if p >= 0] for row in pos]
-        dist = np.where(valid, self.metric.from_faiss(scores), np.inf)
+            rows = pos.tolist()
+            labels = [[self.labels[p] for p in row if p >= 0] for row in rows]
+            ids = self._ids[pos]  # (Q, k); position -1 (no neighbour) is fixed below
+        dist = self.metric.from_faiss(scores)
+        missing = pos < 0
+        if missing.any():
+            ids[missing], dist[missing] = -1, np.inf
         return Hits(ids, labels, dist)
 
     # -- persistence --------------------------------------------------------------------------
