@@ -25,7 +25,17 @@ from siamkit.runtime import (
     load_image_array,
     pair_distances,
 )
-from siamkit.training import load_run
+from siamkit.training import TrainConfig, load_run, train
+
+
+def tiny_config(out: Path, **overrides: object) -> TrainConfig:
+    """Digits, 2 epochs, small encoder (as tests/conftest.py's; imported by name it can be
+    shadowed by another folder's conftest)."""
+    values: dict[str, object] = {"data": "digits", "train_classes": "0-4", "eval_classes": "5-9",
+                                 "epochs": 2, "batch_size": 64, "widths": [8, 16],
+                                 "embedding_dim": 16, "val_pairs": 500, "out": str(out), "seed": 0}  # fmt: skip
+    values.update(overrides)
+    return TrainConfig(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -171,10 +181,6 @@ def test_metadata_round_trip_and_validation(onnx_path: Path) -> None:
 
 
 def test_vector_model_checks_feature_count(tmp_path: Path) -> None:
-    from siamkit.training import train
-
-    from conftest import tiny_config
-
     rng = np.random.default_rng(0)
     csv = tmp_path / "t.csv"
     lines = ["a,b,c,label"] + [

@@ -3,8 +3,9 @@
 The graph is the run's ``embed``: the input standardisation (the encoder's first layer), the
 encoder, the L2 normalisation when the run normalises, and, for a learned Mahalanobis distance
 ``‖L(a - b)‖``, the projection ``L``, so that plain Euclidean distance between the graph's outputs
-equals the run's distance. Uses PyTorch's TorchScript-based exporter (``dynamo=False``), which
-needs no extra dependency beyond ``onnx``.
+equals the run's distance. Transformers are traced through
+:class:`~siamkit.export.text_graph.TraceableTransformer` (dynamic token axis). Uses PyTorch's
+TorchScript-based exporter (``dynamo=False``), which needs no extra dependency beyond ``onnx``.
 
 Example:
     >>> export_graph(run.model, run.spec, "model.onnx", opset=17)
@@ -17,9 +18,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from siamkit.export.targets import get_target
+from siamkit.export.text_graph import traceable_encoder
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.models.spec import ModelSpec
 
@@ -40,12 +43,15 @@ class EmbeddingGraph(nn.Module):
     def __init__(self, model: SiameseNetwork) -> None:
         super().__init__()
         self.model = model.eval()
+        self.encoder = traceable_encoder(model.encoder)
         distance = model.distance
         self.fold_metric = bool(getattr(distance, "learned", False))
 
     def forward(self, x: Tensor) -> Tensor:
-        """Embeddings ``(B, D')`` of a batch ``(B, ...)``."""
-        z = self.model.embed(x)  # (B, D)
+        """Embeddings ``(B, D')`` of a batch ``(B, ...)``: as ``SiameseNetwork.embed``."""
+        z = self.encoder(x)  # (B, D)
+        if self.model.normalize:
+            z = F.normalize(z, dim=1)
         if self.fold_metric:
             z = self.model.distance.project(z)  # type: ignore[attr-defined]  # (B, rank)
         return z
@@ -76,7 +82,7 @@ def export_graph(
     _require_onnx()
     if opset < MIN_OPSET:
         raise ValueError(f"opset {opset} is too old; use --opset {MIN_OPSET} or newer")
-    target = get_target(spec.kind)
+    target = get_target(spec)
     graph = EmbeddingGraph(model.to(memory_format=torch.contiguous_format))  # type: ignore[call-overload]
     example = target.example_inputs(spec)
     with warnings.catch_warnings(), torch.no_grad():

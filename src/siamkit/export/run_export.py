@@ -138,7 +138,7 @@ def export_run(
     if out.is_dir():
         raise ValueError(f"--out {out} is a directory; give a file name such as {out}/model.onnx")
     run = load_run(run_dir, checkpoint)
-    target = get_target(run.spec.kind)
+    target = get_target(run.spec)
     items = _run_items(run, parity_items, calibration_items, seed)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".siamkit-export-", dir=out.parent))

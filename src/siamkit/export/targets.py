@@ -1,13 +1,13 @@
 """What differs between encoder kinds when exporting: example inputs, graph inputs, int8 mode.
 
-One :class:`ExportTarget` is registered per model kind (``image``, ``vector``; ``text`` when the
-text encoders are installed). Adding a kind is one registration: its example inputs for tracing,
+One :class:`ExportTarget` factory is registered per model kind (``image``, ``vector``, ``text``)
+and built for a run's spec. Adding a kind is one registration: its example inputs for tracing,
 the graph's input names and dynamic axes, how a batch of the run's items becomes onnxruntime
 feeds, and which int8 mode suits it (static QDQ with calibration for CNNs and MLPs, dynamic for
 transformers, whose activation ranges vary too much per input for fixed scales).
 
 Example:
-    >>> target = get_target("image")
+    >>> target = get_target(run.spec)  # an image run
     >>> target.input_names, target.int8_mode
     (['input'], 'int8-static')
 """
@@ -53,9 +53,9 @@ class ExportTarget:
 TARGETS: Registry[ExportTarget] = Registry("exportable model kind")
 
 
-def get_target(kind: str) -> ExportTarget:
-    """The registered :class:`ExportTarget` of a model kind (a ValueError lists the kinds)."""
-    return TARGETS.get(kind)()
+def get_target(spec: ModelSpec) -> ExportTarget:
+    """The :class:`ExportTarget` for a run's spec (a ValueError lists the exportable kinds)."""
+    return TARGETS.get(spec.kind)(spec)
 
 
 def _float_feeds(x: Tensor) -> dict[str, npt.NDArray[Any]]:
@@ -63,7 +63,7 @@ def _float_feeds(x: Tensor) -> dict[str, npt.NDArray[Any]]:
 
 
 @TARGETS.register("image")
-def image_target() -> ExportTarget:
+def image_target(spec: ModelSpec) -> ExportTarget:
     """Images ``(N, C, H, W)`` in [0, 1]: one float input, static int8."""
     return ExportTarget(
         kind="image",
@@ -76,7 +76,7 @@ def image_target() -> ExportTarget:
 
 
 @TARGETS.register("vector")
-def vector_target() -> ExportTarget:
+def vector_target(spec: ModelSpec) -> ExportTarget:
     """Feature vectors ``(N, F)``: one float input, static int8."""
     return ExportTarget(
         kind="vector",
@@ -86,3 +86,50 @@ def vector_target() -> ExportTarget:
         feeds=lambda x: _float_feeds(x.flatten(1)),
         int8_mode="int8-static",
     )
+
+
+@TARGETS.register("text")
+def text_target(spec: ModelSpec) -> ExportTarget:
+    """Token ids ``(N, L)`` int64, right-padded: dynamic batch and token axes. Transformers
+    (``minilm``, ``hf:PATH``) get dynamic int8, ``text_cnn`` static int8. The metadata carries
+    the tokenizer (``tokenizer.json``), its pad id and the maximum length, so the runtime
+    tokenises with the ``tokenizers`` library alone."""
+    from siamkit.models.text import PRETRAINED
+
+    transformer = spec.encoder.partition(":")[0] in PRETRAINED
+    return ExportTarget(
+        kind="text",
+        input_names=["input_ids"],
+        dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "embedding": {0: "batch"}},
+        example_inputs=_example_ids,
+        feeds=lambda x: {"input_ids": np.ascontiguousarray(x.detach().cpu().long().numpy())},
+        int8_mode="int8-dynamic" if transformer else "int8-static",
+        metadata_extra=_tokenizer_metadata,
+    )
+
+
+def _example_ids(spec: ModelSpec) -> tuple[Tensor, ...]:
+    from siamkit.models.text_tokenizer import load_tokenizer
+
+    if spec.tokenizer is None:
+        raise ValueError("this text run's spec names no tokenizer; retrain it with this siamkit")
+    ids = load_tokenizer(spec.tokenizer).encode(["an example sentence to trace", "two"], 16)
+    return (ids,)  # (2, L): one row padded, so the mask path is traced
+
+
+def _tokenizer_metadata(spec: ModelSpec) -> dict[str, Any]:
+    from siamkit.models.text_tokenizer import load_tokenizer, resolve_model_dir
+
+    if spec.tokenizer is None:
+        raise ValueError("this text run's spec names no tokenizer; retrain it with this siamkit")
+    path = resolve_model_dir(spec.tokenizer) / "tokenizer.json"
+    if not path.is_file():
+        raise ValueError(
+            f"{path} not found: the ONNX runtime needs the fast tokenizer's tokenizer.json; "
+            "save the tokenizer with save_pretrained and retrain"
+        )
+    return {
+        "tokenizer_json": path.read_text(),
+        "pad_id": load_tokenizer(spec.tokenizer).pad_id,
+        "max_length": spec.max_length or 128,
+    }

@@ -87,7 +87,8 @@ class OnnxEncoder:
         self._feeds: Callable[[Any], list[Feeds]] = getattr(self, _FEEDS[self.kind])
 
     def embed(self, inputs: npt.NDArray[np.float32] | Sequence[str]) -> FloatArray:
-        """Embed a batch: images ``(N, C, H, W)`` float in [0, 1], vectors ``(N, F)``.
+        """Embed a batch: images ``(N, C, H, W)`` float in [0, 1], vectors ``(N, F)``, or a list
+        of N texts (tokenised with the model's own tokenizer, carried in the file).
 
         Returns:
             ``(N, D)`` float32 embeddings (L2-normalised when the model normalises).
@@ -184,9 +185,43 @@ class OnnxEncoder:
         return [{name: x[i : i + self.batch_size]} for i in range(0, len(x), self.batch_size)]
 
     def _text_feeds(self, inputs: Any) -> list[Feeds]:
-        raise ValueError(
-            f"{self.path} is a text model, which this version of the runtime cannot run yet"
-        )
+        if isinstance(inputs, (str, np.ndarray)) or not isinstance(inputs, Sequence):
+            raise ValueError(
+                f"this text model takes a list of strings, got {type(inputs).__name__}"
+                + ("; wrap one text in a list" if isinstance(inputs, str) else "")
+            )
+        if len(inputs) == 0:
+            raise ValueError("nothing to embed: the list of texts is empty")
+        for i, t in enumerate(inputs):
+            if not isinstance(t, str) or not t.strip():
+                raise ValueError(f"text {i} is empty or not a string ({t!r}); give non-empty text")
+        tokenizer = self._tokenizer()
+        pad_id = int(self.metadata.extra["pad_id"])
+        name = self.metadata.input_names[0]
+        feeds = []
+        for i in range(0, len(inputs), self.batch_size):
+            rows = [e.ids for e in tokenizer.encode_batch(list(inputs[i : i + self.batch_size]))]
+            ids = np.full((len(rows), max(map(len, rows))), pad_id, dtype=np.int64)  # (B, L)
+            for r, row in enumerate(rows):
+                ids[r, : len(row)] = row  # right padding, as the encoder expects
+            feeds.append({name: ids})
+        return feeds
+
+    def _tokenizer(self) -> Any:
+        """The model's fast tokenizer, from the metadata (truncating at its max length)."""
+        if not hasattr(self, "_tok"):
+            try:
+                from tokenizers import Tokenizer
+            except ImportError:
+                raise ImportError(
+                    "text models need the tokenizers library: pip install tokenizers"
+                ) from None
+            extra = self.metadata.extra
+            tok = Tokenizer.from_str(extra["tokenizer_json"])
+            tok.no_padding()
+            tok.enable_truncation(int(extra["max_length"]))
+            self._tok = tok
+        return self._tok
 
 
 # model kind -> the method turning that kind's inputs into feeds
