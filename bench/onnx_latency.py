@@ -50,15 +50,16 @@ def _percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values), q))
 
 
-def measure(
-    embed: Callable[[np.ndarray], object], x: np.ndarray, iters: int, batch: int
-) -> dict[str, float]:
-    """Batch-1 latency percentiles (ms) over ``iters`` calls and batch-``batch`` items/s."""
+def measure(embed: Callable[[Any], object], x: Any, iters: int, batch: int) -> dict[str, float]:
+    """Batch-1 latency percentiles (ms) over ``iters`` calls and batch-``batch`` items/s
+    (``x``: an array of items or a list of texts)."""
     rng = np.random.default_rng(0)
     singles = [x[i : i + 1] for i in rng.integers(0, len(x), iters)]
     it = iter(singles)
     lat = _timings(lambda: embed(next(it)), iters - 10, 10)
-    big = x[:batch] if len(x) >= batch else np.concatenate([x] * (batch // len(x) + 1))[:batch]
+    reps_needed = batch // len(x) + 1
+    big = x[:batch] if len(x) >= batch else (x * reps_needed if isinstance(x, list) else
+                                              np.concatenate([x] * reps_needed))[:batch]  # fmt: skip
     reps = max(5, iters // 10)
     t = _timings(lambda: embed(big), reps, 3)
     return {
@@ -85,11 +86,20 @@ def bench_run(
     int8 = export_run(run_dir, work / "int8.onnx", quantize="int8")
     run = load_run(run_dir)
     data = load_data(run.config.data, source_options(run.config), split="test")
-    x = data.of_classes(parse_classes(run.config.eval_classes, data.class_names)).x.numpy()
+    items = data.of_classes(parse_classes(run.config.eval_classes, data.class_names)).x
+    x: Any = items.numpy()
+    if run.spec.kind == "text":  # both sides start from strings: tokenising is part of the cost
+        from siamkit.models.text_tokenizer import load_tokenizer
+
+        tok = load_tokenizer(run.spec.tokenizer)
+        x = [tok.decode(row) for row in items]
 
     @torch.inference_mode()
-    def torch_embed(batch_x: np.ndarray) -> object:
-        xb = torch.from_numpy(batch_x)
+    def torch_embed(batch_x: Any) -> object:
+        if run.spec.kind == "text":
+            xb = tok.encode(batch_x, run.spec.max_length or 128)
+        else:
+            xb = torch.from_numpy(batch_x)
         if xb.dim() == 4:
             xb = xb.contiguous(memory_format=torch.channels_last)
         return run.model.embed(xb)
