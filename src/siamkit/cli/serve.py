@@ -40,6 +40,9 @@ def serve(
     max_wait_ms: Annotated[
         float, typer.Option(help="Longest wait for a micro-batch to fill, in ms.")
     ] = 2.0,
+    num_threads: Annotated[
+        int | None, typer.Option(help="CPU threads for torch inference (default: torch's).")
+    ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Serve embed, verify, identify, enroll, items, similar, healthz and metrics over HTTP.
@@ -66,6 +69,12 @@ def serve(
             max_batch=max_batch,
             max_wait_ms=max_wait_ms,
         )
+        if num_threads is not None:
+            if num_threads < 1:
+                raise ValueError(f"--num-threads must be >= 1; got {num_threads}")
+            import torch
+
+            torch.set_num_threads(num_threads)
         app = load_service(run_dir, gallery, onnx, config)
     except ValueError as e:
         raise fail(str(e)) from None

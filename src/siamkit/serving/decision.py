@@ -33,7 +33,9 @@ class DecisionRule:
         threshold: Accept when ``distance <= threshold`` (``>=`` if ``larger_is_closer``).
         larger_is_closer: Whether the metric is a similarity.
         probability_map: Distance -> P(same), or None without calibration.
-        embedder: Used for :meth:`distances` when it has ``pair_distances`` (learned metrics).
+        embedder: Used for :meth:`distances`: its ``pair_distances`` (an ONNX model), else its
+            torch model's distance object (learned metrics keep their weights), else the
+            registered distance of ``metric``.
     """
 
     metric: str
@@ -85,8 +87,12 @@ class DecisionRule:
 
         from siamkit.distances import get_distance
 
-        dist = get_distance(self.metric)
-        return dist.pairwise(torch.from_numpy(a), torch.from_numpy(b)).double().numpy()
+        # a torch model carries its own distance object (a learned one with its weights)
+        model = getattr(self.embedder, "model", None)
+        dist = getattr(model, "distance", None) or get_distance(self.metric)
+        with torch.inference_mode():
+            d = dist.pairwise(torch.from_numpy(a), torch.from_numpy(b))
+        return d.double().numpy()
 
     def same(self, d: npt.ArrayLike) -> npt.NDArray[np.bool_]:
         """Whether each distance is accepted as the same identity."""

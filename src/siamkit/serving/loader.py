@@ -19,6 +19,9 @@ from siamkit.serving.decision import DecisionRule
 def load_embedder(run_dir: str | Path, onnx: str | Path | None = None) -> Any:
     """The model to serve: the run's best checkpoint (torch), or an exported ONNX file.
 
+    Image and vector runs are served by :class:`TorchRunEmbedder`; text runs by
+    :class:`siamkit.models.text_embedder.TextEmbedder` (their tokenizer included).
+
     Raises:
         ValueError: Not a run directory, or an ONNX file that is not a siamkit export.
     """
@@ -27,8 +30,14 @@ def load_embedder(run_dir: str | Path, onnx: str | Path | None = None) -> Any:
 
         return OnnxEncoder(onnx)
     from siamkit.serving.torch_embedder import TorchRunEmbedder
+    from siamkit.training.checkpoint import load_run
 
-    return TorchRunEmbedder.load(run_dir)
+    run = load_run(run_dir)
+    if run.spec.kind == "text":
+        from siamkit.models.text_embedder import TextEmbedder
+
+        return TextEmbedder(run.model, run.spec)
+    return TorchRunEmbedder(run)
 
 
 def load_service(
