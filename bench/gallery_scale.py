@@ -63,6 +63,10 @@ def clustered(n: int, dim: int, clusters: int, seed: int) -> tuple[np.ndarray, n
     return x, assign
 
 
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
 def percentiles(seconds: list[float]) -> tuple[float, float]:
     ms = np.array(seconds) * 1e3
     return float(np.percentile(ms, 50)), float(np.percentile(ms, 99))
@@ -98,6 +102,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     emb = SyntheticEmbedder(args.dim, threshold=0.2)
     out: dict[str, Any] = {"items": args.items, "dim": args.dim, "clusters": clusters}
     try:
+        log(f"enrolling {args.items:,} items")
         gal = Gallery.create(work / "g", emb, index=IndexConfig(kind="flat"))
         t = time.perf_counter()
         gal.enroll_embeddings(x, labels)
@@ -121,6 +126,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         def raw_top(ix: Any) -> Any:
             return lambda v: int(ix.faiss.search(v, 1)[1][0, 0])  # queries are unit vectors already
 
+        log(f"exact queries ({n_exact})")
         gt, _ = time_each(gal_top(exact), q[:n_exact])
         rt, _ = time_each(raw_top(index), q[:n_exact])
         rows = [
@@ -133,6 +139,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         ]
         exact.close()
 
+        log("building HNSW from the store")
         t = time.perf_counter()
         config = IndexConfig(kind="hnsw", hnsw_m=args.hnsw_m, ef_construction=args.ef_construction)
         hnsw = Gallery.open(work / "g", embedder=emb, index=config)
@@ -140,6 +147,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         index = hnsw.vector_index
         for ef in args.ef_search:
             index.set_ef_search(ef)
+            log(f"HNSW queries, efSearch={ef}")
             gt, gtop = time_each(gal_top(hnsw), q)
             rt, rtop = time_each(raw_top(index), q)
             recall = float(np.mean(np.array(gtop) == truth_ids))
