@@ -286,6 +286,7 @@ app.command("calibrate")(calibrate)
 app.command("export")(export)
 app.command("serve")(serve)
 app.add_typer(gallery_app, name="gallery")
+app.command("dedup")(__import__("siamkit.cli.dedup", fromlist=["dedup"]).dedup)
 
 
 @app.command()
