@@ -174,3 +174,44 @@ def test_a_gallery_of_another_model_is_refused(calibrated_run: Path, tmp_path: P
     Gallery.create(tmp_path / "g", other).close()
     with pytest.raises(ValueError, match="fake-linear"):
         load_service(calibrated_run, tmp_path / "g", config=ServiceConfig(api_key=KEY))
+
+
+def test_concurrent_identify_queries_share_gallery_searches_with_the_same_answers(
+    calibrated_run: Path, tmp_path: Path
+) -> None:
+    import asyncio
+
+    import httpx
+
+    Gallery.create(tmp_path / "g", calibrated_run).close()
+    config = ServiceConfig(api_key=KEY, max_wait_ms=50)
+    app = load_service(calibrated_run, tmp_path / "g", config=config)
+    gallery = app.state.service.gallery
+    with TestClient(app) as client:
+        _enroll_digits(client, list(range(40)))
+        probes = [{"input": {"image_base64": b64(_png(100 + i))}, "k": 3} for i in range(12)]
+        sequential = [client.post("/identify", json=p).json() for p in probes]
+    searches: list[int] = []
+    original = gallery.identify_embeddings
+
+    def counting(q: np.ndarray, k: int = 5) -> list:
+        searches.append(len(q))
+        return original(q, k)
+
+    gallery.identify_embeddings = counting
+
+    async def together() -> list[dict]:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+                rs = await asyncio.gather(*(c.post("/identify", json=p) for p in probes))
+        return [r.json() for r in rs]
+
+    concurrent = asyncio.run(together())
+    assert sum(searches) == 12 and len(searches) < 12  # some queries were searched together
+    for a, b in zip(concurrent, sequential):
+        assert a["label"] == b["label"] and a["known"] == b["known"]
+        assert [m["id"] for m in a["matches"]] == [m["id"] for m in b["matches"]]
+        np.testing.assert_allclose(
+            [m["distance"] for m in a["matches"]], [m["distance"] for m in b["matches"]], atol=1e-5
+        )

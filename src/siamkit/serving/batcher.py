@@ -21,32 +21,37 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 Batch = npt.NDArray[np.float32] | list[str]
-EmbedFn = Callable[[npt.NDArray[np.float32] | Sequence[str]], npt.NDArray[np.float32]]
+# a batch in, one result row per item out: an (N, D) array, or a list of N results
+EmbedFn = Callable[[Any], Any]
 
 
 @dataclass
 class _Job:
     items: Batch
-    future: asyncio.Future[npt.NDArray[np.float32]]
+    future: asyncio.Future[Any]
 
 
 class MicroBatcher:
     """Gathers concurrent embedding requests into batches for one model.
 
     Args:
-        embed: The model: a batch (array ``(N, ...)`` or ``N`` texts) -> ``(N, D)`` float32.
+        embed: The model: a batch (array ``(N, ...)`` or ``N`` texts) -> ``(N, D)`` float32,
+            or any function whose result has one row per item and can be sliced (a gallery
+            search returning a list of N results).
         max_batch: Most items in one model call; 1 serves requests one at a time. A single
             request larger than this still runs, alone.
         max_wait_ms: Longest wait for more requests after the first one arrives.
         on_batch: Called with the item count of every model call (for metrics).
+        executor: The thread the calls run on; default: a thread of its own.
     """
 
     def __init__(
@@ -55,6 +60,7 @@ class MicroBatcher:
         max_batch: int = 64,
         max_wait_ms: float = 2.0,
         on_batch: Callable[[int], None] | None = None,
+        executor: ThreadPoolExecutor | None = None,
     ) -> None:
         if max_batch < 1:
             raise ValueError(f"max_batch must be >= 1; got {max_batch}")
@@ -67,11 +73,14 @@ class MicroBatcher:
         self._queue: asyncio.Queue[_Job] | None = None
         self._worker: asyncio.Task[None] | None = None
         self._held: _Job | None = None  # a job that did not fit the last batch
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="siamkit-model")
+        self._own_executor = executor is None
+        self._executor = executor
 
     async def start(self) -> None:
         """Start the worker on the running event loop."""
         if self._worker is None:
+            if self._own_executor:  # a fresh thread each start, so a stopped batcher restarts
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="siamkit-model")
             self._queue = asyncio.Queue()
             self._worker = asyncio.get_running_loop().create_task(self._run())
 
@@ -89,10 +98,12 @@ class MicroBatcher:
         for job in pending:
             if not job.future.done():
                 job.future.set_exception(RuntimeError("the service is shutting down"))
-        self._executor.shutdown(wait=False)
+        if self._own_executor and self._executor is not None:
+            self._executor.shutdown(wait=False)
 
-    async def submit(self, items: Batch) -> npt.NDArray[np.float32]:
-        """Embed ``items`` (``n`` of them) as part of a shared batch; returns ``(n, D)``.
+    async def submit(self, items: Batch) -> Any:
+        """Embed ``items`` (``n`` of them) as part of a shared batch; returns ``(n, D)`` (the
+        function's ``n`` result rows).
 
         Raises:
             RuntimeError: The batcher is not started.

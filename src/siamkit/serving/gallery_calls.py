@@ -9,7 +9,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import numpy as np
@@ -37,25 +38,13 @@ class GalleryCalls:
         self.gallery = state.require_gallery()
 
     async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        from siamkit.index import (
-            GalleryError,
-            ModelMismatchError,
-            UnknownItemError,
-            UnknownLabelError,
-        )
-
-        try:
+        with _as_http_errors():
             return await self.state.in_gallery_thread(fn, *args, **kwargs)
-        except (UnknownItemError, UnknownLabelError) as e:
-            raise ServiceError(404, "unknown_item", str(e)) from None
-        except ModelMismatchError as e:
-            raise ServiceError(409, "model_mismatch", str(e)) from None
-        except GalleryError as e:
-            raise ServiceError(422, "gallery_refused", str(e)) from None
 
     async def identify(self, embeddings: npt.NDArray[np.float32], k: int) -> IdentifyResponse:
         """Open-set identification of one query embedding ``(1, D)``."""
-        (result,) = await self._call(self.gallery.identify_embeddings, embeddings, k)
+        with _as_http_errors():
+            (result,) = await self.state.identify(embeddings, k)
         matches = [
             Match(
                 id=c.item_id,
@@ -120,3 +109,18 @@ class GalleryCalls:
     async def count(self) -> int:
         """Items in the gallery."""
         return await self._call(len, self.gallery)
+
+
+@contextmanager
+def _as_http_errors() -> Iterator[None]:
+    """Gallery errors as 4xx ServiceErrors."""
+    from siamkit.index import GalleryError, ModelMismatchError, UnknownItemError, UnknownLabelError
+
+    try:
+        yield
+    except (UnknownItemError, UnknownLabelError) as e:
+        raise ServiceError(404, "unknown_item", str(e)) from None
+    except ModelMismatchError as e:
+        raise ServiceError(409, "model_mismatch", str(e)) from None
+    except GalleryError as e:
+        raise ServiceError(422, "gallery_refused", str(e)) from None

@@ -1,7 +1,9 @@
 """What one running service holds: the model, its decision rule, the gallery and the limits.
 
 Gallery calls run on one dedicated thread, one at a time, so the event loop never blocks on
-SQLite or FAISS and the gallery never sees two writers from this process at once.
+SQLite or FAISS and the gallery never sees two writers from this process at once. Concurrent
+identification queries with the same ``k`` are micro-batched into one gallery search, as
+embeddings are into one model call.
 
 Example:
     >>> state = ServiceState(embedder, rule, ServiceConfig(insecure_local=True), gallery=None)
@@ -54,18 +56,24 @@ class ServiceState:
         self.batcher = MicroBatcher(
             embedder.embed, config.max_batch, config.max_wait_ms, self.metrics.observe_batch
         )
-        self._gallery_thread = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="siamkit-gallery"
-        )
+        self._gallery_thread: ThreadPoolExecutor | None = _gallery_executor()
+        self._searches: dict[int, MicroBatcher] = {}  # k -> batcher of identification queries
 
     async def start(self) -> None:
         """Start the micro-batcher (called when the server starts)."""
+        if self._gallery_thread is None:
+            self._gallery_thread = _gallery_executor()
         await self.batcher.start()
 
     async def stop(self) -> None:
-        """Stop the micro-batcher and the gallery thread."""
+        """Stop the micro-batchers and the gallery thread."""
         await self.batcher.stop()
-        self._gallery_thread.shutdown(wait=True)
+        for searches in self._searches.values():
+            await searches.stop()
+        self._searches.clear()
+        if self._gallery_thread is not None:
+            self._gallery_thread.shutdown(wait=True)
+            self._gallery_thread = None
 
     async def embed(self, inputs: Sequence[RawInput]) -> npt.NDArray[np.float32]:
         """Check, decode and embed a request's inputs: ``(N, D)`` float32.
@@ -94,7 +102,30 @@ class ServiceState:
             )
         return self.gallery
 
+    async def identify(self, embeddings: npt.NDArray[np.float32], k: int) -> list[Any]:
+        """``gallery.identify_embeddings(embeddings, k)`` for ``(Q, D)`` queries, searched
+        together with other requests' queries of the same ``k`` on the gallery thread."""
+        gallery = self.require_gallery()
+        searches = self._searches.get(k)
+        if searches is None:
+            searches = MicroBatcher(
+                lambda q: gallery.identify_embeddings(q, k),
+                self.config.max_batch,
+                self.config.max_wait_ms,
+                executor=self._gallery_thread,  # one thread for every gallery call
+            )
+            await searches.start()
+            self._searches[k] = searches
+        result: list[Any] = await searches.submit(embeddings)
+        return result
+
     async def in_gallery_thread(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn(*args, **kwargs)`` on the gallery thread and await its result."""
+        if self._gallery_thread is None:
+            raise RuntimeError("the service is not started (its lifespan did not run)")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._gallery_thread, lambda: fn(*args, **kwargs))
+
+
+def _gallery_executor() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="siamkit-gallery")

@@ -16,7 +16,6 @@ import numpy.typing as npt
 import torch
 
 from siamkit.embedder import fingerprint_weights
-from siamkit.evaluation.embed import embed_all
 from siamkit.training.checkpoint import LoadedRun, load_run
 
 
@@ -36,6 +35,12 @@ class TorchRunEmbedder:
         self.embedding_dim = run.spec.embedding_dim
         self.distance = run.spec.distance
         self.input_shape = tuple(run.spec.input_shape)
+        self.batch_size = 512
+        run.model.eval()
+        self._nhwc = any(
+            p.dim() == 4 and p.is_contiguous(memory_format=torch.channels_last)
+            for p in run.model.parameters()
+        )  # images are handed to a channels-last model in its layout
         state = run.model.state_dict()
         self.fingerprint = fingerprint_weights(
             {k: v.detach().cpu().numpy() for k, v in state.items()}
@@ -50,8 +55,22 @@ class TorchRunEmbedder:
         """``(N, C, H, W)`` images in [0, 1] or ``(N, F)`` vectors -> ``(N, D)`` float32."""
         if not isinstance(inputs, np.ndarray):
             raise ValueError(f"a {self.kind} model embeds arrays, not {type(inputs).__name__}")
+        expected = self.input_shape
+        if inputs.ndim != len(expected) + 1 or tuple(inputs.shape[1:]) != expected:
+            raise ValueError(
+                f"inputs of shape {tuple(inputs.shape)} do not fit this {self.kind} model, "
+                f"which takes (N, {', '.join(map(str, expected))})"
+            )
         x = torch.from_numpy(np.ascontiguousarray(inputs, dtype=np.float32))
-        return embed_all(self.run.model, x).numpy()  # (N, D)
+        out = []
+        # the model stays in eval mode (set once above), so a call is just the forward pass
+        with torch.inference_mode():
+            for i in range(0, len(x), self.batch_size):
+                xb = x[i : i + self.batch_size]
+                if self._nhwc and xb.dim() == 4:
+                    xb = xb.contiguous(memory_format=torch.channels_last)
+                out.append(self.run.model.embed(xb).float())
+        return torch.cat(out).numpy()  # (N, D)
 
     def pair_distances(
         self, a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]
