@@ -79,6 +79,11 @@ class RunEmbedder:
 
         from siamkit.evaluation.embed import embed_all
 
+        if self.kind == "text":  # texts: the run's tokenizer, then its encoder
+            from siamkit.models.text_embedder import TextEmbedder
+
+            text = TextEmbedder(self._run.model, self._run.spec, self.batch_size)
+            return text.embed([str(t) for t in inputs])
         if not isinstance(inputs, np.ndarray):
             raise ValueError(
                 f"this {self.kind} model embeds arrays, not {type(inputs).__name__}; "

@@ -52,7 +52,12 @@ class TorchRunEmbedder:
         return cls(load_run(run_dir))
 
     def embed(self, inputs: npt.NDArray[np.float32] | Sequence[str]) -> npt.NDArray[np.float32]:
-        """``(N, C, H, W)`` images in [0, 1] or ``(N, F)`` vectors -> ``(N, D)`` float32."""
+        """``(N, C, H, W)`` images in [0, 1], ``(N, F)`` vectors or N texts -> ``(N, D)``."""
+        if self.kind == "text":  # texts: the run's tokenizer, then its encoder
+            from siamkit.models.text_embedder import TextEmbedder
+
+            text = TextEmbedder(self.run.model, self.spec, self.batch_size)
+            return text.embed([str(t) for t in inputs])
         if not isinstance(inputs, np.ndarray):
             raise ValueError(f"a {self.kind} model embeds arrays, not {type(inputs).__name__}")
         expected = self.input_shape
