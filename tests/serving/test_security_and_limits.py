@@ -202,7 +202,9 @@ def test_each_bad_input_is_a_named_4xx_and_the_service_keeps_serving() -> None:
             _still_serving(client)
         nan = '{"a": {"vector": [NaN, 0, 0, 0]}, "b": {"vector": [0, 0, 0, 0]}}'
         r = client.post("/verify", content=nan, headers={"content-type": "application/json"})
-        assert r.status_code == 422, r.text
+        assert "a holds NaN" in _error(r, 422, "vector_not_finite")
+        huge = {"a": {"vector": [1e39, 0, 0, 0]}, "b": GOOD["b"]}  # overflows float32
+        _error(client.post("/verify", json=huge), 422, "vector_not_finite")
         r = client.post(
             "/verify", content="{not json", headers={"content-type": "application/json"}
         )

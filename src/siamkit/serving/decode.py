@@ -138,12 +138,11 @@ class InputDecoder:
         return text
 
     def vector(self, raw: RawInput) -> npt.NDArray[np.float32]:
-        """``(F,)`` finite float32 values of the model's length."""
-        (n_features,) = (
-            self.input_shape if len(self.input_shape) == 1 else (int(np.prod(self.input_shape)),)
-        )
+        """Finite float32 values of the model's length, shaped as one model input ``(F,)``."""
+        n_features = int(np.prod(self.input_shape))
         try:
-            v = np.asarray(raw.value, dtype=np.float32)
+            with np.errstate(over="ignore"):  # 1e39 becomes inf, refused below
+                v = np.asarray(raw.value, dtype=np.float32)
         except (TypeError, ValueError):
             raise ServiceError(
                 422, "vector_invalid", f"{raw.name} is not a list of numbers"
@@ -157,7 +156,7 @@ class InputDecoder:
             )
         if not np.isfinite(v).all():
             raise ServiceError(422, "vector_not_finite", f"{raw.name} holds NaN or infinite values")
-        return v
+        return v.reshape(self.input_shape)
 
     def image(self, raw: RawInput) -> npt.NDArray[np.float32]:
         """``(C, H, W)`` float32 in [0, 1], sized for the model."""
