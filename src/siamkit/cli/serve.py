@@ -35,7 +35,8 @@ def serve(
     max_text_chars: Annotated[int, typer.Option(help="Longest text accepted.")] = 10_000,
     max_items: Annotated[int, typer.Option(help="Most inputs in one request.")] = 256,
     max_batch: Annotated[
-        int, typer.Option(help="Most items per model call (1 turns micro-batching off).")
+        int,
+        typer.Option(help="Most items per model call or gallery search (1 turns batching off)."),
     ] = 64,
     max_wait_ms: Annotated[
         float, typer.Option(help="Longest wait for a micro-batch to fill, in ms.")
