@@ -19,8 +19,7 @@ from siamkit.serving.decision import DecisionRule
 def load_embedder(run_dir: str | Path, onnx: str | Path | None = None) -> Any:
     """The model to serve: the run's best checkpoint (torch), or an exported ONNX file.
 
-    Image and vector runs are served by :class:`TorchRunEmbedder`; text runs by
-    :class:`siamkit.models.text_embedder.TextEmbedder` (their tokenizer included).
+    A run is served by :class:`TorchRunEmbedder` (a text run through its own tokenizer).
 
     Raises:
         ValueError: Not a run directory, or an ONNX file that is not a siamkit export.
@@ -30,14 +29,8 @@ def load_embedder(run_dir: str | Path, onnx: str | Path | None = None) -> Any:
 
         return OnnxEncoder(onnx)
     from siamkit.serving.torch_embedder import TorchRunEmbedder
-    from siamkit.training.checkpoint import load_run
 
-    run = load_run(run_dir)
-    if run.spec.kind == "text":
-        from siamkit.models.text_embedder import TextEmbedder
-
-        return TextEmbedder(run.model, run.spec)
-    return TorchRunEmbedder(run)
+    return TorchRunEmbedder.load(run_dir)
 
 
 def load_service(

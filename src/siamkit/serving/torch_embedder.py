@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -25,7 +26,8 @@ class TorchRunEmbedder:
     Attributes:
         run: The loaded run (model, config, spec, metrics).
         fingerprint: :func:`~siamkit.embedder.fingerprint_weights` of the model's state dict.
-        embedding_dim, kind, distance, input_shape: From the run's model spec.
+        embedding_dim, kind, distance, input_shape: From the run's model spec (a text run
+            embeds lists of texts with its own tokenizer).
     """
 
     def __init__(self, run: LoadedRun) -> None:
@@ -41,6 +43,11 @@ class TorchRunEmbedder:
             p.dim() == 4 and p.is_contiguous(memory_format=torch.channels_last)
             for p in run.model.parameters()
         )  # images are handed to a channels-last model in its layout
+        self._text: Any = None
+        if self.kind == "text":  # texts: the run's tokenizer (loaded once), then its encoder
+            from siamkit.models.text_embedder import TextEmbedder
+
+            self._text = TextEmbedder(run.model, run.spec, 64)
         state = run.model.state_dict()
         self.fingerprint = fingerprint_weights(
             {k: v.detach().cpu().numpy() for k, v in state.items()}
@@ -53,11 +60,11 @@ class TorchRunEmbedder:
 
     def embed(self, inputs: npt.NDArray[np.float32] | Sequence[str]) -> npt.NDArray[np.float32]:
         """``(N, C, H, W)`` images in [0, 1], ``(N, F)`` vectors or N texts -> ``(N, D)``."""
-        if self.kind == "text":  # texts: the run's tokenizer, then its encoder
-            from siamkit.models.text_embedder import TextEmbedder
-
-            text = TextEmbedder(self.run.model, self.spec, self.batch_size)
-            return text.embed([str(t) for t in inputs])
+        if self._text is not None:
+            if isinstance(inputs, str) or (isinstance(inputs, np.ndarray) and inputs.ndim != 1):
+                raise ValueError("a text model embeds a list of texts, not one string")
+            result: npt.NDArray[np.float32] = self._text.embed([str(t) for t in inputs])
+            return result
         if not isinstance(inputs, np.ndarray):
             raise ValueError(f"a {self.kind} model embeds arrays, not {type(inputs).__name__}")
         expected = self.input_shape
