@@ -44,7 +44,10 @@ def train(
         Path | None, typer.Option(help="YAML/JSON file of settings; flags win.")
     ] = None,
     data: Annotated[
-        str | None, typer.Option(help="digits | fashion-mnist[:DIR] | image-folder:PATH | csv:PATH")
+        str | None,
+        typer.Option(
+            help="digits | fashion-mnist[:DIR] | image-folder:PATH | csv:PATH | text-pairs:FILE | text-labelled:FILE | wordnet[:DIR]"
+        ),
     ] = None,
     train_classes: Annotated[
         str | None, typer.Option(help="Classes to train on, e.g. 0-4.")
@@ -56,7 +59,9 @@ def train(
         str | None,
         typer.Option(help="Training classes held out for validation (default: the last)."),
     ] = None,
-    encoder: Annotated[str | None, typer.Option(help="conv | mlp")] = None,
+    encoder: Annotated[
+        str | None, typer.Option(help="conv | mlp | minilm | hf:PATH | text_cnn")
+    ] = None,
     embedding_dim: Annotated[int | None, typer.Option(help="Embedding size.")] = None,
     loss: Annotated[
         str | None,
@@ -107,6 +112,13 @@ def train(
     ] = None,
     epochs: Annotated[int | None, typer.Option()] = None,
     batch_size: Annotated[int | None, typer.Option()] = None,
+    classes_per_batch: Annotated[
+        int | None, typer.Option(help="P of P×K batches (default: min(classes, batch/2)).")
+    ] = None,
+    grad_accum: Annotated[
+        int | None, typer.Option(help="Batches whose gradients add up before one step.")
+    ] = None,
+    max_length: Annotated[int | None, typer.Option(help="Text: tokens kept per text.")] = None,
     optimizer: Annotated[str | None, typer.Option(help="adam | adamw | sgd")] = None,
     lr: Annotated[float | None, typer.Option(help="Learning rate.")] = None,
     scheduler: Annotated[str | None, typer.Option(help="none | cosine | step")] = None,
