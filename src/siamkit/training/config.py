@@ -6,11 +6,36 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from siamkit.distances import DISTANCES
 from siamkit.losses import LOSSES
 from siamkit.models.registry import ENCODERS
+
+# siamkit's image recipe, chosen by bench/select_recipe.py on held-out *training* classes of
+# Fashion-MNIST (mean validation MAP@R over two folds; docs/benchmarks.md)
+DEFAULT_IMAGE_LOSS = "multi_similarity"
+IMAGE_SOURCES = ("digits", "fashion-mnist", "image-folder")
+
+
+def default_loss(data: str, sampling: str = "balanced", self_supervised: bool = False) -> str:
+    """The loss a run gets when none is named.
+
+    ``nt_xent`` for self-supervised runs; ``contrastive`` for explicit pairs and for non-image
+    data; otherwise the image recipe :data:`DEFAULT_IMAGE_LOSS`.
+    """
+    if self_supervised:
+        return "nt_xent"
+    if sampling == "pairs" or data.split(":", 1)[0] not in IMAGE_SOURCES:
+        return "contrastive"
+    return DEFAULT_IMAGE_LOSS
 
 
 class TrainConfig(BaseModel):
@@ -39,8 +64,9 @@ class TrainConfig(BaseModel):
     normalize: bool = True  # L2-normalise embeddings
     distance: str = "euclidean"  # how embeddings are compared (loss, evaluation, verify)
     # --- objective ---
-    loss: str = "contrastive"  # registered loss: contrastive | triplet | online_contrastive |
-    # batch_hard_triplet | nt_xent | multiple_negatives_ranking | multi_similarity | arcface | koch
+    loss: str = DEFAULT_IMAGE_LOSS  # registered loss: contrastive | triplet | online_contrastive
+    # | batch_hard_triplet | nt_xent | multiple_negatives_ranking | multi_similarity | arcface |
+    # koch. Not given: see default_loss() (multi_similarity for images, contrastive otherwise)
     margin: float | None = Field(None, gt=0.0)  # loss margin m; None = the loss's own default
     reduction: Literal["mean", "mean_nonzero", "sum"] | None = None  # how per-pair/triplet
     # terms become the loss; None = the loss's default (mean)
@@ -79,6 +105,18 @@ class TrainConfig(BaseModel):
     num_threads: int | None = Field(None, ge=1)  # torch CPU threads; None = torch default
     val_pairs: int = Field(4000, ge=10)  # pairs drawn from the validation split
     out: str = "runs/latest"  # run directory
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_loss(cls, values: Any) -> Any:
+        if isinstance(values, dict) and values.get("loss") is None:
+            values = {**values}
+            values["loss"] = default_loss(
+                str(values.get("data", "digits")),
+                str(values.get("sampling", "balanced")),
+                bool(values.get("self_supervised", False)),
+            )
+        return values
 
     @field_validator("encoder")
     @classmethod
