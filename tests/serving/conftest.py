@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from service_fakes import KEY, LinearEmbedder, platt_rule
 
+from serving.service_fakes import KEY, LinearEmbedder, platt_rule
 from siamkit.serving import ServiceConfig, create_app
 
 

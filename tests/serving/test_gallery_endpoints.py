@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 from fastapi.testclient import TestClient
-from service_fakes import KEY, LinearEmbedder, b64, png_bytes
 
+from serving.service_fakes import KEY, LinearEmbedder, b64, png_bytes
 from siamkit.data import load_data
 from siamkit.evaluation import embed_all
 from siamkit.index import Gallery

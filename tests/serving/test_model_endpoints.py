@@ -12,8 +12,8 @@ import pytest
 import torch
 from fastapi.testclient import TestClient
 from scipy.special import expit
-from service_fakes import KEY, TextEmbedder, b64, platt_rule, png_bytes
 
+from serving.service_fakes import KEY, TextEmbedder, b64, platt_rule, png_bytes
 from siamkit.data import load_data
 from siamkit.data.images import load_image
 from siamkit.evaluation import embed_all

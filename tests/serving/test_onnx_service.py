@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from service_fakes import KEY, b64, png_bytes
 
+from serving.service_fakes import KEY, b64, png_bytes
 from siamkit.index import Gallery
 from siamkit.serving import ServiceConfig, load_service
 

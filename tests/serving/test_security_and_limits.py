@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from service_fakes import KEY, LinearEmbedder, TextEmbedder, b64, platt_rule, png_bytes
 
+from serving.service_fakes import KEY, LinearEmbedder, TextEmbedder, b64, platt_rule, png_bytes
 from siamkit.index import Gallery
 from siamkit.serving import ServiceConfig, create_app, is_loopback, load_service
 

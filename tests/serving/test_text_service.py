@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from service_fakes import platt_rule
 
+from serving.service_fakes import platt_rule
 from siamkit.serving import ServiceConfig, create_app
 
 

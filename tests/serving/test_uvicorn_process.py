@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from service_fakes import KEY, png_bytes
 from typer.testing import CliRunner
 
+from serving.service_fakes import KEY, png_bytes
 from siamkit.cli.main import app as cli
 from siamkit.index import Gallery
 
