@@ -124,6 +124,7 @@ def test_verify_and_embed(trained_run: Path, tmp_path: Path) -> None:
         ("--train-classes", "0-4,12", "class '12' is not in the data"),
         ("--eval-classes", "cat", "class 'cat' is not in the data"),
         ("--views", "3", "setting 'views': Input should be 1 or 2 (got 3)"),
+        ("--val-fraction", "1.5", "setting 'val_fraction': Input should be less than 1"),
     ],
 )
 def test_train_bad_names(tmp_path: Path, flag: str, value: str, expected: str) -> None:

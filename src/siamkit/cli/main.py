@@ -59,6 +59,10 @@ def train(
         str | None,
         typer.Option(help="Training classes held out for validation (default: the last)."),
     ] = None,
+    val_fraction: Annotated[
+        float | None,
+        typer.Option(help="Share of the other training classes' items held out (default 0.1)."),
+    ] = None,
     encoder: Annotated[
         str | None, typer.Option(help="conv | mlp | minilm | hf:PATH | text_cnn")
     ] = None,
