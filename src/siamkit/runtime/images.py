@@ -56,8 +56,8 @@ def load_image_array(
         if (img.height, img.width) != (h, w):
             if on_mismatch == "reject":
                 raise ValueError(
-                    f"image {path} is {img.height}x{img.width}, expected {h}x{w}; resize it "
-                    "or pass on_mismatch='resize'"
+                    f"image {path} is {img.height}x{img.width}, expected {h}x{w}; resize it, "
+                    "or allow resizing (--on-mismatch resize / on_mismatch='resize')"
                 )
             img = img.resize((w, h), Image.Resampling.BILINEAR)
     arr = np.asarray(img, dtype=np.float32) / 255.0  # (H, W) or (H, W, 3)
