@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -53,6 +54,26 @@ def retrieval_metrics(
         r1.append(float(best <= 1))
         rk.append(float(best <= k))
     return {"mrr": float(np.mean(rr)), "r@1": float(np.mean(r1)), f"r@{k}": float(np.mean(rk))}
+
+
+class Clock:
+    """Wall and process CPU seconds of a phase, with the machine's load average around it
+    (the CPU time is the fairer figure on a shared machine)."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu, self.load = (
+            time.perf_counter(),
+            time.process_time(),
+            os.getloadavg()[0],
+        )
+
+    def stop(self) -> dict[str, float]:
+        return {
+            "wall": time.perf_counter() - self.wall,
+            "cpu": time.process_time() - self.cpu,
+            "load_before": self.load,
+            "load_after": os.getloadavg()[0],
+        }
 
 
 def _normalize(x: np.ndarray) -> np.ndarray:
@@ -112,11 +133,12 @@ def tfidf(task: dict[str, Any]) -> Any:
 
 def st_finetune(task: dict[str, Any], args: argparse.Namespace, folder: str) -> tuple[Any, float]:
     import torch
-    from sentence_transformers import InputExample, SentenceTransformer, losses
+    from sentence_transformers import InputExample, SentenceTransformer
+    from sentence_transformers.sentence_transformer import losses
     from torch.utils.data import DataLoader
 
     torch.manual_seed(args.seed)
-    started = time.perf_counter()
+    clock = Clock()
     model = SentenceTransformer(folder, device="cpu")
     model.max_seq_length = args.max_length
     examples = [InputExample(texts=[a, b]) for a, b in task["pairs"]]
@@ -131,9 +153,9 @@ def st_finetune(task: dict[str, Any], args: argparse.Namespace, folder: str) -> 
         weight_decay=0.01,
         show_progress_bar=False,
     )
-    seconds = time.perf_counter() - started
+    timing = clock.stop()
     model.eval()
-    return (lambda t: model.encode(t, batch_size=64, convert_to_numpy=True)), seconds
+    return (lambda t: model.encode(t, batch_size=64, convert_to_numpy=True)), timing
 
 
 def siamkit_finetune(
@@ -169,11 +191,11 @@ def siamkit_finetune(
         num_threads=args.threads,
         out=str(tmp / "run"),
     )
-    started = time.perf_counter()
+    clock = Clock()
     train(cfg, progress=False, overwrite=True)
-    seconds = time.perf_counter() - started
+    timing = clock.stop()
     emb = load_text_embedder(str(tmp / "run"), batch_size=64)
-    return emb.embed, seconds
+    return emb.embed, timing
 
 
 def throughput(texts: list[str], args: argparse.Namespace, folder: str) -> dict[str, float]:
@@ -223,6 +245,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--order", default="st,siamkit", help="which fine-tune runs first")
+    p.add_argument("--throughput-only", action="store_true", help="only the encode timing")
     p.add_argument("--out", default="bench/results/text-wordnet.jsonl")
     args = p.parse_args(argv)
 
@@ -234,22 +258,38 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     torch.set_num_threads(args.threads)
     folder = str(minilm_dir())
     task = build_task(args)
+    if args.throughput_only:
+        speed = throughput(task["throughput_texts"], args, folder)
+        print(json.dumps(speed), flush=True)
+        return {"throughput": speed}
     ev = (task["queries"], task["candidates"], task["relevant"], task["synonyms"])
     rows: list[dict[str, Any]] = []
 
-    def record(name: str, embed: Any, seconds: float | None) -> None:
-        row = {"contender": name, **evaluate(embed, *ev), "train_seconds": seconds}
+    def record(name: str, embed: Any, timing: dict[str, float] | None) -> None:
+        row = {"contender": name, **evaluate(embed, *ev)}
+        if timing is not None:
+            row |= {"train_seconds": timing["wall"], "train_cpu_seconds": timing["cpu"],
+                    "load": [timing["load_before"], timing["load_after"]]}  # fmt: skip
+        else:
+            row["train_seconds"] = None
         rows.append(row)
         print(json.dumps(row), flush=True)
 
     record("tfidf", tfidf(task), None)
     zero = TextEmbedder.pretrained("minilm", max_length=args.max_length)
     record("minilm zero-shot", zero.embed, None)
-    embed, seconds = st_finetune(task, args, folder)
-    record("minilm + sentence-transformers MNRL", embed, seconds)
-    with tempfile.TemporaryDirectory() as tmp:
-        embed, seconds = siamkit_finetune(task, args, Path(tmp))
-        record("minilm + siamkit multiple_negatives_ranking", embed, seconds)
+    tuned: dict[str, tuple[Any, dict[str, float]]] = {}
+    for name in args.order.split(","):  # both fine-tune first, then both are evaluated
+        if name == "st":
+            tuned[name] = st_finetune(task, args, folder)
+        elif name == "siamkit":
+            tmp = Path(tempfile.mkdtemp())
+            tuned[name] = siamkit_finetune(task, args, tmp)
+            shutil.rmtree(tmp, ignore_errors=True)  # the embedder holds the model in memory
+        else:
+            raise SystemExit(f"--order takes st and siamkit, got {name!r}")
+    record("minilm + sentence-transformers MNRL", *tuned["st"])
+    record("minilm + siamkit multiple_negatives_ranking", *tuned["siamkit"])
     speed = throughput(task["throughput_texts"], args, folder)
     print(json.dumps(speed), flush=True)
     result = {
@@ -275,14 +315,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 def markdown(result: dict[str, Any]) -> str:
     lines = [
-        "| contender | MRR | R@1 | R@10 | synonym AUC | fine-tune wall time |",
-        "|---|---|---|---|---|---|",
+        "| contender | MRR | R@1 | R@10 | synonym AUC | fine-tune wall / CPU time | load avg |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in result["rows"]:
-        t = "—" if r["train_seconds"] is None else f"{r['train_seconds']:.1f} s"
+        t, load = "—", "—"
+        if r["train_seconds"] is not None:
+            t = f"{r['train_seconds']:.0f} s / {r['train_cpu_seconds']:.0f} s"
+            load = f"{r['load'][0]:.1f} → {r['load'][1]:.1f}"
         lines.append(
             f"| {r['contender']} | {r['mrr']:.3f} | {r['r@1']:.3f} | {r['r@10']:.3f} | "
-            f"{r['synonym_auc']:.3f} | {t} |"
+            f"{r['synonym_auc']:.3f} | {t} | {load} |"
         )
     s = result["throughput"]
     lines += [
