@@ -170,3 +170,14 @@ def test_class_with_one_item_warns(tmp_path: Path) -> None:
     )  # fmt: skip
     with pytest.warns(UserWarning, match=r"\['w'\] have fewer than 2 items"):
         prepare_data(cfg)
+
+
+@pytest.mark.filterwarnings("error:optimizer contains a parameter group with duplicate")
+def test_learned_distance_is_one_parameter_of_the_optimizer(tmp_path: Path) -> None:
+    # The Mahalanobis L is shared by the network and the loss; Adam must see it once (a
+    # duplicate would be stepped twice, and PyTorch warns it will become an error).
+    train(
+        tiny_config(tmp_path, distance="mahalanobis", loss="contrastive", epochs=1), progress=False
+    )
+    l_trained = next(v for k, v in _weights(tmp_path).items() if k.startswith("distance."))
+    assert not torch.allclose(l_trained, torch.eye(l_trained.shape[0]))  # it did learn

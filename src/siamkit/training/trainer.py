@@ -277,9 +277,9 @@ def train(
     n_classes = int(len(torch.unique(prepared.train.y)))
     loss_fn = (loss or build_loss(config, model, n_classes)).to(device)
     guard = guards_duplicates(loss_fn)  # identical inputs are then never negatives
-    opt = _optimizer(
-        config, [*model.parameters(), *loss_fn.parameters()], fused=spec.kind == "text"
-    )
+    # a learned distance is shared by the network and the loss: each parameter once
+    params = list({id(p): p for p in [*model.parameters(), *loss_fn.parameters()]}.values())
+    opt = _optimizer(config, params, fused=spec.kind == "text")
     # class labels as 0..C-1 (losses with class centres need it; equality is all others use)
     train_data = LabelledData(
         prepared.train.x,
