@@ -114,6 +114,12 @@ def train(
         str | None,
         typer.Option(help="balanced (P×K batches) | pairs | random (plain random batches)"),
     ] = None,
+    class_weighting: Annotated[
+        str | None,
+        typer.Option(
+            help="none | inverse_frequency (with --sampling random: draw items ∝ 1/class size)."
+        ),
+    ] = None,
     epochs: Annotated[int | None, typer.Option()] = None,
     batch_size: Annotated[int | None, typer.Option()] = None,
     classes_per_batch: Annotated[

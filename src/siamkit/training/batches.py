@@ -24,7 +24,10 @@ def epoch_batches(config: TrainConfig, data: LabelledData, epoch: int) -> list[B
         return [(data.x[order[i : i + half]], None, None) for i in range(0, len(data), half)]
     if config.sampling == "random":  # plain random batches, whatever the class sizes
         g = torch.Generator().manual_seed(seed * 100_003 + epoch)
-        order = torch.randperm(len(data), generator=g)
+        if config.class_weighting == "inverse_frequency":
+            order = reweighted_order(data.y, g)
+        else:
+            order = torch.randperm(len(data), generator=g)
         if data.kind == "text":  # texts of like length together: less padding to compute
             order = length_bucketed(
                 order, token_lengths(data.x, config.encoder), config.batch_size, g
@@ -71,6 +74,15 @@ def epoch_batches(config: TrainConfig, data: LabelledData, epoch: int) -> list[B
         both = torch.cat([pairs.pairs.first[k], pairs.pairs.second[k]])
         out.append((data.x[both], None, pairs.pairs.label[k]))
     return out
+
+
+def reweighted_order(labels: Tensor, g: torch.Generator) -> Tensor:
+    """One epoch of item indices ``(N,)`` drawn with replacement, each item with probability
+    ∝ 1 / (its class's size): every class is drawn equally often on average, whatever its size
+    (per-class reweighting by sampling; items of small classes recur within the epoch)."""
+    _, inverse, counts = torch.unique(labels, return_inverse=True, return_counts=True)
+    weights = 1.0 / counts.to(torch.float64)[inverse]  # (N,)
+    return torch.multinomial(weights, len(labels), replacement=True, generator=g)
 
 
 BUCKET_BATCHES = 50  # batches per length bucket: sorted within, shuffled between

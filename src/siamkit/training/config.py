@@ -83,6 +83,8 @@ class TrainConfig(BaseModel):
     sampling: Literal["balanced", "pairs", "random"] = "balanced"  # P×K batches (all pairs/
     # triplets in each batch), explicit pairs (contrastive) / triplets (triplet) from
     # Pair/TripletDataset, or plain random batches (no class balance)
+    class_weighting: Literal["none", "inverse_frequency"] = "none"  # sampling=random only:
+    # inverse_frequency draws items with probability ∝ 1/class size (small classes recur)
     positive_fraction: float = Field(0.5, ge=0.0, le=1.0)  # sampling=pairs: share similar
     classes_per_batch: int | None = Field(None, ge=2)  # P; None = min(classes, batch/2)
     # --- optimisation ---
@@ -117,6 +119,16 @@ class TrainConfig(BaseModel):
                 bool(values.get("self_supervised", False)),
             )
         return values
+
+    @model_validator(mode="after")
+    def _weighting_needs_random_batches(self) -> TrainConfig:
+        if self.class_weighting != "none" and self.sampling != "random":
+            raise ValueError(
+                f"class_weighting={self.class_weighting} reweights plain random batches; use "
+                f"--sampling random with it (sampling={self.sampling} balances classes itself "
+                "or gives explicit pairs)"
+            )
+        return self
 
     @field_validator("encoder")
     @classmethod
