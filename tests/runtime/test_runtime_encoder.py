@@ -25,17 +25,9 @@ from siamkit.runtime import (
     load_image_array,
     pair_distances,
 )
-from siamkit.training import TrainConfig, load_run, train
+from siamkit.training import load_run, train
 
-
-def tiny_config(out: Path, **overrides: object) -> TrainConfig:
-    """Digits, 2 epochs, small encoder (as tests/conftest.py's; imported by name it can be
-    shadowed by another folder's conftest)."""
-    values: dict[str, object] = {"data": "digits", "train_classes": "0-4", "eval_classes": "5-9",
-                                 "epochs": 2, "batch_size": 64, "widths": [8, 16],
-                                 "embedding_dim": 16, "val_pairs": 500, "out": str(out), "seed": 0}  # fmt: skip
-    values.update(overrides)
-    return TrainConfig(**values)  # type: ignore[arg-type]
+from conftest import tiny_config
 
 
 @pytest.fixture(scope="module")

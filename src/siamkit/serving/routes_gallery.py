@@ -34,14 +34,9 @@ from siamkit.serving.schemas import (
     Match,
     SimilarResponse,
 )
-from siamkit.serving.state import ServiceState
+from siamkit.serving.state import ServiceState, service_state
 
 router = APIRouter()
-
-
-def _state(request: Request) -> ServiceState:
-    state: ServiceState = request.app.state.service
-    return state
 
 
 def _k(s: ServiceState, k: int) -> int:
@@ -59,7 +54,7 @@ def _k(s: ServiceState, k: int) -> int:
 async def identify(request: Request) -> IdentifyResponse:
     """The ``k`` closest identities, with distance and calibrated probability, and the decided
     label (null = unknown: no identity within the threshold). JSON, or a multipart ``file``."""
-    s = _state(request)
+    s = service_state(request)
     calls = GalleryCalls(s)
     body = await read_body(request, IdentifyRequest, s.config)
     if isinstance(body, FormData):
@@ -88,7 +83,7 @@ async def identify(request: Request) -> IdentifyResponse:
 async def enroll(request: Request) -> EnrollResponse:
     """Embed and store items, all or none. JSON ``{"items": [{"input", "label", "metadata"}]}``,
     or multipart ``files`` (one identity, ``label``; optional ``metadata`` JSON object)."""
-    s = _state(request)
+    s = service_state(request)
     calls = GalleryCalls(s)  # 503 before reading the body when there is no gallery
     body = await read_body(request, EnrollRequest, s.config)
     if isinstance(body, FormData):
@@ -114,7 +109,7 @@ async def enroll(request: Request) -> EnrollResponse:
 @router.get("/items/{item_id}", response_model=Item, summary="One stored item")
 async def get_item(request: Request, item_id: int) -> Item:
     """The item's label, metadata, source and enrolment time."""
-    return await GalleryCalls(_state(request)).get(item_id)
+    return await GalleryCalls(service_state(request)).get(item_id)
 
 
 @router.delete(
@@ -125,7 +120,7 @@ async def get_item(request: Request, item_id: int) -> Item:
 )
 async def delete_item(request: Request, item_id: int) -> DeleteResponse:
     """Remove the item from the store and the index."""
-    await GalleryCalls(_state(request)).remove(item_id)
+    await GalleryCalls(service_state(request)).remove(item_id)
     return DeleteResponse(deleted=item_id)
 
 
@@ -134,7 +129,7 @@ async def similar(
     request: Request, item_id: int, k: int = Query(10, description="How many neighbours.")
 ) -> SimilarResponse:
     """The ``k`` stored items closest to a stored item (itself excluded), closest first."""
-    s = _state(request)
+    s = service_state(request)
     matches: list[Match] = await GalleryCalls(s).similar(item_id, _k(s, k))
     return SimilarResponse(id=item_id, matches=matches)
 

@@ -22,14 +22,9 @@ from siamkit.serving.schemas import (
     VerifyRequest,
     VerifyResponse,
 )
-from siamkit.serving.state import ServiceState
+from siamkit.serving.state import service_state
 
 router = APIRouter()
-
-
-def _state(request: Request) -> ServiceState:
-    state: ServiceState = request.app.state.service
-    return state
 
 
 @router.post(
@@ -41,7 +36,7 @@ def _state(request: Request) -> ServiceState:
 async def embed(request: Request) -> EmbedResponse:
     """Embeddings ``(N, D)`` of up to ``max_items`` inputs: JSON ``{"inputs": [...]}`` or
     multipart image uploads in the ``files`` field."""
-    s = _state(request)
+    s = service_state(request)
     body = await read_body(request, EmbedRequest, s.config)
     if isinstance(body, FormData):
         files = await form_files(body, "files", s.config.max_items)
@@ -66,7 +61,7 @@ async def embed(request: Request) -> EmbedResponse:
 async def verify(request: Request) -> VerifyResponse:
     """Distance between inputs ``a`` and ``b``, same/different at the run's calibrated
     threshold and the calibrated probability (JSON, or multipart files ``a`` and ``b``)."""
-    s = _state(request)
+    s = service_state(request)
     body = await read_body(request, VerifyRequest, s.config)
     if isinstance(body, FormData):
         pair = []
@@ -97,7 +92,7 @@ async def verify(request: Request) -> VerifyResponse:
 @router.get("/healthz", response_model=Health, summary="Liveness and what is loaded")
 async def healthz(request: Request) -> Health:
     """``ok`` with the model's identity and the gallery size."""
-    s = _state(request)
+    s = service_state(request)
     items = None
     if s.gallery is not None:
         items = await s.in_gallery_thread(len, s.gallery)
@@ -116,4 +111,4 @@ async def healthz(request: Request) -> Health:
 @router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics")
 async def metrics(request: Request) -> PlainTextResponse:
     """Request counts, latency histograms and micro-batch sizes (Prometheus text format)."""
-    return PlainTextResponse(_state(request).metrics.render(), media_type=CONTENT_TYPE)
+    return PlainTextResponse(service_state(request).metrics.render(), media_type=CONTENT_TYPE)

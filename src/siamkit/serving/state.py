@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+from starlette.requests import Request
 
 from siamkit.serving.batcher import MicroBatcher
 from siamkit.serving.config import ServiceConfig
@@ -125,6 +126,12 @@ class ServiceState:
             raise RuntimeError("the service is not started (its lifespan did not run)")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._gallery_thread, lambda: fn(*args, **kwargs))
+
+
+def service_state(request: Request) -> ServiceState:
+    """The :class:`ServiceState` of the app serving ``request`` (for the route modules)."""
+    state: ServiceState = request.app.state.service
+    return state
 
 
 def _gallery_executor() -> ThreadPoolExecutor:
