@@ -74,6 +74,14 @@ def test_text_data_needs_a_text_encoder(labelled_csv: Path, tmp_path: Path) -> N
         train(_config(labelled_csv, tmp_path / "x", encoder="mlp"), progress=False)
 
 
+@pytest.mark.parametrize("option", [{"augment": True}, {"views": 2}, {"self_supervised": True}])
+def test_text_runs_refuse_image_transforms(
+    labelled_csv: Path, tmp_path: Path, option: dict[str, object]
+) -> None:
+    with pytest.raises(ValueError, match="transform images; text runs take none"):
+        train(_config(labelled_csv, tmp_path / "x", **option), progress=False)
+
+
 def test_minilm_defaults_to_its_own_size(labelled_csv: Path, tmp_path: Path) -> None:
     cfg = TrainConfig(
         data=f"text-labelled:{labelled_csv}",

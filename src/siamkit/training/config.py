@@ -120,6 +120,11 @@ class TrainConfig(BaseModel):
             )
         return values
 
+    @property
+    def augments(self) -> bool:
+        """Whether training images are augmented (``augment``, self-supervised, two views)."""
+        return self.augment or self.self_supervised or self.views == 2
+
     @model_validator(mode="after")
     def _weighting_needs_random_batches(self) -> TrainConfig:
         if self.class_weighting != "none" and self.sampling != "random":

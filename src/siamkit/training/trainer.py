@@ -132,8 +132,10 @@ def model_spec(config: TrainConfig, data: LabelledData) -> ModelSpec:
             "data needs a text encoder (minilm | hf:PATH | text_cnn) and text encoders need "
             "text data (text-pairs:FILE | text-labelled:FILE | wordnet)"
         )
-    if tokenizer is not None and (config.augment or config.self_supervised):
-        raise ValueError("--augment and --self-supervised transform images; text runs take neither")
+    if tokenizer is not None and config.augments:
+        raise ValueError(
+            "--augment, --self-supervised and --views 2 transform images; text runs take none"
+        )
     dim = config.embedding_dim
     if tokenizer is not None and "embedding_dim" not in config.model_fields_set:
         dim = pretrained_dim(config.encoder) or dim  # a pretrained model gives its own size
@@ -287,7 +289,7 @@ def train(
         prepared.class_names,
         prepared.train.kind,
     )
-    augment = Augment() if (config.augment or config.self_supervised or config.views == 2) else None
+    augment = Augment() if config.augments else None
     sched = _scheduler(config, opt)
 
     start_epoch, history, best_value, best_epoch = 0, [], -math.inf, 0
