@@ -65,3 +65,25 @@ def test_smoke_run_produces_every_row(tmp_path: Path) -> None:
     assert result["train_pairs"] == 8
     assert result["throughput"]["max_abs_diff"] < 1e-4  # same model, same embeddings
     assert json.loads(out.read_text().splitlines()[-1])["rows"] == result["rows"]
+
+
+@pytest.mark.slow
+def test_smoke_run_int8_row_follows_siamkit(tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    _tiny_wordnet(tmp_path)
+    result = _bench().main(
+        ["--wordnet", str(tmp_path), "--steps", "2", "--batch-size", "4", "--max-length", "16",
+         "--eval-synsets", "6", "--throughput", "12", "--repeats", "1", "--order", "siamkit",
+         "--int8", "--out", str(tmp_path / "out.jsonl")]
+    )  # fmt: skip
+    rows = {r["contender"]: r for r in result["rows"]}
+    assert list(rows) == [
+        "tfidf",
+        "minilm zero-shot",
+        "minilm + siamkit multiple_negatives_ranking",
+        "the same, exported to ONNX int8 (OnnxEncoder)",
+    ]
+    fp32, int8 = (rows[k] for k in list(rows)[2:])
+    assert int8["train_seconds"] is None
+    # 6 queries: int8 may move a rank or two, not turn the model into another one
+    assert abs(int8["synonym_auc"] - fp32["synonym_auc"]) <= 0.2
