@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from siamkit.data import ClassBalancedSampler
+from siamkit.data.samplers import shard_bounds
 
 # Uneven classes: 0 has 11 items, 1 has 3, 2 has 7, 3 has 1, 4 has 6.
 LABELS = torch.tensor([0] * 11 + [1] * 3 + [2] * 7 + [3] * 1 + [4] * 6)[
@@ -121,3 +122,53 @@ def test_works_with_data_loader():
     for (idx, y), expected in zip(batches, sampler.batches()):
         assert idx.tolist() == expected
         assert y.tolist() == [int(LABELS[i]) for i in expected]
+
+
+# --- several processes (torchrun): each rank's share of every batch, checked by a plain loop
+
+
+@pytest.mark.parametrize("n", range(0, 11))
+@pytest.mark.parametrize("world", [1, 2, 3, 4])
+def test_shard_bounds_partition_in_rank_order(n, world):
+    shares = [list(range(n))[shard_bounds(n, r, world)] for r in range(world)]
+    assert [i for s in shares for i in s] == list(range(n))  # disjoint, rank order, complete
+    assert max(map(len, shares)) - min(map(len, shares)) <= 1
+
+
+@pytest.mark.parametrize(("rank", "world"), [(2, 2), (-1, 2), (0, 0)])
+def test_shard_bounds_rejects_bad_ranks(rank, world):
+    with pytest.raises(ValueError, match="0 <= rank < num_replicas"):
+        shard_bounds(4, rank, world)
+
+
+@pytest.mark.parametrize(("p", "k", "world"), [(2, 2, 2), (3, 4, 2), (5, 4, 4), (4, 3, 3)])
+def test_ranks_share_each_batch_by_class(p, k, world):
+    labels = LABELS.tolist()
+    single = ClassBalancedSampler(LABELS, p, k, seed=7)
+    ranks = [
+        ClassBalancedSampler(LABELS, p, k, seed=7, num_replicas=world, rank=r) for r in range(world)
+    ]
+    for epoch in range(3):
+        for s in [single, *ranks]:
+            s.set_epoch(epoch)
+        full = list(single)
+        shares = [list(s) for s in ranks]
+        assert all(len(s) == len(full) for s in shares)  # same number of steps on every rank
+        seen = set()
+        for b, batch in enumerate(full):
+            parts = [shares[r][b] for r in range(world)]
+            # disjoint positions: together exactly the single-process batch
+            assert Counter(i for part in parts for i in part) == Counter(batch)
+            for part in parts:  # class-balanced per rank: P classes x K/world items
+                _check_structure(labels, [part], min(p, 5), k // world)
+                seen |= set(part)
+        assert seen == set(range(len(LABELS)))  # every item once per epoch, across ranks
+    ranks[0].set_epoch(0)
+    epoch0 = list(ranks[0])
+    ranks[0].set_epoch(1)
+    assert list(ranks[0]) != epoch0  # reshuffled per epoch
+
+
+def test_k_not_divisible_by_processes_names_the_fix():
+    with pytest.raises(ValueError, match=r"K=3 .* multiple of 2 processes.*--batch-size 8"):
+        ClassBalancedSampler(LABELS, 2, 3, num_replicas=2, rank=0)

@@ -1,4 +1,5 @@
-"""Class-balanced batches: P classes × K items each, every item seen once per epoch."""
+"""Class-balanced batches: P classes × K items each, every item seen once per epoch; and the
+share of each batch a process takes when training runs on several (``torchrun``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,26 @@ from collections.abc import Iterator
 import torch
 from torch import Tensor
 from torch.utils.data import Sampler
+
+
+def shard_bounds(n: int, rank: int, num_replicas: int) -> slice:
+    """The contiguous share of ``n`` items that process ``rank`` of ``num_replicas`` takes.
+
+    Shares differ in length by at most one (the first ``n % num_replicas`` ranks take one more),
+    are disjoint, and in rank order concatenate back to the ``n`` items.
+
+    Example:
+        >>> [shard_bounds(5, r, 2) for r in range(2)]
+        [slice(0, 3, None), slice(3, 5, None)]
+    """
+    if num_replicas < 1 or not 0 <= rank < num_replicas:
+        raise ValueError(
+            f"rank {rank} of {num_replicas} processes: need num_replicas >= 1 and "
+            "0 <= rank < num_replicas"
+        )
+    base, extra = divmod(n, num_replicas)
+    start = rank * base + min(rank, extra)
+    return slice(start, start + base + (1 if rank < extra else 0))
 
 
 class ClassBalancedSampler(Sampler[list[int]]):
@@ -23,6 +44,14 @@ class ClassBalancedSampler(Sampler[list[int]]):
         classes_per_batch: P (capped at the number of classes).
         items_per_class: K.
         seed: Same seed and epoch, same batches.
+        num_replicas: Processes sharing each batch (``torchrun``'s world size). Each global
+            P×K batch is then split within every class: process ``rank`` gets all P classes ×
+            ``K / num_replicas`` of each class's items, the processes' shares are disjoint and
+            together they are exactly the single-process batch (so every item is still seen
+            at least once per epoch, across processes). Every share then holds every class of
+            the batch, which keeps per-process BatchNorm statistics close to the batch's and
+            gives each process positives and negatives of its own. K must be a multiple of it.
+        rank: This process's place, ``0 <= rank < num_replicas``.
 
     Example:
         >>> s = ClassBalancedSampler(torch.tensor([0, 0, 1, 1, 2, 2]), 2, 2)
@@ -31,7 +60,13 @@ class ClassBalancedSampler(Sampler[list[int]]):
     """
 
     def __init__(
-        self, labels: Tensor, classes_per_batch: int, items_per_class: int, seed: int = 0
+        self,
+        labels: Tensor,
+        classes_per_batch: int,
+        items_per_class: int,
+        seed: int = 0,
+        num_replicas: int = 1,
+        rank: int = 0,
     ) -> None:
         if classes_per_batch < 1 or items_per_class < 1:
             raise ValueError("classes_per_batch and items_per_class must be >= 1")
@@ -44,13 +79,35 @@ class ClassBalancedSampler(Sampler[list[int]]):
         self.seed = seed
         self.epoch = 0
         self._members = {c: (self.labels == c).nonzero().flatten() for c in self.classes}
+        shard_bounds(0, rank, num_replicas)  # checks the rank
+        if self.k % num_replicas:
+            raise ValueError(
+                f"P×K batches are split between processes within each class, but K="
+                f"{self.k} items per class is not a multiple of {num_replicas} processes; "
+                f"choose --batch-size (P × K, here P={self.p}) so that K is a multiple of "
+                f"{num_replicas}, e.g. --batch-size {self.p * _round_up(self.k, num_replicas)}"
+            )
+        self.num_replicas = num_replicas
+        self.rank = rank
 
     def set_epoch(self, epoch: int) -> None:
         """Use the batches of ``epoch``."""
         self.epoch = epoch
 
     def batches(self) -> list[list[int]]:
-        """All batches of the current epoch."""
+        """This process's share of every batch of the current epoch (all of it for one
+        process)."""
+        full = self.global_batches()
+        if self.num_replicas == 1:
+            return full
+        share = self.k // self.num_replicas  # items of each class per process
+        mine = slice(self.rank * share, (self.rank + 1) * share)
+        return [
+            [i for c in range(0, len(b), self.k) for i in b[c : c + self.k][mine]] for b in full
+        ]
+
+    def global_batches(self) -> list[list[int]]:
+        """All batches of the current epoch, as one process would see them."""
         g = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
         queues = {
             c: m[torch.randperm(len(m), generator=g)].tolist() for c, m in self._members.items()
@@ -96,3 +153,8 @@ class ClassBalancedSampler(Sampler[list[int]]):
 
     def __len__(self) -> int:
         return len(self.batches())
+
+
+def _round_up(k: int, multiple: int) -> int:
+    """The smallest multiple of ``multiple`` that is >= ``k``."""
+    return -(-k // multiple) * multiple

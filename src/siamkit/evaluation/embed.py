@@ -1,4 +1,5 @@
-"""Embedding many items in batches, without gradients."""
+"""Embedding many items in batches, without gradients; in parallel across ``torchrun``
+processes when asked."""
 
 from __future__ import annotations
 
@@ -10,9 +11,51 @@ from siamkit.models.siamese import SiameseNetwork
 
 @torch.inference_mode()
 def embed_all(
-    model: SiameseNetwork, x: Tensor, batch_size: int = 512, device: str | torch.device = "cpu"
+    model: SiameseNetwork,
+    x: Tensor,
+    batch_size: int = 512,
+    device: str | torch.device = "cpu",
+    distributed: bool = False,
 ) -> Tensor:
-    """Embeddings ``(N, D)`` (on the CPU) of items ``(N, ...)``, in eval mode."""
+    """Embeddings ``(N, D)`` (on the CPU) of items ``(N, ...)``, in eval mode.
+
+    Args:
+        model: The network.
+        x: ``(N, ...)`` items.
+        batch_size: Items per forward pass.
+        device: Where the model runs.
+        distributed: Under ``torchrun``, every process embeds its contiguous share of ``x``
+            and the shares are gathered, so each process returns all ``(N, D)`` embeddings in
+            input order (every process must call it). Without a process group: ignored.
+
+    Example:
+        >>> embed_all(model, torch.rand(10, 1, 8, 8)).shape
+        torch.Size([10, 16])
+    """
+    if distributed:
+        from siamkit.training.distributed import dist_info, gather
+
+        info = dist_info()
+        if info.world_size > 1:
+            from siamkit.data.samplers import shard_bounds
+
+            mine = x[shard_bounds(len(x), info.rank, info.world_size)]
+            local = _embed(model, mine if len(mine) else x[:1], batch_size, device)
+            if local is None:
+                raise ValueError("nothing to embed: the input set is empty")
+            if not len(mine):  # fewer items than processes: an empty share of the right width
+                local = local[:0]
+            return gather(local.to(device)).cpu()
+    emb = _embed(model, x, batch_size, device)
+    if emb is None:
+        raise ValueError("nothing to embed: the input set is empty")
+    return emb
+
+
+def _embed(
+    model: SiameseNetwork, x: Tensor, batch_size: int, device: str | torch.device
+) -> Tensor | None:
+    """``(N, D)`` CPU embeddings of ``x``, or None for no items."""
     was_training = model.training
     model.eval()
     nhwc = x.dim() == 4 and _is_channels_last(model)
@@ -30,7 +73,7 @@ def embed_all(
     finally:
         model.train(was_training)
     if not out:
-        raise ValueError("nothing to embed: the input set is empty")
+        return None
     emb = torch.cat(out)  # (N, D)
     if order is not None:
         emb = emb[torch.argsort(order)]

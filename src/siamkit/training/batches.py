@@ -1,5 +1,12 @@
 """The batches of one training epoch, for each sampling mode (P×K, pairs, triplets, random,
-self-supervised), reproducible from the seed and the epoch."""
+self-supervised), reproducible from the seed and the epoch.
+
+With several processes (``torchrun``), every process draws the same global batches a single
+process would and keeps only its share (P×K batches: all P classes, K / processes items of
+each; other batches: a contiguous run of items, pairs or triplets, see
+:func:`~siamkit.data.samplers.shard_bounds`), so the shares are disjoint and together cover
+the epoch exactly as one process does.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +15,41 @@ from torch import Tensor
 
 from siamkit.data.labelled import LabelledData
 from siamkit.data.pairs import PairDataset, TripletDataset
-from siamkit.data.samplers import ClassBalancedSampler
+from siamkit.data.samplers import ClassBalancedSampler, shard_bounds
 from siamkit.training.config import TrainConfig
 
 Batch = tuple[Tensor, Tensor | None, Tensor | None]  # (items, labels or None, pair labels or None)
 
 
-def epoch_batches(config: TrainConfig, data: LabelledData, epoch: int) -> list[Batch]:
-    """The epoch's batches: items to embed, with class labels (balanced) or pair labels."""
+def epoch_batches(
+    config: TrainConfig, data: LabelledData, epoch: int, rank: int = 0, world_size: int = 1
+) -> list[Batch]:
+    """The epoch's batches: items to embed, with class labels (balanced) or pair labels.
+
+    Args:
+        config: The run's settings (sampling mode, batch size, seed).
+        data: The training items.
+        epoch: 0-based epoch; each epoch reshuffles.
+        rank: This process's rank under ``torchrun``.
+        world_size: Processes sharing each batch; this one gets share ``rank`` of each batch.
+            A global batch smaller than ``world_size`` (an epoch's short last batch) is left
+            out, so no process gets an empty share.
+    """
     seed = config.seed
+
+    def share(units: Tensor) -> Tensor | None:  # this rank's items / pairs / triplets
+        if world_size == 1:
+            return units
+        if len(units) < world_size:
+            return None
+        return units[shard_bounds(len(units), rank, world_size)]
+
     if config.self_supervised:  # labels unused: random items, two views each in the loop
         g = torch.Generator().manual_seed(seed * 100_003 + epoch)
         order = torch.randperm(len(data), generator=g)
         half = max(2, config.batch_size // 2)
-        return [(data.x[order[i : i + half]], None, None) for i in range(0, len(data), half)]
+        chunks = [share(order[i : i + half]) for i in range(0, len(data), half)]
+        return [(data.x[c], None, None) for c in chunks if c is not None]
     if config.sampling == "random":  # plain random batches, whatever the class sizes
         g = torch.Generator().manual_seed(seed * 100_003 + epoch)
         if config.class_weighting == "inverse_frequency":
@@ -32,20 +60,15 @@ def epoch_batches(config: TrainConfig, data: LabelledData, epoch: int) -> list[B
             order = length_bucketed(
                 order, token_lengths(data.x, config.encoder), config.batch_size, g
             )
-        return [
-            (
-                data.x[order[i : i + config.batch_size]],
-                data.y[order[i : i + config.batch_size]],
-                None,
-            )
-            for i in range(0, len(data), config.batch_size)
+        chunks = [
+            share(order[i : i + config.batch_size]) for i in range(0, len(data), config.batch_size)
         ]
+        return [(data.x[c], data.y[c], None) for c in chunks if c is not None]
     if config.sampling == "balanced":
         n_classes = len(torch.unique(data.y))
         p = config.classes_per_batch or min(n_classes, config.batch_size // 2)
-        sampler = ClassBalancedSampler(
-            data.y, p, max(1, config.batch_size // min(p, n_classes)), seed
-        )
+        k = max(1, config.batch_size // min(p, n_classes))
+        sampler = ClassBalancedSampler(data.y, p, k, seed, world_size, rank)
         sampler.set_epoch(epoch)
         out: list[Batch] = []
         for idx in sampler:
@@ -57,10 +80,10 @@ def epoch_batches(config: TrainConfig, data: LabelledData, epoch: int) -> list[B
         tri = TripletDataset(data, seed=seed)
         tri.set_epoch(epoch)
         order = torch.randperm(len(tri), generator=g)
-        return [
-            (data.x[tri.triplets[order[i : i + config.batch_size]].T.flatten()], None, None)
-            for i in range(0, len(tri), config.batch_size)
+        chunks = [
+            share(order[i : i + config.batch_size]) for i in range(0, len(tri), config.batch_size)
         ]
+        return [(data.x[tri.triplets[c].T.flatten()], None, None) for c in chunks if c is not None]
     pairs = PairDataset(data, config.positive_fraction, seed=seed)
     pairs.set_epoch(epoch)
     order = torch.randperm(len(pairs), generator=g)
@@ -70,9 +93,11 @@ def epoch_batches(config: TrainConfig, data: LabelledData, epoch: int) -> list[B
         order = length_bucketed(order, longer, config.batch_size, g)
     out = []
     for i in range(0, len(pairs), config.batch_size):
-        k = order[i : i + config.batch_size]
-        both = torch.cat([pairs.pairs.first[k], pairs.pairs.second[k]])
-        out.append((data.x[both], None, pairs.pairs.label[k]))
+        units = share(order[i : i + config.batch_size])
+        if units is None:
+            continue
+        both = torch.cat([pairs.pairs.first[units], pairs.pairs.second[units]])
+        out.append((data.x[both], None, pairs.pairs.label[units]))
     return out
 
 

@@ -89,6 +89,8 @@ class TrainConfig(BaseModel):
     classes_per_batch: int | None = Field(None, ge=2)  # P; None = min(classes, batch/2)
     # --- optimisation ---
     epochs: int = Field(5, ge=1)
+    gather_negatives: bool = True  # torchrun: the loss sees every process's embeddings (the
+    # global batch, as one process would); False: each process's own share only
     grad_accum: int = Field(1, ge=1)  # batches whose gradients add up before one optimiser
     # step (a larger effective batch; in-batch negatives still come from one batch)
     batch_size: int = Field(128, ge=2)  # items per batch (pairs mode: pairs per batch)

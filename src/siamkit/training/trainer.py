@@ -30,7 +30,8 @@ from siamkit.data.identical import identical_inputs
 from siamkit.data.labelled import LabelledData
 from siamkit.data.sources import SourceOptions, load_data
 from siamkit.data.splits import parse_classes, train_val_split
-from siamkit.evaluation.evaluate import evaluate_model
+from siamkit.evaluation.embed import embed_all
+from siamkit.evaluation.evaluate import EvalMetrics, evaluate_model
 from siamkit.miners import MinerStats
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.models.spec import ModelSpec, build_model
@@ -45,6 +46,17 @@ from siamkit.training.checkpoint import (
     write_json,
 )
 from siamkit.training.config import TrainConfig
+from siamkit.training.distributed import (
+    DistInfo,
+    all_sum,
+    barrier,
+    gather_batch,
+    is_main,
+    on_main,
+    process_group,
+    training_device,
+    wrap_ddp,
+)
 from siamkit.training.objective import (
     batch_loss,
     build_loss,
@@ -217,16 +229,42 @@ def _scheduler(
 
 
 def _check_resumable(saved: dict[str, Any], config: TrainConfig) -> None:
+    fields = TrainConfig.model_fields
     differs = {
-        k: (saved.get(k), v)
+        k: (saved.get(k, fields[k].default), v)  # a setting newer than the run: its default
         for k, v in config.model_dump().items()
-        if k != "epochs" and saved.get(k) != v
+        if k != "epochs" and saved.get(k, fields[k].default) != v
     }
     if differs:
         detail = ", ".join(f"{k}: saved {a!r}, now {b!r}" for k, (a, b) in differs.items())
         raise ValueError(
             f"cannot resume with different settings ({detail}); only --epochs may change"
         )
+
+
+def _prepare_out(run_dir: Path, resume: bool, overwrite: bool) -> None:
+    """Refuse to write over a run unless told; clear a run being overwritten."""
+    if (run_dir / "last").exists() and not resume and not overwrite:
+        raise ValueError(
+            f"{run_dir} already holds a run; pass --resume to continue it, --overwrite to "
+            "replace it, or choose another --out"
+        )
+    if overwrite and not resume and (run_dir / "config.json").is_file():
+        shutil.rmtree(run_dir)  # a previous siamkit run: replace it whole, no stale files
+
+
+def _load_last(
+    run_dir: Path, config: TrainConfig, model: SiameseNetwork, loss_fn: nn.Module
+) -> dict[str, Any]:
+    """Load ``OUT/last``'s weights into ``model`` and ``loss_fn``; its trainer state."""
+    from safetensors.torch import load_file
+
+    state = load_trainer_state(run_dir)
+    _check_resumable(state["config"], config)
+    model.load_state_dict(load_file(str(run_dir / "last" / "model.safetensors")))
+    if (run_dir / "last" / LOSS_WEIGHTS).is_file():
+        loss_fn.load_state_dict(load_file(str(run_dir / "last" / LOSS_WEIGHTS)))
+    return state
 
 
 def train(
@@ -239,6 +277,11 @@ def train(
     on_epoch_end: Callable[[dict[str, Any]], None] | None = None,
 ) -> TrainResult:
     """Train a twin network as ``config`` says and write its run directory.
+
+    Launched by ``torchrun`` (``WORLD_SIZE`` > 1), every process runs this function: they
+    train one DDP model on shares of each batch (:mod:`siamkit.training.distributed`) and
+    only rank 0 prints, shows progress, writes the run directory and calls ``on_epoch_end``;
+    the other processes' results hold their history without validation.
 
     Args:
         config: The run's settings.
@@ -253,20 +296,37 @@ def train(
         NonFiniteLossError: The loss became NaN/inf; the last good checkpoint is kept.
         ValueError: Bad settings or data, with a message saying how to fix them.
     """
-    console = console or Console(quiet=not progress, stderr=True)
-    run_dir = Path(config.out)
-    if (run_dir / "last").exists() and not resume and not overwrite:
-        raise ValueError(
-            f"{run_dir} already holds a run; pass --resume to continue it, --overwrite to "
-            "replace it, or choose another --out"
-        )
-    if overwrite and not resume and (run_dir / "config.json").is_file():
-        shutil.rmtree(run_dir)  # a previous siamkit run: replace it whole, no stale files
     if config.num_threads:
         torch.set_num_threads(config.num_threads)
     device = resolve_device(config.device)
+    with process_group(device) as info:
+        return _train(
+            config, info, device, resume, overwrite, progress, console, loss, on_epoch_end
+        )
+
+
+def _train(
+    config: TrainConfig,
+    info: DistInfo,
+    device: torch.device,
+    resume: bool,
+    overwrite: bool,
+    progress: bool,
+    console: Console | None,
+    loss: nn.Module | None,
+    on_epoch_end: Callable[[dict[str, Any]], None] | None,
+) -> TrainResult:
+    main, world = info.is_main, info.world_size
+    progress = progress and main
+    console = (console if main else None) or Console(quiet=not progress, stderr=True)
+    run_dir = Path(config.out)
+    on_main(lambda: _prepare_out(run_dir, resume, overwrite))
+    device = training_device(device, info)
     torch.manual_seed(config.seed)
-    prepared = prepare_data(config)
+    with warnings.catch_warnings():
+        if not main:  # data warnings once, from rank 0
+            warnings.simplefilter("ignore")
+        prepared = prepare_data(config)
     spec = model_spec(config, prepared.train)
     model = build_model(spec)
     if spec.kind != "text":  # text encoders read token ids: nothing to standardise
@@ -294,14 +354,8 @@ def train(
 
     start_epoch, history, best_value, best_epoch = 0, [], -math.inf, 0
     best_record: dict[str, Any] = {}
-    if resume:
-        from safetensors.torch import load_file
-
-        state = load_trainer_state(run_dir)
-        _check_resumable(state["config"], config)
-        model.load_state_dict(load_file(str(run_dir / "last" / "model.safetensors")))
-        if (run_dir / "last" / LOSS_WEIGHTS).is_file():
-            loss_fn.load_state_dict(load_file(str(run_dir / "last" / LOSS_WEIGHTS)))
+    if resume:  # rank 0 reads the checkpoint; DDP below copies its weights to the others
+        state = on_main(lambda: _load_last(run_dir, config, model, loss_fn))
         opt.load_state_dict(state["optimizer"])
         if sched is not None and state.get("scheduler"):
             sched.load_state_dict(state["scheduler"])
@@ -309,8 +363,10 @@ def train(
         best_value, best_epoch = float(state["best_value"]), int(state["best_epoch"])
         best_record = dict(state["best_record"])
         console.print(f"resuming {run_dir} after epoch {start_epoch}")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_json(run_dir / "config.json", {"train": config.model_dump(), "model": spec.model_dump()})
+    run_config = {"train": config.model_dump(), "model": spec.model_dump()}
+    on_main(lambda: _write_run_config(run_dir, run_config))
+    ddp = wrap_ddp(model, loss_fn, device) if world > 1 else None
+    gathered = ddp is not None and config.gather_negatives
     amp = (
         torch.autocast("cuda", dtype=torch.bfloat16)
         if device.type == "cuda" and config.amp
@@ -320,13 +376,16 @@ def train(
         f"training on {len(prepared.train)} items of {len(torch.unique(prepared.train.y))} "
         f"classes; validating on {0 if prepared.val is None else len(prepared.val)} items "
         f"(from training classes only); device {device}"
+        + (f"; {world} processes, " if world > 1 else "")
+        + (f"negatives {'gathered' if gathered else 'per process'}" if world > 1 else "")
     )
 
     for epoch in range(start_epoch, config.epochs):
         torch.manual_seed(config.seed * 1_000_003 + epoch)
         started = time.perf_counter()  # images/s counts batch building too
-        batches = epoch_batches(config, train_data, epoch)
-        g = torch.Generator().manual_seed(config.seed * 7_919 + epoch)  # augmentation draws
+        batches = epoch_batches(config, train_data, epoch, info.rank, world)
+        # augmentation draws (each process its own stream; rank 0's is the single-process one)
+        g = torch.Generator().manual_seed(config.seed * 7_919 + epoch + 1_000_003 * info.rank)
         mined: list[MinerStats] = []
         model.train()
         opt.zero_grad(set_to_none=True)
@@ -335,15 +394,20 @@ def train(
         with bar:
             task = bar.add_task(f"epoch {epoch + 1}/{config.epochs}", total=len(batches), info="")
             for b, (x, labels, y) in enumerate(batches):
+                step = (b + 1) % config.grad_accum == 0 or b + 1 == len(batches)
+                # gradient accumulation under DDP: synchronise only on the stepping batch
+                sync = ddp.no_sync() if ddp is not None and not step else nullcontext()
                 labelled = labels is not None or config.self_supervised
-                eq = identical_inputs(x) if guard and labelled else None  # (B, B)
+                raw, rows = x, None  # inputs before augmentation; raw item of each view
+                eq = identical_inputs(x) if guard and labelled and not gathered else None
                 if config.self_supervised and augment is not None:
                     v1, v2 = augment.two_views(x, g)
                     labels = torch.arange(len(x)).repeat(2)  # the two views of an item match
-                    x = torch.cat([v1, v2])
+                    x, rows = torch.cat([v1, v2]), labels
                 elif augment is not None and config.views == 2 and labels is not None:
                     v1, v2 = augment.two_views(x, g)  # two views per item, its label on both
                     labels, x = labels.repeat(2), torch.cat([v1, v2])
+                    rows = torch.arange(len(raw)).repeat(2)
                 elif augment is not None:
                     x = augment(x, g)
                 if eq is not None and len(eq) * 2 == len(x):  # two views: tile the guard
@@ -351,59 +415,77 @@ def train(
                 x = x.to(device, non_blocking=True)
                 if channels_last:
                     x = x.contiguous(memory_format=torch.channels_last)
-                with amp:
-                    emb = model.embed(x)
-                # the loss in float32, outside autocast: bf16 distances would blur mining
-                value = batch_loss(
-                    loss_fn,
-                    emb.float(),
-                    None if labels is None else labels.to(device),
-                    y,
-                    None if eq is None else eq.to(device),
-                )
-                stats = getattr(loss_fn, "last_stats", None)
-                if stats is not None:
-                    mined.append(stats)
-                if not torch.isfinite(value):
-                    raise NonFiniteLossError(
-                        f"loss became {value.item()} at epoch {epoch + 1}, batch {b} (0-based); "
-                        f"training stopped. The last good checkpoint is kept in {run_dir / 'last'}"
-                        " (if an epoch had completed). Try a lower --lr or check the inputs for "
-                        "NaN."
+                with sync:
+                    with amp:
+                        emb = model.embed(x) if ddp is None else ddp(x)  # (b, D)
+                    # the loss in float32, outside autocast: bf16 distances would blur mining
+                    emb = emb.float()
+                    if gathered and labels is not None:  # every process sees the global batch
+                        emb, labels, eq = gather_batch(
+                            emb,
+                            labels.to(device),
+                            raw if guard else None,
+                            rows,
+                            item_labels=config.self_supervised,
+                        )
+                    value = batch_loss(
+                        loss_fn,
+                        emb,
+                        None if labels is None else labels.to(device),
+                        y,
+                        None if eq is None else eq.to(device),
                     )
-                # gradient accumulation: grad_accum batches add up before one step
-                (value / config.grad_accum if config.grad_accum > 1 else value).backward()
-                if (b + 1) % config.grad_accum == 0 or b + 1 == len(batches):
+                    stats = getattr(loss_fn, "last_stats", None)
+                    if stats is not None:
+                        mined.append(stats)
+                    if not torch.isfinite(value):
+                        raise NonFiniteLossError(
+                            f"loss became {value.item()} at epoch {epoch + 1}, batch {b} "
+                            f"(0-based); training stopped. The last good checkpoint is kept in "
+                            f"{run_dir / 'last'} (if an epoch had completed). Try a lower --lr or "
+                            "check the inputs for NaN."
+                        )
+                    scaled = value
+                    if ddp is not None and not (gathered and labels is not None):
+                        # DDP averages the processes' gradients: weigh each share's mean loss
+                        # by its size, so uneven shares average to the whole batch's mean
+                        scaled = value * (len(x) * world / all_sum([len(x)], device)[0])
+                    # gradient accumulation: grad_accum batches add up before one step
+                    (scaled / config.grad_accum if config.grad_accum > 1 else scaled).backward()
+                if step:
                     opt.step()
                     opt.zero_grad(set_to_none=True)
                 total += float(value.detach())
                 count += 1
                 seen += len(x)
-                rate = seen / max(time.perf_counter() - started, 1e-9)
-                info = f"loss {total / count:.4f}  {rate:,.0f} img/s"
+                rate = seen * world / max(time.perf_counter() - started, 1e-9)
+                info_line = f"loss {total / count:.4f}  {rate:,.0f} img/s"
                 if stats is not None:
-                    info += f"  mined {stats.num_mined}  active {stats.fraction_active:.0%}"
-                bar.update(task, advance=1, info=info)
+                    info_line += f"  mined {stats.num_mined}  active {stats.fraction_active:.0%}"
+                bar.update(task, advance=1, info=info_line)
         train_seconds = time.perf_counter() - started
+        total, n_batches, n_seen = all_sum([total, count, seen], device)  # over processes
         if sched is not None:
             sched.step()
         record: dict[str, Any] = {
             "epoch": epoch + 1,
-            "train_loss": total / max(count, 1),
-            "images_per_second": seen / max(train_seconds, 1e-9),
+            "train_loss": total / max(n_batches, 1),
+            "images_per_second": n_seen / max(train_seconds, 1e-9),
             "lr": opt.param_groups[0]["lr"],
         }
+        if world > 1:
+            record["processes"] = world
         if mined:
             record["miner"] = mean_miner_stats(mined)
-        if prepared.val is not None:
-            val = evaluate_model(
-                model, prepared.val, num_pairs=config.val_pairs, seed=config.seed, device=device
-            )
+        val = _validate(model, prepared.val, config, device, world)
+        history.append(record)
+        if not main:
+            continue
+        if val is not None:
             record["val"] = val.as_dict()
             value_now = val.roc_auc
         else:
             value_now = float(epoch)  # no validation data: the last epoch is the best
-        history.append(record)
         improved = value_now > best_value
         if improved:
             best_value, best_epoch, best_record = value_now, epoch + 1, record
@@ -434,8 +516,37 @@ def train(
         _log_epoch(console, run_dir, record, improved)
         if on_epoch_end is not None:
             on_epoch_end(record)
+    barrier()  # the others wait for rank 0's last checkpoint
     threshold = best_record.get("val", {}).get("threshold")
     return TrainResult(run_dir, best_epoch, best_record.get("val", {}), history, threshold)
+
+
+def _write_run_config(run_dir: Path, run_config: dict[str, Any]) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json(run_dir / "config.json", run_config)
+
+
+def _validate(
+    model: SiameseNetwork,
+    val: LabelledData | None,
+    config: TrainConfig,
+    device: torch.device,
+    world: int,
+) -> EvalMetrics | None:
+    """Validation metrics on rank 0 (None elsewhere, or without validation data); under
+    ``torchrun`` every process embeds a share of the items and rank 0 scores them once."""
+    if val is None:
+        return None
+    if world == 1:
+        return evaluate_model(
+            model, val, num_pairs=config.val_pairs, seed=config.seed, device=device
+        )
+    emb = embed_all(model, val.x, device=device, distributed=True)  # (N, D), on every rank
+    if not is_main():
+        return None
+    given = SiameseNetwork(nn.Identity(), model.distance)  # scores the embeddings as they are
+    scored = LabelledData(emb, val.y, val.class_names, "vector")
+    return evaluate_model(given, scored, num_pairs=config.val_pairs, seed=config.seed)
 
 
 def _progress(enabled: bool, console: Console) -> Progress:

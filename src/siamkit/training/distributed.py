@@ -1,0 +1,262 @@
+"""Training on many processes with PyTorch's own engine: DDP, launched by ``torchrun``.
+
+siamkit starts no processes itself. ``torchrun`` (``python -m torch.distributed.run``) starts
+one process per device and tells each its place through the environment (``RANK``,
+``LOCAL_RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``/``MASTER_PORT``); this module reads it, joins
+the process group (gloo on CPU, NCCL on CUDA), gathers embeddings across processes and keeps
+side effects (logs, progress, checkpoints, run files) on rank 0.
+
+One machine, N processes (N GPUs, or N CPU processes)::
+
+    torchrun --standalone --nproc-per-node=N -m siamkit train --data digits --out runs/ddp
+    siamkit train --nproc N --data digits --out runs/ddp   # runs exactly the line above
+
+Two machines (the same line on both; HOST:PORT is the first machine, reachable from both)::
+
+    torchrun --nnodes 2 --nproc-per-node=N --rdzv-backend c10d --rdzv-endpoint HOST:PORT \\
+        --rdzv-id myrun -m siamkit train --data fashion-mnist --out runs/ddp
+
+``--batch-size`` is the global batch: each step, every process takes an equal share of the
+batch a single process would have drawn, and with ``--gather-negatives`` (the default) the loss
+sees all of it (see docs/distributed.md).
+
+Example:
+    >>> with process_group(torch.device("cpu")) as info:  # no torchrun: a group of one
+    ...     info.world_size
+    1
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any, NamedTuple, TypeVar, cast
+
+import torch
+import torch.distributed as dist
+from torch import Tensor, nn
+from torch.nn.parallel import DistributedDataParallel
+
+from siamkit.data.identical import identical_inputs
+
+T = TypeVar("T")
+
+
+class DistInfo(NamedTuple):
+    """Where this process stands: ``rank`` of ``world_size`` processes, ``local_rank`` on its
+    machine (its GPU index)."""
+
+    rank: int
+    local_rank: int
+    world_size: int
+
+    @property
+    def is_main(self) -> bool:
+        """Rank 0: the process that logs, shows progress and writes files."""
+        return self.rank == 0
+
+
+def dist_info() -> DistInfo:
+    """This process's rank and world, from the process group or else ``torchrun``'s
+    environment; ``DistInfo(0, 0, 1)`` for a plain single process."""
+    if dist.is_available() and dist.is_initialized():
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        return DistInfo(dist.get_rank(), local, dist.get_world_size())
+    env = os.environ
+    return DistInfo(
+        int(env.get("RANK", "0")), int(env.get("LOCAL_RANK", "0")), int(env.get("WORLD_SIZE", "1"))
+    )
+
+
+def is_main() -> bool:
+    """Whether this process is rank 0 (always true without ``torchrun``)."""
+    return dist_info().is_main
+
+
+@contextmanager
+def process_group(device: torch.device, timeout_s: float = 1800.0) -> Iterator[DistInfo]:
+    """Join ``torchrun``'s process group for the ``with`` block: NCCL on CUDA, gloo on CPU.
+
+    Without ``torchrun`` (``WORLD_SIZE`` unset or 1) nothing is set up. A group that is already
+    initialised is used as it is and left open; one created here is destroyed on exit.
+
+    Args:
+        device: The training device (its type picks the backend).
+        timeout_s: How long a collective may wait for the other processes.
+    """
+    info = dist_info()
+    created = False
+    if info.world_size > 1 and not dist.is_initialized():
+        if device.type == "cuda":
+            torch.cuda.set_device(info.local_rank)
+        backend = "nccl" if device.type == "cuda" else "gloo"
+        dist.init_process_group(backend, timeout=timedelta(seconds=timeout_s))
+        created = True
+    try:
+        yield dist_info()
+    finally:
+        if created:
+            dist.destroy_process_group()
+
+
+def training_device(device: torch.device, info: DistInfo) -> torch.device:
+    """The device of this process: its own GPU (``cuda:LOCAL_RANK``) under ``torchrun``."""
+    if device.type == "cuda" and info.world_size > 1:
+        return torch.device("cuda", info.local_rank)
+    return device
+
+
+class _Embedder(nn.Module):
+    """What DDP wraps: the network's ``embed``, and the loss so its parameters sync too."""
+
+    def __init__(self, model: nn.Module, loss: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+        self.loss = loss
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.model.embed(x)  # type: ignore[operator]
+
+
+def wrap_ddp(model: nn.Module, loss: nn.Module, device: torch.device) -> DistributedDataParallel:
+    """``DistributedDataParallel`` around ``model.embed`` (and the loss's parameters).
+
+    Call it after the weights are final (loaded for ``--resume``): DDP copies rank 0's weights
+    and buffers to every process. On CUDA, BatchNorm layers become ``SyncBatchNorm`` so they
+    normalise with the statistics of the global batch (PyTorch's SyncBatchNorm is GPU-only: on
+    CPU each process normalises its own share). Call the result like ``model.embed``:
+    ``(b, ...) -> (b, D)``.
+    """
+    if device.type == "cuda":
+        nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    ids = [device.index] if device.type == "cuda" else None
+    return DistributedDataParallel(_Embedder(model, loss), device_ids=ids)
+
+
+def gather_sizes(n: int, device: torch.device) -> list[int]:
+    """The length ``n`` of every process's tensor, in rank order."""
+    world = dist_info().world_size
+    if world == 1:
+        return [n]
+    out = [torch.zeros(1, dtype=torch.long, device=device) for _ in range(world)]
+    dist.all_gather(out, torch.tensor([n], device=device))
+    return [int(t) for t in out]
+
+
+def gather(t: Tensor, with_grad: bool = False) -> Tensor:
+    """Concatenate every process's ``(b_r, ...)`` tensor in rank order: ``(Σ b_r, ...)``.
+
+    Shares may differ in length (they are padded for the exchange). With ``with_grad`` the
+    result stays in the autograd graph (PyTorch's functional ``all_gather_single``): each
+    process's rows get the gradient summed over every process's loss. When every process
+    computes the same loss on the gathered batch, that is ``world_size`` times the
+    single-process gradient, and DDP's average over processes brings it back exactly.
+
+    Example:
+        >>> gather(torch.tensor([1, 2]))  # one process: unchanged
+        tensor([1, 2])
+    """
+    world = dist_info().world_size
+    if world == 1:
+        return t
+    sizes = gather_sizes(len(t), t.device)
+    pad = max(sizes) - len(t)
+    padded = torch.cat([t, t.new_zeros((pad, *t.shape[1:]))]) if pad else t  # (max b, ...)
+    if with_grad:  # PyTorch's differentiable all-gather (its backward: a reduce-scatter)
+        from torch.distributed._functional_collectives import all_gather_single
+
+        group = dist.group.WORLD
+        assert group is not None  # initialised: world > 1
+        parts = list(all_gather_single(padded.contiguous(), 0, group).chunk(world))
+    else:
+        parts = [torch.empty_like(padded) for _ in range(world)]
+        dist.all_gather(parts, padded.contiguous())
+    return torch.cat([p[:n] for p, n in zip(parts, sizes, strict=True)])
+
+
+def rank_offset(n: int, device: torch.device) -> int:
+    """How many items the lower ranks hold, when this one holds ``n``: where this process's
+    rows start in a gathered tensor."""
+    return sum(gather_sizes(n, device)[: dist_info().rank])
+
+
+class GlobalBatch(NamedTuple):
+    """The batch every process's loss sees when embeddings are gathered."""
+
+    embeddings: Tensor  # (Σ b_r, D), differentiable back to every process's share
+    labels: Tensor  # (Σ b_r,)
+    inputs_equal: Tensor | None  # (Σ b_r, Σ b_r) identical-input guard, when asked for
+
+
+def gather_batch(
+    emb: Tensor,
+    labels: Tensor,
+    raw: Tensor | None = None,
+    rows: Tensor | None = None,
+    item_labels: bool = False,
+) -> GlobalBatch:
+    """Gather one step's embeddings (with gradients), labels and duplicate guard.
+
+    Args:
+        emb: ``(b, D)`` this process's embeddings.
+        labels: ``(b,)`` their labels.
+        raw: ``(n, ...)`` this process's raw inputs (before augmentation), to mark identical
+            inputs across processes; None skips the guard.
+        rows: ``(b,)`` index into ``raw`` of each embedding row (two views: ``[0..n)`` twice);
+            None means ``arange(b)``.
+        item_labels: The labels are the ``rows`` themselves (self-supervised: each raw item is
+            its own class); they become global item numbers, distinct across processes.
+
+    Example:
+        >>> g = gather_batch(torch.ones(2, 3), torch.tensor([0, 1]))  # one process
+        >>> g.embeddings.shape, g.inputs_equal
+        (torch.Size([2, 3]), None)
+    """
+    device = emb.device
+    local = torch.arange(len(emb), device=device) if rows is None else rows.to(device)
+    n = len(raw) if raw is not None else len(emb)
+    global_rows = gather(local + rank_offset(n, device))  # (Σ b_r,) into the gathered items
+    eq = None
+    if raw is not None:
+        eq = identical_inputs(gather(raw.to(device)))[global_rows][:, global_rows]
+    all_labels = global_rows if item_labels else gather(labels.to(device))
+    return GlobalBatch(gather(emb, with_grad=True), all_labels, eq)
+
+
+def all_sum(values: list[float], device: torch.device) -> list[float]:
+    """Element-wise sum of ``values`` over every process (identity for one process)."""
+    if dist_info().world_size == 1:
+        return values
+    t = torch.tensor(values, dtype=torch.float64, device=device)
+    dist.all_reduce(t)
+    return [float(v) for v in t.cpu()]
+
+
+def barrier() -> None:
+    """Wait for every process (nothing without a process group)."""
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+
+
+def on_main(fn: Callable[[], T]) -> T:
+    """Run ``fn`` on rank 0 only and give every process its result, or its ``ValueError``.
+
+    For side effects that must happen once (checking and creating the run directory, reading
+    a checkpoint that only rank 0's disk may hold) while every process learns the outcome:
+    a user error on rank 0 is then raised on every process, and none waits forever.
+    """
+    if dist_info().world_size == 1 or not dist.is_initialized():
+        return fn()
+    box: list[Any] = [None]
+    if dist.get_rank() == 0:
+        try:
+            box[0] = ("ok", fn())
+        except ValueError as e:
+            box[0] = ("error", str(e))
+    dist.broadcast_object_list(box, src=0)
+    status, value = box[0]
+    if status == "error":
+        raise ValueError(value)
+    return cast(T, value)
