@@ -115,3 +115,29 @@ def test_verify_and_gallery_on_a_questioned_signature(
     assert g["same"] == (min(expected) <= g["threshold"])
     assert g["threshold"] == pytest.approx(thr)
     assert np.isfinite(g["probability"])
+
+
+def test_signature_calibration_fits_genuine_against_skilled_on_validation_writers(
+    signature_run: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import shutil
+
+    from siamkit.apps.signature_calibration import _pairs
+    from siamkit.apps.signature_eval import signature_distances
+    from siamkit.evaluation.calibration import fit_threshold
+
+    sigs, trained = signature_run
+    run = tmp_path / "run"
+    shutil.copytree(trained, run)
+    cal = json.loads(_ok(["signatures", "calibrate", str(run), "--json"]))
+    assert cal["source"]["calibration_classes"] == ["5", "6"]  # the run's validation writers
+    assert cal["source"]["eval_classes_used"] == []
+    d = signature_distances(load_run(run), sigs, "5-6", 10, 0)
+    same, dist = _pairs(d, "skilled", 0)
+    assert same.sum() == len(d.genuine) == 12 and (1 - same).sum() == 12  # balanced
+    assert set(dist[same == 0]) <= set(d.skilled)
+    assert cal["threshold"] == pytest.approx(fit_threshold(same, dist))
+    report = json.loads(_ok(["signatures", "evaluate", str(run), "--json"]))
+    assert report["threshold"] == pytest.approx(cal["threshold"])
+    r = runner.invoke(app, ["signatures", "calibrate", str(run), "--against", "forged"])
+    assert r.exit_code == 2 and "skilled, random, both" in r.output

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +30,9 @@ from torch import Tensor
 
 from siamkit.evaluation.calibration import error_rates
 from siamkit.evaluation.verification import verification_metrics
+
+if TYPE_CHECKING:
+    from siamkit.training.checkpoint import LoadedRun
 
 
 class SignaturePairs(NamedTuple):
@@ -157,6 +160,96 @@ class SignatureReport:
         return asdict(self)
 
 
+class SignatureDistances(NamedTuple):
+    """Distances of the three kinds of pairs among some writers' signatures, by one run.
+
+    Attributes:
+        genuine, skilled, random: ``(Kg,)``, ``(Ks,)``, ``(Kr,)`` pair distances.
+        writers: The writers' names (CEDAR numbers as strings).
+        genuine_signatures, forgeries: Images embedded.
+        larger_is_closer: Whether the run's distance is a similarity.
+    """
+
+    genuine: npt.NDArray[np.float64]
+    skilled: npt.NDArray[np.float64]
+    random: npt.NDArray[np.float64]
+    writers: list[str]
+    genuine_signatures: int
+    forgeries: int
+    larger_is_closer: bool
+
+
+def signature_distances(
+    run: LoadedRun,
+    root: str | Path,
+    writers: str,
+    random_per_genuine: int = 10,
+    seed: int = 0,
+) -> SignatureDistances:
+    """Embed the signatures of ``writers`` in a CEDAR-layout folder and measure every pair.
+
+    Args:
+        run: A loaded run (:func:`siamkit.training.load_run`) of an image model.
+        root: The CEDAR-layout folder.
+        writers: Writer spec such as ``41-60`` (numbers as in the file names).
+        random_per_genuine: Random forgeries per genuine signature.
+        seed: Seeds the random forgeries.
+    """
+    from siamkit.apps.cedar import read_cedar
+    from siamkit.evaluation import embed_all
+
+    if run.spec.kind != "image" or len(run.spec.input_shape) != 3:
+        raise ValueError("this run is not an image model; it cannot read signatures")
+    _, h, w = run.spec.input_shape
+    chosen = [int(x) for x in select_writers(root, writers)]
+    data = read_cedar(root, (h, w))
+    keep_g = torch.isin(data.genuine_writer, torch.tensor(chosen))
+    keep_f = torch.isin(data.forged_writer, torch.tensor(chosen))
+    gx, gw = data.genuine[keep_g], data.genuine_writer[keep_g]
+    fx, fw = data.forged[keep_f], data.forged_writer[keep_f]
+    pairs = signature_pairs(gw, fw, random_per_genuine, seed)
+    ge = embed_all(run.model, gx)  # (G, D)
+    fe = embed_all(run.model, fx) if len(fx) else ge[:0]  # (F, D)
+    dist = run.model.distance
+
+    def between(a: Tensor, b: Tensor, rows: Tensor) -> npt.NDArray[np.float64]:
+        return dist.pairwise(a[rows[:, 0]], b[rows[:, 1]]).double().numpy()  # (K,)
+
+    return SignatureDistances(
+        genuine=between(ge, ge, pairs.genuine),
+        skilled=between(ge, fe, pairs.skilled),
+        random=between(ge, ge, pairs.random),
+        writers=[str(c) for c in chosen],
+        genuine_signatures=len(gx),
+        forgeries=len(fx),
+        larger_is_closer=dist.larger_is_closer,
+    )
+
+
+def select_writers(root: str | Path, writers: str) -> list[str]:
+    """The writers of a CEDAR-layout folder named by a spec such as ``41-60`` (numbers as in the
+    file names; ranges are over the writers present), in ascending order."""
+    from siamkit.apps.cedar import scan_cedar
+    from siamkit.data.splits import parse_classes
+
+    genuine, _ = scan_cedar(root)
+    names = [str(w) for w in sorted({f.writer for f in genuine})]
+    return sorted((names[i] for i in parse_classes(writers, names)), key=int)
+
+
+def run_folder(run: LoadedRun, run_dir: str | Path, root: str | Path | None) -> str | Path:
+    """``root``, or the folder of the run's own ``cedar:DIR`` / ``cedar-hands:DIR`` data."""
+    if root is not None:
+        return root
+    name, _, arg = run.config.data.partition(":")
+    if name not in ("cedar", "cedar-hands") or not arg:
+        raise ValueError(
+            f"run {run_dir} was trained on {run.config.data}, not a CEDAR-layout folder; "
+            "pass the folder (--data DIR)"
+        )
+    return arg
+
+
 def evaluate_signatures(
     run_dir: str | Path,
     root: str | Path | None = None,
@@ -178,64 +271,35 @@ def evaluate_signatures(
     Raises:
         ValueError: Not a run, no folder, unknown writers or no threshold; says how to fix it.
     """
-    from siamkit.apps.cedar import read_cedar
-    from siamkit.data.splits import parse_classes
-    from siamkit.evaluation import embed_all
-    from siamkit.evaluation.calibrated_run import Calibration
     from siamkit.training import load_run
 
     run = load_run(run_dir)
-    name, _, arg = run.config.data.partition(":")
-    if root is None:
-        if name not in ("cedar", "cedar-hands") or not arg:
-            raise ValueError(
-                f"run {run_dir} was trained on {run.config.data}, not a CEDAR-layout folder; "
-                "pass the folder (--data DIR)"
-            )
-        root = arg
-    if run.spec.kind != "image" or len(run.spec.input_shape) != 3:
-        raise ValueError(f"run {run_dir} is not an image model; it cannot read signatures")
-    _, h, w = run.spec.input_shape
-    data = read_cedar(root, (h, w))
-    names = [str(x) for x in data.writers]
-    chosen = [int(names[i]) for i in parse_classes(writers or run.config.eval_classes, names)]
-    thr, source = _threshold(run_dir, run.metrics, threshold, Calibration)
-    keep_g = torch.isin(data.genuine_writer, torch.tensor(chosen))
-    keep_f = torch.isin(data.forged_writer, torch.tensor(chosen))
-    gx, gw = data.genuine[keep_g], data.genuine_writer[keep_g]
-    fx, fw = data.forged[keep_f], data.forged_writer[keep_f]
-    pairs = signature_pairs(gw, fw, random_per_genuine, seed)
-    ge = embed_all(run.model, gx)  # (G, D)
-    fe = embed_all(run.model, fx) if len(fx) else ge[:0]  # (F, D)
-    dist = run.model.distance
-
-    def distances(a: Tensor, b: Tensor) -> npt.NDArray[np.float64]:
-        return dist.pairwise(a, b).double().numpy()  # (K,)
-
-    d_gen = distances(ge[pairs.genuine[:, 0]], ge[pairs.genuine[:, 1]])
-    d_rand = distances(ge[pairs.random[:, 0]], ge[pairs.random[:, 1]])
-    closer = dist.larger_is_closer
-    skilled = None
-    if len(pairs.skilled):
-        d_sk = distances(ge[pairs.skilled[:, 0]], fe[pairs.skilled[:, 1]])
-        skilled = forgery_rates(d_gen, d_sk, thr, closer)
+    folder = run_folder(run, run_dir, root)
+    thr, source = _threshold(run_dir, run.metrics, threshold)
+    d = signature_distances(
+        run, folder, writers or run.config.eval_classes, random_per_genuine, seed
+    )
+    closer = d.larger_is_closer
+    skilled = forgery_rates(d.genuine, d.skilled, thr, closer) if len(d.skilled) else None
     return SignatureReport(
-        writers=[str(c) for c in chosen],
+        writers=d.writers,
         threshold=thr,
         threshold_source=source,
         skilled=skilled,
-        random=forgery_rates(d_gen, d_rand, thr, closer),
-        genuine_signatures=len(gx),
-        forgeries=len(fx),
+        random=forgery_rates(d.genuine, d.random, thr, closer),
+        genuine_signatures=d.genuine_signatures,
+        forgeries=d.forgeries,
     )
 
 
 def _threshold(
-    run_dir: str | Path, metrics: dict[str, Any], given: float | None, calibration: Any
+    run_dir: str | Path, metrics: dict[str, Any], given: float | None
 ) -> tuple[float, str]:
+    from siamkit.evaluation.calibrated_run import Calibration
+
     if given is not None:
         return float(given), "given"
-    cal = calibration.load(run_dir)
+    cal = Calibration.load(run_dir)
     if cal is not None:
         return float(cal.threshold), "calibration.json"
     if metrics.get("threshold") is not None:

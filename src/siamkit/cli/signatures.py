@@ -116,3 +116,79 @@ def evaluate(
             str(r.forgery_pairs),
         )
     out.print(table)
+
+
+@signatures_app.command()
+def calibrate(
+    run_dir: RunDir,
+    data: Annotated[
+        Path | None, typer.Option(help="CEDAR-layout folder; default: the run's.")
+    ] = None,
+    writers: Annotated[
+        str | None,
+        typer.Option(
+            help="Training-side writers to calibrate on; default: the run's --val-classes."
+        ),
+    ] = None,
+    against: Annotated[
+        str, typer.Option(help="skilled | random | both: the forgeries the threshold must stop.")
+    ] = "skilled",
+    target_far: Annotated[
+        float | None,
+        typer.Option(help="Hold the false accept rate under this, e.g. 0.05 (else --objective)."),
+    ] = None,
+    objective: Annotated[
+        str, typer.Option(help="accuracy | f1: what the threshold maximises without --target-far.")
+    ] = "accuracy",
+    method: Annotated[str, typer.Option(help="platt | isotonic: distance -> P(same).")] = "platt",
+    test_fraction: Annotated[
+        float, typer.Option(help="Share of the writers held out to test the threshold on.")
+    ] = 0.5,
+    random_per_genuine: Annotated[
+        int, typer.Option(help="Random forgeries drawn per genuine signature.")
+    ] = 10,
+    seed: Annotated[int, typer.Option(help="Seeds the writer split and random forgeries.")] = 0,
+    as_json: AsJson = False,
+) -> None:
+    """Fit the run's threshold on validation writers' genuine pairs against forgeries; writes
+    RUN/calibration.json (used by verify, the gallery and `signatures evaluate`)."""
+    from siamkit.apps.signature_calibration import calibrate_signatures
+
+    try:
+        cal = calibrate_signatures(
+            run_dir,
+            data,
+            writers,
+            against=against,
+            target_far=target_far,
+            objective=objective,
+            method=method,
+            test_fraction=test_fraction,
+            random_per_genuine=random_per_genuine,
+            seed=seed,
+        )
+    except ValueError as e:
+        raise fail(str(e)) from None
+    src = cal.source
+    if src is not None and src.eval_classes_used:
+        err.print(
+            f"[yellow]warning:[/] calibrated on the run's evaluation writers "
+            f"{src.eval_classes_used}; later evaluation on them is no longer unseen"
+        )
+    if as_json:
+        print(json.dumps(cal.to_dict()))
+        return
+    goal = f"FAR <= {cal.target_far}" if cal.target_far is not None else f"best {cal.objective}"
+    title = f"{run_dir}: genuine vs {against} forgeries, threshold {cal.threshold:.4f} ({goal})"
+    table = Table(title=title)
+    for name in ("part", "writers", "FAR", "FRR", "accuracy"):
+        table.add_column(name, justify="left" if name in ("part", "writers") else "right")
+    parts = [("calibration", cal.calibration_rates, src.calibration_classes if src else [])]
+    if cal.test_rates is not None:
+        parts.append(("test", cal.test_rates, src.test_classes if src else []))
+    for label, rates, names in parts:
+        table.add_row(
+            label, ", ".join(names), f"{rates.far:.4f}", f"{rates.frr:.4f}", f"{rates.accuracy:.4f}"
+        )
+    out.print(table)
+    err.print(f"wrote {Path(run_dir) / 'calibration.json'} (probabilities: {cal.method})")
