@@ -19,6 +19,7 @@ from siamkit.training.distributed import (
     gather_batch,
     on_main,
     process_group,
+    share_weight,
     wrap_ddp,
 )
 from siamkit.training.objective import batch_loss, guards_duplicates
@@ -52,6 +53,13 @@ def main(out: Path) -> None:
             grads = {f"model.{k}": p.grad.clone() for k, p in model.named_parameters()}
             grads |= {f"loss.{k}": p.grad.clone() for k, p in loss_fn.named_parameters()}
             result[name] = {"value": value.detach(), "grads": grads}
+        for name in ("contrastive", "multi_similarity"):  # --no-gather-negatives
+            model, loss_fn = cases.network(), cases.loss(name)
+            ddp = wrap_ddp(model, loss_fn, torch.device("cpu"))
+            value = loss_fn(ddp(xr), yr)  # this process's share only
+            (value * share_weight(len(xr), torch.device("cpu"))).backward()
+            grads = {f"model.{k}": p.grad.clone() for k, p in model.named_parameters()}
+            result[f"{name}/local"] = {"value": value.detach(), "grads": grads}
         result["embed_all"] = embed_all(cases.network(), x, batch_size=2, distributed=True)
         result["embed_few"] = embed_all(cases.network(), x[:1], distributed=True)
 

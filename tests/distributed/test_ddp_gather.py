@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from siamkit.data.identical import identical_inputs
+from siamkit.data.samplers import shard_bounds
 from siamkit.evaluation.embed import embed_all
 from siamkit.training.objective import guards_duplicates
 
@@ -51,6 +52,24 @@ def test_gathered_loss_and_gradients_equal_one_process(ranks: list[dict], name: 
         assert got["grads"].keys() == grads.keys()
         for k, g in grads.items():
             assert torch.allclose(got["grads"][k], g, rtol=1e-4, atol=1e-6), (name, k)
+
+
+@pytest.mark.parametrize("name", ["contrastive", "multi_similarity"])
+def test_without_gathering_each_process_has_its_own_loss(ranks: list[dict], name: str) -> None:
+    # reference: one process per share; DDP's gradient is their mean weighted by share size
+    x, labels = cases.batch()
+    shares = [shard_bounds(len(x), r, 2) for r in range(2)]
+    weighted: dict[str, torch.Tensor] = {}
+    for r, share in enumerate(shares):
+        model, loss_fn = cases.network(), cases.loss(name)
+        value = loss_fn(model.embed(x[share]), labels[share])
+        assert torch.allclose(ranks[r][f"{name}/local"]["value"], value.detach(), atol=1e-6)
+        (value * len(labels[share]) / len(x)).backward()
+        for k, p in model.named_parameters():
+            weighted[f"model.{k}"] = weighted.get(f"model.{k}", 0) + p.grad
+    for r in ranks:
+        for k, g in weighted.items():
+            assert torch.allclose(r[f"{name}/local"]["grads"][k], g, rtol=1e-4, atol=1e-6), k
 
 
 def test_duplicate_across_processes_changes_the_loss() -> None:

@@ -120,19 +120,24 @@ class _Embedder(nn.Module):
         return self.model.embed(x)  # type: ignore[operator]
 
 
-def wrap_ddp(model: nn.Module, loss: nn.Module, device: torch.device) -> DistributedDataParallel:
+def wrap_ddp(
+    model: nn.Module, loss: nn.Module, device: torch.device, find_unused: bool = False
+) -> DistributedDataParallel:
     """``DistributedDataParallel`` around ``model.embed`` (and the loss's parameters).
 
     Call it after the weights are final (loaded for ``--resume``): DDP copies rank 0's weights
     and buffers to every process. On CUDA, BatchNorm layers become ``SyncBatchNorm`` so they
     normalise with the statistics of the global batch (PyTorch's SyncBatchNorm is GPU-only: on
     CPU each process normalises its own share). Call the result like ``model.embed``:
-    ``(b, ...) -> (b, D)``.
+    ``(b, ...) -> (b, D)``. ``find_unused``: some parameters get no gradient (a pretrained
+    transformer's pooler when embeddings are mean-pooled); DDP then looks for them each step.
     """
     if device.type == "cuda":
         nn.SyncBatchNorm.convert_sync_batchnorm(model)
     ids = [device.index] if device.type == "cuda" else None
-    return DistributedDataParallel(_Embedder(model, loss), device_ids=ids)
+    return DistributedDataParallel(
+        _Embedder(model, loss), device_ids=ids, find_unused_parameters=find_unused
+    )
 
 
 def gather_sizes(n: int, device: torch.device) -> list[int]:
@@ -232,6 +237,15 @@ def all_sum(values: list[float], device: torch.device) -> list[float]:
     t = torch.tensor(values, dtype=torch.float64, device=device)
     dist.all_reduce(t)
     return [float(v) for v in t.cpu()]
+
+
+def share_weight(n: int, device: torch.device) -> float:
+    """The factor for a process's mean loss over its own ``n`` items, when losses are not
+    gathered: DDP averages the processes' gradients, so weighing each share by
+    ``n * world_size / N`` makes that average the gradient of the mean over all ``N`` items
+    (shares of an epoch's last batch may differ in size). 1 for one process."""
+    world = dist_info().world_size
+    return 1.0 if world == 1 else n * world / all_sum([float(n)], device)[0]
 
 
 def barrier() -> None:

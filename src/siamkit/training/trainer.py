@@ -28,16 +28,11 @@ from torch import nn
 from siamkit.data.augment import Augment
 from siamkit.data.identical import identical_inputs
 from siamkit.data.labelled import LabelledData
-from siamkit.data.sources import SourceOptions, load_data
-from siamkit.data.splits import parse_classes, train_val_split
 from siamkit.evaluation.embed import embed_all
 from siamkit.evaluation.evaluate import EvalMetrics, evaluate_model
 from siamkit.miners import MinerStats
 from siamkit.models.siamese import SiameseNetwork
-from siamkit.models.spec import ModelSpec, build_model
-from siamkit.models.standardize import Standardize
-from siamkit.models.text import pretrained_dim
-from siamkit.models.text_tokenizer import MINILM, text_tokenizer_name
+from siamkit.models.spec import build_model
 from siamkit.training.batches import epoch_batches
 from siamkit.training.checkpoint import (
     LOSS_WEIGHTS,
@@ -54,6 +49,7 @@ from siamkit.training.distributed import (
     is_main,
     on_main,
     process_group,
+    share_weight,
     training_device,
     wrap_ddp,
 )
@@ -63,6 +59,28 @@ from siamkit.training.objective import (
     guards_duplicates,
     mean_miner_stats,
 )
+from siamkit.training.setup import (  # the setup helpers stay importable from here
+    PreparedData,
+    build_optimizer,
+    build_scheduler,
+    fit_standardize,
+    model_spec,
+    prepare_data,
+    resolve_device,
+    source_options,
+)
+
+__all__ = [
+    "NonFiniteLossError",
+    "PreparedData",
+    "TrainResult",
+    "fit_standardize",
+    "model_spec",
+    "prepare_data",
+    "resolve_device",
+    "source_options",
+    "train",
+]
 
 SELECT_METRIC = "roc_auc"  # validation metric that picks the best checkpoint (higher is better)
 
@@ -79,153 +97,6 @@ class TrainResult(NamedTuple):
     best: dict[str, Any]  # validation metrics of the best checkpoint
     history: list[dict[str, Any]]  # one entry per epoch
     threshold: float | None  # calibrated distance threshold (None without validation data)
-
-
-class PreparedData(NamedTuple):
-    """The training split, the validation split (None if it has < 2 classes) and class names."""
-
-    train: LabelledData
-    val: LabelledData | None
-    class_names: list[str]
-
-
-def source_options(config: TrainConfig) -> SourceOptions:
-    """The data-source options of a config."""
-    return SourceOptions(
-        image_size=config.image_size,
-        grayscale=config.grayscale,
-        on_mismatch=config.on_mismatch,
-        label_column=config.label_column,
-        tokenizer=text_tokenizer_name(config.encoder) or MINILM,
-        max_length=config.max_length,
-    )
-
-
-def prepare_data(config: TrainConfig) -> PreparedData:
-    """Load the training split of the data and carve validation out of the training classes."""
-    data = load_data(config.data, source_options(config), split="train")
-    train_classes = parse_classes(config.train_classes, data.class_names)
-    eval_classes = parse_classes(config.eval_classes, data.class_names)
-    overlap = sorted(set(train_classes) & set(eval_classes))
-    if overlap and not config.self_supervised:  # unlabelled training items may be any class
-        raise ValueError(
-            f"classes {[data.class_names[c] for c in overlap]} are in both --train-classes and "
-            "--eval-classes; evaluation classes must never be trained on"
-        )
-    val_classes: list[int] | None = None
-    if config.val_classes == "none":
-        val_classes = []
-    elif config.val_classes is not None:
-        val_classes = parse_classes(config.val_classes, data.class_names)
-    split = train_val_split(data, train_classes, val_classes, config.val_fraction, config.seed)
-    train_data = data.subset(split.train)
-    classes, counts = torch.unique(train_data.y, return_counts=True)
-    lonely = [data.class_names[int(c)] for c, n in zip(classes, counts, strict=True) if n < 2]
-    if lonely:
-        warnings.warn(
-            f"training classes {lonely} have fewer than 2 items: they give no similar pair and "
-            "serve only as negatives; add items or drop them from --train-classes",
-            stacklevel=2,
-        )
-    if len(classes) < 2:
-        raise ValueError("training needs at least 2 classes after holding out validation")
-    val = data.subset(split.val) if len(split.val) else None
-    if val is not None and len(torch.unique(val.y)) < 2:
-        val = None
-    return PreparedData(train_data, val, data.class_names)
-
-
-def model_spec(config: TrainConfig, data: LabelledData) -> ModelSpec:
-    """The architecture a config asks for, sized to the data's items."""
-    tokenizer = text_tokenizer_name(config.encoder)
-    if (data.kind == "text") != (tokenizer is not None):
-        raise ValueError(
-            f"--encoder {config.encoder} does not fit {data.kind} data ({config.data}); text "
-            "data needs a text encoder (minilm | hf:PATH | text_cnn) and text encoders need "
-            "text data (text-pairs:FILE | text-labelled:FILE | wordnet)"
-        )
-    if tokenizer is not None and config.augments:
-        raise ValueError(
-            "--augment, --self-supervised and --views 2 transform images; text runs take none"
-        )
-    dim = config.embedding_dim
-    if tokenizer is not None and "embedding_dim" not in config.model_fields_set:
-        dim = pretrained_dim(config.encoder) or dim  # a pretrained model gives its own size
-    return ModelSpec(
-        encoder=config.encoder,
-        input_shape=[config.max_length] if tokenizer else list(data.item_shape),
-        kind=data.kind,
-        embedding_dim=dim,
-        widths=config.widths,
-        normalize=config.normalize,
-        distance=config.distance,
-        tokenizer=tokenizer,
-        max_length=config.max_length if tokenizer else None,
-    )
-
-
-def fit_standardize(
-    model: SiameseNetwork,
-    data: LabelledData,
-    mean: list[float] | None = None,
-    std: list[float] | None = None,
-) -> None:
-    """Set the model's input standardisation: the given constants (one per channel or feature,
-    or a single value for all), else statistics of the training items."""
-    x = data.x
-    dims = (0, 2, 3) if data.kind == "image" else (0,)
-    std_layer = model.encoder[0]  # type: ignore[index]
-    assert isinstance(std_layer, Standardize)
-    shape = std_layer.mean.shape
-    for buffer, given, fitted in (
-        (std_layer.mean, mean, lambda: x.mean(dim=dims)),
-        (std_layer.std, std, lambda: x.std(dim=dims).clamp_min(1e-6)),
-    ):
-        if given is None:
-            buffer.copy_(fitted().reshape(shape))
-            continue
-        t = torch.tensor(given, dtype=torch.float32)
-        if t.numel() not in (1, buffer.numel()):
-            raise ValueError(
-                f"input_mean/input_std need 1 or {buffer.numel()} values (one per channel or "
-                f"feature), got {t.numel()}"
-            )
-        buffer.copy_(t.expand(buffer.numel()).reshape(shape))
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` -> CUDA when available, else CPU; asking for CUDA without it is an error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda asked for, but no CUDA device is available; use auto")
-    return torch.device(name)
-
-
-def _optimizer(
-    config: TrainConfig, params: list[nn.Parameter], fused: bool = False
-) -> torch.optim.Optimizer:
-    """The configured optimiser; ``fused`` Adam/AdamW (one kernel over all parameters, the
-    same update) is used for text models, where the per-tensor loop over a transformer's
-    weights costs seconds per step on CPU."""
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(
-            params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
-        )
-    cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
-    if fused:
-        return cls(params, lr=config.lr, weight_decay=config.weight_decay, fused=True)
-    return cls(params, lr=config.lr, weight_decay=config.weight_decay)
-
-
-def _scheduler(
-    config: TrainConfig, opt: torch.optim.Optimizer
-) -> torch.optim.lr_scheduler.LRScheduler | None:
-    if config.scheduler == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
-    if config.scheduler == "step":
-        return torch.optim.lr_scheduler.StepLR(opt, config.lr_step, config.lr_gamma)
-    return None
 
 
 def _check_resumable(saved: dict[str, Any], config: TrainConfig) -> None:
@@ -341,7 +212,7 @@ def _train(
     guard = guards_duplicates(loss_fn)  # identical inputs are then never negatives
     # a learned distance is shared by the network and the loss: each parameter once
     params = list({id(p): p for p in [*model.parameters(), *loss_fn.parameters()]}.values())
-    opt = _optimizer(config, params, fused=spec.kind == "text")
+    opt = build_optimizer(config, params, fused=spec.kind == "text")
     # class labels as 0..C-1 (losses with class centres need it; equality is all others use)
     train_data = LabelledData(
         prepared.train.x,
@@ -350,7 +221,7 @@ def _train(
         prepared.train.kind,
     )
     augment = Augment() if config.augments else None
-    sched = _scheduler(config, opt)
+    sched = build_scheduler(config, opt)
 
     start_epoch, history, best_value, best_epoch = 0, [], -math.inf, 0
     best_record: dict[str, Any] = {}
@@ -365,7 +236,8 @@ def _train(
         console.print(f"resuming {run_dir} after epoch {start_epoch}")
     run_config = {"train": config.model_dump(), "model": spec.model_dump()}
     on_main(lambda: _write_run_config(run_dir, run_config))
-    ddp = wrap_ddp(model, loss_fn, device) if world > 1 else None
+    # pretrained transformers carry a pooler that mean-pooled embeddings never use
+    ddp = wrap_ddp(model, loss_fn, device, find_unused=spec.kind == "text") if world > 1 else None
     gathered = ddp is not None and config.gather_negatives
     amp = (
         torch.autocast("cuda", dtype=torch.bfloat16)
@@ -447,9 +319,7 @@ def _train(
                         )
                     scaled = value
                     if ddp is not None and not (gathered and labels is not None):
-                        # DDP averages the processes' gradients: weigh each share's mean loss
-                        # by its size, so uneven shares average to the whole batch's mean
-                        scaled = value * (len(x) * world / all_sum([len(x)], device)[0])
+                        scaled = value * share_weight(len(x), device)  # uneven last shares
                     # gradient accumulation: grad_accum batches add up before one step
                     (scaled / config.grad_accum if config.grad_accum > 1 else scaled).backward()
                 if step:

@@ -1,0 +1,173 @@
+"""What a training run is built from: the data split, the model's spec and input
+standardisation, the device, the optimiser and the learning-rate schedule.
+
+Example:
+    >>> prepared = prepare_data(TrainConfig(data="digits"))
+    >>> model_spec(TrainConfig(data="digits"), prepared.train).input_shape
+    [1, 8, 8]
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from siamkit.data.labelled import LabelledData
+from siamkit.data.sources import SourceOptions, load_data
+from siamkit.data.splits import parse_classes, train_val_split
+from siamkit.models.siamese import SiameseNetwork
+from siamkit.models.spec import ModelSpec
+from siamkit.models.standardize import Standardize
+from siamkit.models.text import pretrained_dim
+from siamkit.models.text_tokenizer import MINILM, text_tokenizer_name
+from siamkit.training.config import TrainConfig
+
+
+class PreparedData(NamedTuple):
+    """The training split, the validation split (None if it has < 2 classes) and class names."""
+
+    train: LabelledData
+    val: LabelledData | None
+    class_names: list[str]
+
+
+def source_options(config: TrainConfig) -> SourceOptions:
+    """The data-source options of a config."""
+    return SourceOptions(
+        image_size=config.image_size,
+        grayscale=config.grayscale,
+        on_mismatch=config.on_mismatch,
+        label_column=config.label_column,
+        tokenizer=text_tokenizer_name(config.encoder) or MINILM,
+        max_length=config.max_length,
+    )
+
+
+def prepare_data(config: TrainConfig) -> PreparedData:
+    """Load the training split of the data and carve validation out of the training classes."""
+    data = load_data(config.data, source_options(config), split="train")
+    train_classes = parse_classes(config.train_classes, data.class_names)
+    eval_classes = parse_classes(config.eval_classes, data.class_names)
+    overlap = sorted(set(train_classes) & set(eval_classes))
+    if overlap and not config.self_supervised:  # unlabelled training items may be any class
+        raise ValueError(
+            f"classes {[data.class_names[c] for c in overlap]} are in both --train-classes and "
+            "--eval-classes; evaluation classes must never be trained on"
+        )
+    val_classes: list[int] | None = None
+    if config.val_classes == "none":
+        val_classes = []
+    elif config.val_classes is not None:
+        val_classes = parse_classes(config.val_classes, data.class_names)
+    split = train_val_split(data, train_classes, val_classes, config.val_fraction, config.seed)
+    train_data = data.subset(split.train)
+    classes, counts = torch.unique(train_data.y, return_counts=True)
+    lonely = [data.class_names[int(c)] for c, n in zip(classes, counts, strict=True) if n < 2]
+    if lonely:
+        warnings.warn(
+            f"training classes {lonely} have fewer than 2 items: they give no similar pair and "
+            "serve only as negatives; add items or drop them from --train-classes",
+            stacklevel=2,
+        )
+    if len(classes) < 2:
+        raise ValueError("training needs at least 2 classes after holding out validation")
+    val = data.subset(split.val) if len(split.val) else None
+    if val is not None and len(torch.unique(val.y)) < 2:
+        val = None
+    return PreparedData(train_data, val, data.class_names)
+
+
+def model_spec(config: TrainConfig, data: LabelledData) -> ModelSpec:
+    """The architecture a config asks for, sized to the data's items."""
+    tokenizer = text_tokenizer_name(config.encoder)
+    if (data.kind == "text") != (tokenizer is not None):
+        raise ValueError(
+            f"--encoder {config.encoder} does not fit {data.kind} data ({config.data}); text "
+            "data needs a text encoder (minilm | hf:PATH | text_cnn) and text encoders need "
+            "text data (text-pairs:FILE | text-labelled:FILE | wordnet)"
+        )
+    if tokenizer is not None and config.augments:
+        raise ValueError(
+            "--augment, --self-supervised and --views 2 transform images; text runs take none"
+        )
+    dim = config.embedding_dim
+    if tokenizer is not None and "embedding_dim" not in config.model_fields_set:
+        dim = pretrained_dim(config.encoder) or dim  # a pretrained model gives its own size
+    return ModelSpec(
+        encoder=config.encoder,
+        input_shape=[config.max_length] if tokenizer else list(data.item_shape),
+        kind=data.kind,
+        embedding_dim=dim,
+        widths=config.widths,
+        normalize=config.normalize,
+        distance=config.distance,
+        tokenizer=tokenizer,
+        max_length=config.max_length if tokenizer else None,
+    )
+
+
+def fit_standardize(
+    model: SiameseNetwork,
+    data: LabelledData,
+    mean: list[float] | None = None,
+    std: list[float] | None = None,
+) -> None:
+    """Set the model's input standardisation: the given constants (one per channel or feature,
+    or a single value for all), else statistics of the training items."""
+    x = data.x
+    dims = (0, 2, 3) if data.kind == "image" else (0,)
+    std_layer = model.encoder[0]  # type: ignore[index]
+    assert isinstance(std_layer, Standardize)
+    shape = std_layer.mean.shape
+    for buffer, given, fitted in (
+        (std_layer.mean, mean, lambda: x.mean(dim=dims)),
+        (std_layer.std, std, lambda: x.std(dim=dims).clamp_min(1e-6)),
+    ):
+        if given is None:
+            buffer.copy_(fitted().reshape(shape))
+            continue
+        t = torch.tensor(given, dtype=torch.float32)
+        if t.numel() not in (1, buffer.numel()):
+            raise ValueError(
+                f"input_mean/input_std need 1 or {buffer.numel()} values (one per channel or "
+                f"feature), got {t.numel()}"
+            )
+        buffer.copy_(t.expand(buffer.numel()).reshape(shape))
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` -> CUDA when available, else CPU; asking for CUDA without it is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda asked for, but no CUDA device is available; use auto")
+    return torch.device(name)
+
+
+def build_optimizer(
+    config: TrainConfig, params: list[nn.Parameter], fused: bool = False
+) -> torch.optim.Optimizer:
+    """The configured optimiser; ``fused`` Adam/AdamW (one kernel over all parameters, the
+    same update) is used for text models, where the per-tensor loop over a transformer's
+    weights costs seconds per step on CPU."""
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(
+            params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
+        )
+    cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
+    if fused:
+        return cls(params, lr=config.lr, weight_decay=config.weight_decay, fused=True)
+    return cls(params, lr=config.lr, weight_decay=config.weight_decay)
+
+
+def build_scheduler(
+    config: TrainConfig, opt: torch.optim.Optimizer
+) -> torch.optim.lr_scheduler.LRScheduler | None:
+    if config.scheduler == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
+    if config.scheduler == "step":
+        return torch.optim.lr_scheduler.StepLR(opt, config.lr_step, config.lr_gamma)
+    return None
