@@ -141,7 +141,9 @@ def test_shard_bounds_rejects_bad_ranks(rank, world):
         shard_bounds(4, rank, world)
 
 
-@pytest.mark.parametrize(("p", "k", "world"), [(2, 2, 2), (3, 4, 2), (5, 4, 4), (4, 3, 3)])
+@pytest.mark.parametrize(
+    ("p", "k", "world"), [(2, 2, 2), (3, 4, 2), (5, 4, 4), (4, 3, 3), (3, 5, 2), (2, 7, 3)]
+)
 def test_ranks_share_each_batch_by_class(p, k, world):
     labels = LABELS.tolist()
     single = ClassBalancedSampler(LABELS, p, k, seed=7)
@@ -159,8 +161,9 @@ def test_ranks_share_each_batch_by_class(p, k, world):
             parts = [shares[r][b] for r in range(world)]
             # disjoint positions: together exactly the single-process batch
             assert Counter(i for part in parts for i in part) == Counter(batch)
-            for part in parts:  # class-balanced per rank: P classes x K/world items
-                _check_structure(labels, [part], min(p, 5), k // world)
+            for r, part in enumerate(parts):  # class-balanced per rank: P classes x its K share
+                k_rank = k // world + (1 if r < k % world else 0)
+                _check_structure(labels, [part], min(p, 5), k_rank)
                 seen |= set(part)
         assert seen == set(range(len(LABELS)))  # every item once per epoch, across ranks
     ranks[0].set_epoch(0)
@@ -169,6 +172,6 @@ def test_ranks_share_each_batch_by_class(p, k, world):
     assert list(ranks[0]) != epoch0  # reshuffled per epoch
 
 
-def test_k_not_divisible_by_processes_names_the_fix():
-    with pytest.raises(ValueError, match=r"K=3 .* multiple of 2 processes.*--batch-size 8"):
-        ClassBalancedSampler(LABELS, 2, 3, num_replicas=2, rank=0)
+def test_fewer_items_per_class_than_processes_names_the_fix():
+    with pytest.raises(ValueError, match=r"K=2 items per class is fewer than 3 .*--batch-size"):
+        ClassBalancedSampler(LABELS, 2, 2, num_replicas=3, rank=0)

@@ -45,12 +45,13 @@ class ClassBalancedSampler(Sampler[list[int]]):
         items_per_class: K.
         seed: Same seed and epoch, same batches.
         num_replicas: Processes sharing each batch (``torchrun``'s world size). Each global
-            P×K batch is then split within every class: process ``rank`` gets all P classes ×
-            ``K / num_replicas`` of each class's items, the processes' shares are disjoint and
-            together they are exactly the single-process batch (so every item is still seen
-            at least once per epoch, across processes). Every share then holds every class of
-            the batch, which keeps per-process BatchNorm statistics close to the batch's and
-            gives each process positives and negatives of its own. K must be a multiple of it.
+            P×K batch is then split within every class: process ``rank`` gets all P classes,
+            with its :func:`shard_bounds` share of each class's K items (``K / num_replicas``,
+            one more on the first ``K % num_replicas`` ranks). The processes' shares are
+            disjoint and together exactly the single-process batch (so every item is still
+            seen at least once per epoch, across processes). Every share holds every class
+            of the batch, which keeps per-process BatchNorm statistics close to the batch's
+            and gives each process positives and negatives of its own. Needs K >= it.
         rank: This process's place, ``0 <= rank < num_replicas``.
 
     Example:
@@ -80,12 +81,12 @@ class ClassBalancedSampler(Sampler[list[int]]):
         self.epoch = 0
         self._members = {c: (self.labels == c).nonzero().flatten() for c in self.classes}
         shard_bounds(0, rank, num_replicas)  # checks the rank
-        if self.k % num_replicas:
+        if self.k < num_replicas:
             raise ValueError(
-                f"P×K batches are split between processes within each class, but K="
-                f"{self.k} items per class is not a multiple of {num_replicas} processes; "
-                f"choose --batch-size (P × K, here P={self.p}) so that K is a multiple of "
-                f"{num_replicas}, e.g. --batch-size {self.p * _round_up(self.k, num_replicas)}"
+                f"P×K batches are split between processes within each class, but K={self.k} "
+                f"items per class is fewer than {num_replicas} processes; raise --batch-size "
+                f"to at least {self.p * num_replicas} (P={self.p} classes x K >= "
+                f"{num_replicas}) or lower --classes-per-batch"
             )
         self.num_replicas = num_replicas
         self.rank = rank
@@ -100,8 +101,7 @@ class ClassBalancedSampler(Sampler[list[int]]):
         full = self.global_batches()
         if self.num_replicas == 1:
             return full
-        share = self.k // self.num_replicas  # items of each class per process
-        mine = slice(self.rank * share, (self.rank + 1) * share)
+        mine = shard_bounds(self.k, self.rank, self.num_replicas)  # of each class's K items
         return [
             [i for c in range(0, len(b), self.k) for i in b[c : c + self.k][mine]] for b in full
         ]
@@ -153,8 +153,3 @@ class ClassBalancedSampler(Sampler[list[int]]):
 
     def __len__(self) -> int:
         return len(self.batches())
-
-
-def _round_up(k: int, multiple: int) -> int:
-    """The smallest multiple of ``multiple`` that is >= ``k``."""
-    return -(-k // multiple) * multiple

@@ -2,8 +2,8 @@
 self-supervised), reproducible from the seed and the epoch.
 
 With several processes (``torchrun``), every process draws the same global batches a single
-process would and keeps only its share (P×K batches: all P classes, K / processes items of
-each; other batches: a contiguous run of items, pairs or triplets, see
+process would and keeps only its share (P×K batches: all P classes, about K / processes
+items of each; other batches: a contiguous run of items, pairs or triplets, see
 :func:`~siamkit.data.samplers.shard_bounds`), so the shares are disjoint and together cover
 the epoch exactly as one process does.
 """
