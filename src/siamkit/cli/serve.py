@@ -77,7 +77,7 @@ def serve(
 
             torch.set_num_threads(num_threads)
         app = load_service(run_dir, gallery, onnx, config)
-    except ValueError as e:
+    except (ValueError, ImportError) as e:
         raise fail(str(e)) from None
     mode = (
         "read-only"

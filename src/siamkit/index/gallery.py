@@ -741,6 +741,12 @@ def _closest_per_label(
 
 def _as_embedder(model: str | Path | Embedder) -> Embedder:
     if isinstance(model, str | Path):
+        from siamkit.apps.face_run import is_face_run
+
+        if is_face_run(model):  # `siamkit faces init` folder: dlib's pretrained face encoder
+            from siamkit.apps.faces import FaceEmbedder
+
+            return FaceEmbedder.from_run_dir(model)
         from siamkit.index.run_embedder import RunEmbedder
 
         return RunEmbedder(model)

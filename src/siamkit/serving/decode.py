@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -69,12 +69,21 @@ class InputDecoder:
         kind: The model's modality: ``image``, ``vector`` or ``text``.
         input_shape: ``(C, H, W)`` for images, ``(F,)`` for vectors; None for text.
         config: The limits (pixels, text length, items per request).
+        prepare: For a model that sizes its own images (e.g. face detection and alignment):
+            called with each decoded PIL image and the input's name in place of resizing,
+            returns ``(C, H, W)``; a ValueError it raises becomes a 422 naming the input.
 
     Raises:
         ValueError: Unknown kind, or no input shape for an image or vector model.
     """
 
-    def __init__(self, kind: str, input_shape: Sequence[int] | None, config: ServiceConfig):
+    def __init__(
+        self,
+        kind: str,
+        input_shape: Sequence[int] | None,
+        config: ServiceConfig,
+        prepare: Callable[[Any, str], npt.NDArray[np.float32]] | None = None,
+    ):
         if kind not in KINDS:
             raise ValueError(f"unknown model kind {kind!r}; choose one of: {', '.join(KINDS)}")
         if kind != "text" and not input_shape:
@@ -87,6 +96,7 @@ class InputDecoder:
         self.kind = kind
         self.input_shape = tuple(input_shape or ())
         self.config = config
+        self.prepare = prepare
 
     def batch(self, inputs: Sequence[RawInput]) -> npt.NDArray[np.float32] | list[str]:
         """Decode a request's inputs into one batch: ``(N, C, H, W)``, ``(N, F)`` or N texts.
@@ -193,6 +203,11 @@ class InputDecoder:
                 f"{raw.name} is not a decodable image ({type(e).__name__}: {e}); send PNG, JPEG, "
                 "BMP, GIF, TIFF or WebP bytes",
             ) from None
+        if self.prepare is not None:  # the model finds and sizes what it needs itself
+            try:
+                return self.prepare(img, raw.name)
+            except ValueError as e:
+                raise ServiceError(422, "image_rejected", str(e)) from None
         if (img.height, img.width) != (h, w):
             img = img.resize((w, h), Image.Resampling.BILINEAR)
         arr = np.asarray(img, dtype=np.float32) / 255.0  # (H, W) or (H, W, 3)

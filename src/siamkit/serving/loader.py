@@ -19,7 +19,8 @@ from siamkit.serving.decision import DecisionRule
 def load_embedder(run_dir: str | Path, onnx: str | Path | None = None) -> Any:
     """The model to serve: the run's best checkpoint (torch), or an exported ONNX file.
 
-    A run is served by :class:`TorchRunEmbedder` (a text run through its own tokenizer).
+    A run is served by :class:`TorchRunEmbedder` (a text run through its own tokenizer); a
+    ``siamkit faces init`` folder by :class:`~siamkit.apps.faces.FaceEmbedder`.
 
     Raises:
         ValueError: Not a run directory, or an ONNX file that is not a siamkit export.
@@ -28,6 +29,12 @@ def load_embedder(run_dir: str | Path, onnx: str | Path | None = None) -> Any:
         from siamkit.runtime import OnnxEncoder
 
         return OnnxEncoder(onnx)
+    from siamkit.apps.face_run import is_face_run
+
+    if is_face_run(run_dir):  # `siamkit faces init` folder: dlib's pretrained face encoder
+        from siamkit.apps.faces import FaceEmbedder
+
+        return FaceEmbedder.from_run_dir(run_dir)
     from siamkit.serving.torch_embedder import TorchRunEmbedder
 
     return TorchRunEmbedder.load(run_dir)

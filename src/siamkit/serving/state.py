@@ -53,7 +53,12 @@ class ServiceState:
         self.config = config
         self.gallery = gallery
         self.metrics = ServiceMetrics()
-        self.decoder = InputDecoder(embedder.kind, model_input_shape(embedder), config)
+        self.decoder = InputDecoder(
+            embedder.kind,
+            model_input_shape(embedder),
+            config,
+            prepare=getattr(embedder, "prepare_image", None),
+        )
         self.batcher = MicroBatcher(
             embedder.embed, config.max_batch, config.max_wait_ms, self.metrics.observe_batch
         )
@@ -83,7 +88,10 @@ class ServiceState:
             ServiceError: 4xx for a bad input (see :class:`InputDecoder`); 422 when the model
                 itself rejects an input.
         """
-        batch = self.decoder.batch(inputs)
+        if self.decoder.prepare is None:
+            batch = self.decoder.batch(inputs)
+        else:  # a model that prepares its own images (face detection) would stall the loop
+            batch = await asyncio.to_thread(self.decoder.batch, inputs)
         try:
             out = await self.batcher.submit(batch)
         except ValueError as e:
