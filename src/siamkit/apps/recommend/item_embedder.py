@@ -1,0 +1,56 @@
+"""The trained tower as a gallery model: feature rows in, item embeddings out.
+
+It satisfies :class:`siamkit.embedder.Embedder` (``kind = "vector"``, cosine), so the item
+embeddings are enrolled in a :class:`siamkit.index.Gallery` and a new item can be enrolled from
+its features alone (``gallery.enroll(features, label=...)``): the cold-start path.
+
+Example:
+    >>> emb = ItemEmbedder(tower)
+    >>> emb.embed(features[:2]).shape
+    (2, 64)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+import torch
+
+from siamkit.apps.recommend.tower import ItemTower, embed_items
+from siamkit.embedder import fingerprint_weights
+
+
+class ItemEmbedder:
+    """Feature rows ``(N, F)`` -> ``(N, D)`` L2-normalised embeddings (no item id: features only).
+
+    Attributes:
+        kind: ``"vector"``.
+        distance: ``"cosine"``.
+        embedding_dim: ``D``.
+        fingerprint: :func:`siamkit.embedder.fingerprint_weights` of the tower's weights.
+    """
+
+    kind = "vector"
+    distance = "cosine"
+
+    def __init__(self, tower: ItemTower) -> None:
+        self.tower = tower.eval()
+        self.embedding_dim = tower.shape.embedding_dim
+        state = {k: v.detach().cpu().numpy() for k, v in tower.state_dict().items()}
+        self.fingerprint = fingerprint_weights(state)
+
+    def embed(self, inputs: npt.NDArray[np.float32] | Sequence[str]) -> npt.NDArray[np.float32]:
+        """Embed feature rows ``(N, F)`` from the features alone.
+
+        Raises:
+            ValueError: Texts, or rows of the wrong width.
+        """
+        x = np.asarray(inputs, dtype=np.float32)
+        if x.ndim != 2 or x.shape[1] != self.tower.shape.n_features:
+            raise ValueError(
+                f"item features must be (N, {self.tower.shape.n_features}) rows made by "
+                f"siamkit.apps.recommend.item_features; got shape {x.shape}"
+            )
+        return embed_items(self.tower, torch.from_numpy(x)).numpy().astype(np.float32)
