@@ -54,14 +54,22 @@ def test_siamkit_verify_takes_a_face_folder(face_photos: dict[str, Path], tmp_pa
 def test_faces_init_without_the_extra_names_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from siamkit.apps.face_run import write_face_run
+
+    write_face_run(tmp_path / "made-before")
     face_models.load_face_models.cache_clear()
     monkeypatch.setitem(sys.modules, "dlib", None)
     try:
         r = runner.invoke(app, ["faces", "init", str(tmp_path / "faces")])
+        g = runner.invoke(
+            app,
+            ["gallery", "create", str(tmp_path / "g"), "--model", str(tmp_path / "made-before")],
+        )
     finally:
         face_models.load_face_models.cache_clear()
-    assert r.exit_code == 2
-    assert "siamkit[faces]" in r.output
+    assert r.exit_code == 2 and g.exit_code == 2
+    assert "pip install 'siamkit[faces]'" in r.output
+    assert "pip install 'siamkit[faces]'" in g.output
     assert not (tmp_path / "faces").exists()
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from siamkit.cli.options import AsJson, err, fail, out
 
@@ -64,7 +63,7 @@ def init(
         embedder = FaceEmbedder(config)  # fails now, not later, if the extra is missing
         path = write_face_run(run_dir, config)
     except (ValueError, ImportError) as e:
-        raise fail(escape(str(e))) from None
+        raise fail(str(e)) from None
     err.print(
         f"wrote {path}: dlib face encoder {embedder.fingerprint} (128-d, euclidean, threshold "
         f"{threshold}); use it as a run directory, e.g. `siamkit gallery create G --model "
@@ -89,7 +88,7 @@ def views(
     try:
         built = build_face_views(out_dir, people, images, folds, per_fold, seed=seed)
     except (ValueError, ImportError) as e:
-        raise fail(escape(str(e))) from None
+        raise fail(str(e)) from None
     p = built.protocol
     err.print(
         f"wrote {len(built.people)} people x {images} images to {built.lfw_dir} and "
@@ -115,7 +114,7 @@ def lfw(
         progress = _progress if err.is_terminal else None
         result = evaluate_lfw(embedder, lfw_dir, protocol, progress=progress)
     except (ValueError, ImportError) as e:
-        raise fail(escape(str(e))) from None
+        raise fail(str(e)) from None
     acc, ver = result.accuracy, result.verification
     threshold = getattr(embedder, "threshold", None)
     at_threshold = None  # dlib's fixed 0.6, or a trained run's calibrated threshold
@@ -172,7 +171,7 @@ def verify_faces(
         embedder = FaceEmbedder.from_run_dir(run_dir)
         emb = embedder.embed_files([input_a, input_b])  # (2, 128)
     except (ValueError, ImportError) as e:
-        raise fail(escape(str(e))) from None
+        raise fail(str(e)) from None
     d = float(embedder.pair_distances(emb[:1], emb[1:])[0])
     thr = embedder.threshold if threshold is None else threshold
     same = d <= thr
