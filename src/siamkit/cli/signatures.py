@@ -1,4 +1,5 @@
-"""``siamkit signatures ...``: render a synthetic signature set, rate a run on forgeries.
+"""``siamkit signatures ...``: render a synthetic signature set, calibrate a run against
+forgeries, rate it on skilled and random forgeries.
 
 Registered in :mod:`siamkit.cli.main` with ``app.add_typer(signatures_app, name="signatures")``.
 Training, calibration, ``verify`` and the gallery are the ordinary commands on ``cedar:DIR``
@@ -18,7 +19,8 @@ from siamkit.cli.options import AsJson, RunDir, err, fail, out
 
 signatures_app = typer.Typer(
     no_args_is_help=True,
-    help="Signature verification: a synthetic set in CEDAR's layout, and forgery error rates.",
+    help="Signature verification: a synthetic set in CEDAR's layout, a threshold calibrated "
+    "against forgeries, and error rates on skilled and random forgeries.",
 )
 
 
