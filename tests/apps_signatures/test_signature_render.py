@@ -21,7 +21,8 @@ from siamkit.apps.signatures import (
 
 from .hands import hands_for_tests
 
-SMALL = {"writers": 8, "val_writers": 2, "eval_writers": 3, "genuine": 3, "forgeries": 2}
+SMALL = {"writers": 8, "val_writers": 2, "eval_writers": 3, "genuine": 2, "forgeries": 2}
+TINY = {"writers": 4, "val_writers": 1, "eval_writers": 1, "genuine": 2, "forgeries": 0}
 
 
 def _digests(root: Path) -> dict[str, str]:
@@ -47,10 +48,10 @@ def test_same_seed_same_set_other_seed_other_set(tmp_path: Path) -> None:
 
 def test_refuses_to_overwrite_unless_asked(tmp_path: Path) -> None:
     hands = hands_for_tests()
-    render_signature_set(tmp_path, hands=hands, **SMALL)
+    render_signature_set(tmp_path, hands=hands, **TINY)
     with pytest.raises(ValueError, match="--overwrite"):
-        render_signature_set(tmp_path, hands=hands, **SMALL)
-    render_signature_set(tmp_path, hands=hands, overwrite=True, **SMALL)
+        render_signature_set(tmp_path, hands=hands, **TINY)
+    render_signature_set(tmp_path, hands=hands, overwrite=True, **TINY)
 
 
 def test_writer_parts_and_hands_are_disjoint(tmp_path: Path) -> None:
