@@ -107,3 +107,21 @@ def test_track_errors_name_the_fix(tmp_path: Path, model: Path, sequence: tuple)
     assert result.exit_code == 2 and "siamkit tracker train" in result.output
     result = runner.invoke(app, ["track", str(tmp_path), "--init", "1,1,5,5", "--out", "x.json"])
     assert result.exit_code == 2 and ".csv" in result.output
+
+
+def test_tracker_eval_on_otb_folders_writes_the_table_and_json(
+    tmp_path: Path, model: Path, sequence: tuple
+) -> None:
+    import json
+
+    frames, boxes = sequence
+    write_otb(tmp_path / "otb" / "Toy", frames, boxes)
+    report = tmp_path / "eval.json"
+    args = ["tracker", "eval", str(model), "--otb", str(tmp_path / "otb"), "--json", str(report)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    payload = json.loads(report.read_text())
+    assert [r["tracker"] for r in payload["results"]] == ["stay", "untrained", "siamfc"]
+    assert payload["frames"] == 6 and payload["sequences"] == 1
+    stay = payload["results"][0]
+    assert 0.0 <= stay["auc"] <= 1.0 and len(stay["success_curve"]) == 21

@@ -114,8 +114,8 @@ def track(
 @tracker_app.command("train")
 def train(
     out_dir: Annotated[str, typer.Option("--out", help="Run folder to write.")] = DEFAULT_RUN,
-    minutes: Annotated[float, typer.Option(help="Wall-clock budget (validation included).")] = 6.0,
-    steps: Annotated[int, typer.Option(help="Optimiser steps at most.")] = 1500,
+    minutes: Annotated[float, typer.Option(help="Wall-clock cap (validation included).")] = 20.0,
+    steps: Annotated[int, typer.Option(help="Optimiser steps.")] = 900,
     batch_size: Annotated[int, typer.Option(help="Pairs per step.")] = 16,
     train_sequences: Annotated[int, typer.Option(help="Generated training sequences.")] = 1000,
     val_sequences: Annotated[int, typer.Option(help="Generated validation sequences.")] = 16,
