@@ -248,6 +248,17 @@ def share_weight(n: int, device: torch.device) -> float:
     return 1.0 if world == 1 else n * world / all_sum([float(n)], device)[0]
 
 
+def sync_buffers(module: nn.Module) -> None:
+    """Copy rank 0's buffers (BatchNorm running statistics) to every process.
+
+    DDP does so at the start of each training forward; after the last step each process has
+    updated its own copy with its own share, so evaluation in parallel would mix statistics.
+    """
+    if dist_info().world_size > 1 and dist.is_initialized():
+        for buffer in module.buffers():
+            dist.broadcast(buffer, src=0)
+
+
 def barrier() -> None:
     """Wait for every process (nothing without a process group)."""
     if dist.is_available() and dist.is_initialized():

@@ -50,6 +50,7 @@ from siamkit.training.distributed import (
     on_main,
     process_group,
     share_weight,
+    sync_buffers,
     training_device,
     wrap_ddp,
 )
@@ -411,6 +412,7 @@ def _validate(
         return evaluate_model(
             model, val, num_pairs=config.val_pairs, seed=config.seed, device=device
         )
+    sync_buffers(model)  # every process embeds with rank 0's model, the one saved
     emb = embed_all(model, val.x, device=device, distributed=True)  # (N, D), on every rank
     if not is_main():
         return None
