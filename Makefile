@@ -43,20 +43,26 @@ $(VENV)/.installed-base: $(INSTALL_INPUTS) $(VENV)/.torch
 	touch $@
 
 $(VENV)/.installed-dev: $(INSTALL_INPUTS) $(VENV)/.torch
-	$(PIP) install --quiet -c constraints.txt -e '.[dev,faiss,plots,bench,onnx,serve,text,postgres]'
+	$(PIP) install --quiet -c constraints.txt -e '.[dev,faiss,plots,bench,onnx,serve,text,postgres,faces]'
 	touch $@ $(VENV)/.installed-base
 
-# Debian packages the tests and demos read or start: Fashion-MNIST (IDX files), WordNet's own
-# files, and a PostgreSQL server for the shared-gallery tests. Installed where apt-get exists, we
-# are root and something is absent. Never fatal: each loader or test says what is missing.
-DEB_PACKAGES := dataset-fashion-mnist wordnet-base postgresql
-DEB_PROBES := $(FMNIST_DIR)/train-images-idx3-ubyte.gz /usr/share/wordnet/data.noun /usr/lib/postgresql
+# Debian packages the tests, demos and application recipes read or start: Fashion-MNIST (IDX
+# files), WordNet's own files, a PostgreSQL server for the shared-gallery tests, fonts for the
+# glyph and signature sets (Noto scripts, handwriting hands), and opencv-doc's sample videos for
+# tracking. Installed where apt-get exists, we are root and a package is absent (dpkg-query).
+# Never fatal: each loader or test says what is missing.
+HAND_FONTS := fonts-bwht fonts-dkg-handwriting fonts-femkeklaver fonts-breip fonts-rufscript \
+	fonts-dancingscript fonts-kristi fonts-kaushanscript fonts-humor-sans fonts-sjfonts \
+	fonts-ecolier-court fonts-tomsontalks fonts-tlwg-purisa-otf
+DEB_PACKAGES := dataset-fashion-mnist wordnet-base postgresql fonts-noto-core opencv-doc $(HAND_FONTS)
 data:
-	@missing=0; for f in $(DEB_PROBES); do [ -e "$$f" ] || missing=1; done; \
-	if [ $$missing = 1 ] && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	  echo "installing Debian packages: $(DEB_PACKAGES)"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEB_PACKAGES) >/dev/null) \
-	  || echo "warning: could not install $(DEB_PACKAGES); the tests that need them say so"; \
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ] && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null) \
+	  || echo "warning: could not install$$missing; the tests that need them say so"; \
 	fi
 
 clean:

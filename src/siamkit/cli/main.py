@@ -128,6 +128,19 @@ def train(
     grad_accum: Annotated[
         int | None, typer.Option(help="Batches whose gradients add up before one step.")
     ] = None,
+    nproc: Annotated[
+        int | None,
+        typer.Option(
+            help="Train on N processes of this machine: runs `torchrun --standalone --nproc-per-node N -m siamkit train ...` (docs/distributed.md)."
+        ),
+    ] = None,
+    gather_negatives: Annotated[
+        bool | None,
+        typer.Option(
+            "--gather-negatives/--no-gather-negatives",
+            help="Under torchrun: the loss sees every process's embeddings (default) or only its own.",
+        ),
+    ] = None,
     max_length: Annotated[int | None, typer.Option(help="Text: tokens kept per text.")] = None,
     optimizer: Annotated[str | None, typer.Option(help="adam | adamw | sgd")] = None,
     lr: Annotated[float | None, typer.Option(help="Learning rate.")] = None,
@@ -148,13 +161,21 @@ def train(
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Train a twin network; writes checkpoints, config and metrics to --out."""
+    if nproc is not None and nproc > 1:
+        from siamkit.cli.distributed import exec_torchrun
+
+        try:
+            exec_torchrun(nproc)
+        except ValueError as e:
+            raise fail(str(e)) from None
     from siamkit.training import TrainConfig
     from siamkit.training import train as run_training
 
     flags: dict[str, Any] = {
         k: v
         for k, v in locals().items()
-        if k not in {"config", "resume", "overwrite", "progress", "TrainConfig", "run_training"}
+        if k
+        not in {"config", "resume", "overwrite", "progress", "nproc", "TrainConfig", "run_training"}
     }
     try:
         cfg = TrainConfig.from_sources(config, flags)
@@ -165,6 +186,10 @@ def train(
         raise fail(str(e), code=1) from None
     except ValueError as e:
         raise fail(str(e)) from None
+    from siamkit.training.distributed import is_main
+
+    if not is_main():  # under torchrun: rank 0 reports
+        return
     best = result.best
     msg = f"done: best epoch {result.best_epoch}, run in {result.run_dir}"
     if best:
@@ -216,6 +241,12 @@ def verify(
     as_json: AsJson = False,
 ) -> None:
     """Distance between two inputs, and same/different at the run's threshold."""
+    from siamkit.apps.face_run import is_face_run
+
+    if is_face_run(run_dir):  # `siamkit faces init` folder: dlib's face encoder
+        from siamkit.cli.faces import verify_faces
+
+        return verify_faces(run_dir, input_a, input_b, threshold, as_json)
     import torch
 
     from siamkit.data.inputs import load_inputs
@@ -309,6 +340,14 @@ app.command("export")(export)
 app.command("serve")(serve)
 app.add_typer(gallery_app, name="gallery")
 app.command("dedup")(__import__("siamkit.cli.dedup", fromlist=["dedup"]).dedup)
+app.add_typer(__import__("siamkit.cli.faces", fromlist=["x"]).faces_app, name="faces")
+app.add_typer(__import__("siamkit.cli.glyphs", fromlist=["x"]).glyphs_app, name="glyphs")
+app.command("track")(__import__("siamkit.cli.track", fromlist=["x"]).track)
+app.add_typer(__import__("siamkit.cli.track", fromlist=["x"]).tracker_app, name="tracker")
+app.add_typer(
+    __import__("siamkit.cli.signatures", fromlist=["x"]).signatures_app, name="signatures"
+)
+app.add_typer(__import__("siamkit.cli.recommend", fromlist=["x"]).recommend_app, name="recommend")
 
 
 @app.command()
