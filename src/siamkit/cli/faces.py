@@ -17,7 +17,7 @@ from siamkit.cli.options import AsJson, err, fail, out
 
 faces_app = typer.Typer(
     no_args_is_help=True,
-    help="Face verification with dlib's pretrained encoder (pip install 'siamkit[faces]').",
+    help="Face verification with dlib's pretrained encoder (pip install 'siamkit\\[faces]').",
 )
 
 
