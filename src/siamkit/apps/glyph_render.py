@@ -85,7 +85,7 @@ class DistortionRanges:
         )
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=512)
 def load_font(path: Path, size: int) -> ImageFont.FreeTypeFont:
     """The font at ``path`` for drawing ``size``-pixel outputs (cached).
 

@@ -49,11 +49,8 @@ class KochHeadScore(Distance):
     def _block(self, a: Tensor, b: Tensor) -> Tensor:
         w = self.head.head.weight[0]  # (D,)
         c = self.head.head.bias[0]
-        return (
-            torch.stack([(row - b).abs() @ w + c for row in a])
-            if len(a)
-            else a.new_zeros((0, b.shape[0]))
-        )  # (n, M)
+        rows = [(row - b).abs() @ w + c for row in a]  # each (M,)
+        return torch.stack(rows) if rows else a.new_zeros((0, b.shape[0]))  # (n, M)
 
 
 def load_koch_head(run_dir: str | Path, checkpoint: str = "best") -> KochLoss | None:
