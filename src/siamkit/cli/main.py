@@ -46,7 +46,7 @@ def train(
     data: Annotated[
         str | None,
         typer.Option(
-            help="digits | fashion-mnist[:DIR] | image-folder:PATH | csv:PATH | text-pairs:FILE | text-labelled:FILE | wordnet[:DIR]"
+            help="digits | fashion-mnist[:DIR] | image-folder:PATH | csv:PATH | text-pairs:FILE | text-labelled:FILE | wordnet[:DIR] | omniglot:PATH[,SET] | cedar:DIR | cedar-hands:DIR"
         ),
     ] = None,
     train_classes: Annotated[
@@ -88,6 +88,10 @@ def train(
     ] = None,
     temperature: Annotated[
         float | None, typer.Option(help="nt_xent temperature (default 0.1).")
+    ] = None,
+    uniformity: Annotated[
+        float | None,
+        typer.Option(help="Weight of the uniformity regulariser added to the loss (0 = off)."),
     ] = None,
     augment: Annotated[
         bool | None,

@@ -22,7 +22,7 @@ from siamkit.models.registry import ENCODERS
 # siamkit's image recipe, chosen by bench/select_recipe.py on held-out *training* classes of
 # Fashion-MNIST (mean validation MAP@R over two folds; docs/benchmarks.md)
 DEFAULT_IMAGE_LOSS = "multi_similarity"
-IMAGE_SOURCES = ("digits", "fashion-mnist", "image-folder")
+IMAGE_SOURCES = ("digits", "fashion-mnist", "image-folder", "omniglot", "cedar", "cedar-hands")
 
 
 def default_loss(data: str, sampling: str = "balanced", self_supervised: bool = False) -> str:
@@ -73,6 +73,8 @@ class TrainConfig(BaseModel):
     miner: str | None = None  # contrastive: hard_pairs; triplet: batch_hard | semi_hard |
     # distance_weighted; None = every pair / triplet of the batch
     temperature: float | None = Field(None, gt=0.0)  # nt_xent temperature; None = 0.1
+    uniformity: float = Field(0.0, ge=0.0)  # weight λ of the uniformity regulariser (Wang &
+    # Isola 2020) added to the loss, L + λ·U, over the batch's embeddings; 0 = off
     augment: bool = False  # random crop, flip, rotation, noise, brightness/contrast (images)
     views: Literal[1, 2] = 1  # 2: each labelled item enters a batch as two augmented views
     # (supervised contrastive style; implies augmentation; needs a labels-based loss)

@@ -30,6 +30,7 @@ from siamkit.data.identical import identical_inputs
 from siamkit.data.labelled import LabelledData
 from siamkit.evaluation.embed import embed_all
 from siamkit.evaluation.evaluate import EvalMetrics, evaluate_model
+from siamkit.losses.uniformity import UniformityLoss
 from siamkit.miners import MinerStats
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.models.spec import build_model
@@ -211,6 +212,7 @@ def _train(
     n_classes = int(len(torch.unique(prepared.train.y)))
     loss_fn = (loss or build_loss(config, model, n_classes)).to(device)
     guard = guards_duplicates(loss_fn)  # identical inputs are then never negatives
+    uniformity = UniformityLoss() if config.uniformity > 0 else None
     # a learned distance is shared by the network and the loss: each parameter once
     params = list({id(p): p for p in [*model.parameters(), *loss_fn.parameters()]}.values())
     opt = build_optimizer(config, params, fused=spec.kind == "text")
@@ -308,6 +310,8 @@ def _train(
                         y,
                         None if eq is None else eq.to(device),
                     )
+                    if uniformity is not None:  # spread over the sphere (the global batch)
+                        value = value + config.uniformity * uniformity(emb)
                     stats = getattr(loss_fn, "last_stats", None)
                     if stats is not None:
                         mined.append(stats)
