@@ -111,7 +111,7 @@ def train(
                           "cold_start": [asdict(r) for r in result.cold],
                           "chosen": result.chosen, "run": str(result.run_dir)}))  # fmt: skip
         return
-    out.print(result_table(result, config.k), highlight=False)
+    out.print(result_table(result, config.k), highlight=False, soft_wrap=True)
     err.print(f"run saved in {result.run_dir} (gallery: {result.run_dir / 'gallery'})")
 
 
@@ -119,10 +119,10 @@ def _print(recs: list[Recommendation], as_json: bool, header: str) -> None:
     if as_json:
         print(json.dumps([asdict(r) for r in recs]))
         return
-    out.print(header, highlight=False)
+    out.print(header, highlight=False, soft_wrap=True)
     for i, r in enumerate(recs, 1):
         out.print(f"{i:3d}. {r.title}  (movieId {r.movie_id}, distance {r.distance:.3f})",
-                  highlight=False)  # fmt: skip
+                  highlight=False, soft_wrap=True)  # fmt: skip
 
 
 @recommend_app.command("similar")

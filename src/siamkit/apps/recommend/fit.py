@@ -53,12 +53,12 @@ class FitConfig:
         seed: Seed for weights and pairs.
     """
 
-    embedding_dim: int = 64
-    hidden: tuple[int, ...] = (256,)
+    embedding_dim: int = 128
+    hidden: tuple[int, ...] = (512,)
     id_embedding: bool = True
-    id_dropout: float = 0.5
+    id_dropout: float = 0.2
     temperature: float = 0.05
-    epochs: int = 8
+    epochs: int = 6
     batch_size: int = 512
     lr: float = 2e-3
     window: int | None = None
