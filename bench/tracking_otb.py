@@ -13,7 +13,7 @@ sequence uses (siamkit.apps.tracking.sources). Speeds are tracker time per frame
 rendering excluded) with --threads torch threads, on a machine shared with other jobs: noisy,
 so the load average and process CPU time are recorded beside them.
 
-Run: python bench/tracking_otb.py                    (train ~6 min + evaluate ~3-5 min, 2 cores)
+Run: python bench/tracking_otb.py                    (train ~2.5 CPU-minutes + evaluate ~1 minute)
      python bench/tracking_otb.py --run runs/tracker (evaluate an existing run only)
 """
 
@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=20.0, help="Training wall-clock cap.")
     parser.add_argument("--sequences", type=int, default=30)
     parser.add_argument("--length", type=int, default=100)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="bench/results/tracking-otb.jsonl")
     args = parser.parse_args()

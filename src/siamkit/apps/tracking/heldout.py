@@ -43,7 +43,7 @@ def evaluation_sequences(
 def compare_trackers(
     run: str | Path,
     sequences: list[TrackingSequence],
-    threads: int = 2,
+    threads: int = 1,
     baselines: bool = True,
 ) -> list[TrackerResult]:
     """OPE scores and speed of the run's tracker and (by default) the two baselines.
