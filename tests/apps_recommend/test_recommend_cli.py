@@ -98,3 +98,19 @@ def test_cli_unknown_names_are_named_with_close_matches(run_dir: Path) -> None:
     assert result.exit_code == 2 and "exactly one of" in result.output
     result = runner.invoke(app, ["recommend", "similar", str(run_dir.parent), "--item", "x"])
     assert result.exit_code == 2 and "not a recommendation run" in result.output
+
+
+def test_new_item_is_embedded_from_features_and_enrolled(run_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from siamkit.apps.recommend import ItemEmbedder, ItemTable, embed_new_items
+    from siamkit.index import Gallery
+
+    run = load_run(shutil.copytree(run_dir, tmp_path / "run"))
+    assert not run.known[30]  # "Babylon 5": in movies.csv, never rated -> features only
+    twin = ItemTable(np.array([999]), ["Babylon 5"], np.array([np.nan]), [()])
+    emb = embed_new_items(run, twin)
+    np.testing.assert_allclose(emb[0], run.embeddings[30], atol=1e-6)
+    with Gallery.open(run.path / "gallery", embedder=ItemEmbedder(run.tower)) as gal:
+        (new_id,) = gal.enroll_embeddings(emb, "999", metadata={"title": "Babylon 5 (copy)"})
+        assert gal.similar(new_id, k=1)[0].label == "310"  # its twin, distance 0
