@@ -36,13 +36,14 @@ MEAN, STD = 0.2860, 0.3530
 TRAIN_CLASSES, EVAL_CLASSES = [0, 1, 2, 3, 4], [5, 6, 7, 8, 9]
 BATCH, LR = 128, 1e-3
 
-# siamkit's own recipe (siamkit.training.config.DEFAULT_IMAGE_LOSS), chosen by
-# bench/select_recipe.py WITHOUT classes 5-9: each candidate trained on three of classes 0-4 and
-# was scored on the other two, folds (0,1) and (3,4), seed 0; mean validation MAP@R:
-# multi_similarity 0.714 (0.703/0.726), contrastive 0.697 (0.649/0.744), triplet(0.2)+batch_hard
-# 0.612 (0.556/0.667), nt_xent views=2 0.584 on fold (0,1) then dropped (it could no longer
-# lead); bench/results/select-recipe-cv.jsonl
-BEST_RECIPE: dict[str, Any] = {"loss": "multi_similarity"}
+# siamkit's own recipe, chosen WITHOUT classes 5-9: each candidate trained on three of classes
+# 0-4 and was scored on the other two, folds (0,1) and (3,4), seed 0; mean validation MAP@R.
+# Loss (bench/select_recipe.py, bench/results/select-recipe-cv.jsonl): multi_similarity 0.714
+# (0.703/0.726), contrastive 0.697, triplet(0.2)+batch_hard 0.612, nt_xent views=2 0.584 (one
+# fold). Then the uniformity weight on top of multi-similarity (bench/select_uniformity.py,
+# bench/results/select-uniformity.jsonl; rule fixed before: adopt if the mean beats λ = 0):
+# λ 0 -> 0.670 (0.687/0.652), λ 0.3 -> 0.720 (0.735/0.704), λ 1.0 -> 0.660 (0.758/0.561).
+BEST_RECIPE: dict[str, Any] = {"loss": "multi_similarity", "uniformity": 0.3}
 CONTRASTIVE_RECIPE: dict[str, Any] = {"loss": "contrastive", "margin": 1.0}
 
 # name -> what it is (shown in the table)

@@ -46,6 +46,7 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     "contrastive+augment": {"loss": "contrastive", "augment": True},
     "triplet(0.2)+semi_hard": {"loss": "triplet", "margin": 0.2, "miner": "semi_hard"},
     "multi_similarity": {"loss": "multi_similarity"},
+    "multi_similarity+uniformity(1.0)": {"loss": "multi_similarity", "uniformity": 1.0},
     "nt_xent": {"loss": "nt_xent"},
     "nt_xent+augment": {"loss": "nt_xent", "augment": True},
     "self_supervised nt_xent": {"loss": "nt_xent", "self_supervised": True},
