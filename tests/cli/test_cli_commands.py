@@ -119,7 +119,7 @@ def test_verify_and_embed(trained_run: Path, tmp_path: Path) -> None:
         (
             "--data",
             "mnist",
-            "unknown data source 'mnist'; choose one of: csv, digits, fashion-mnist, image-folder",
+            "unknown data source 'mnist'; choose one of: cedar, cedar-hands, csv, digits, fashion-mnist",
         ),
         ("--train-classes", "0-4,12", "class '12' is not in the data"),
         ("--eval-classes", "cat", "class 'cat' is not in the data"),

@@ -19,9 +19,11 @@ from siamkit.distances import DISTANCES
 from siamkit.losses import LOSSES
 from siamkit.models.registry import ENCODERS
 
-# siamkit's image recipe, chosen by bench/select_recipe.py on held-out *training* classes of
-# Fashion-MNIST (mean validation MAP@R over two folds; docs/benchmarks.md)
+# siamkit's image recipe, chosen by bench/select_recipe.py and bench/select_uniformity.py on
+# held-out *training* classes of Fashion-MNIST (mean validation MAP@R over two folds;
+# docs/benchmarks.md): multi-similarity plus 0.3 x the uniformity regulariser
 DEFAULT_IMAGE_LOSS = "multi_similarity"
+DEFAULT_IMAGE_UNIFORMITY = 0.3
 IMAGE_SOURCES = ("digits", "fashion-mnist", "image-folder", "omniglot", "cedar", "cedar-hands")
 
 
@@ -29,7 +31,8 @@ def default_loss(data: str, sampling: str = "balanced", self_supervised: bool = 
     """The loss a run gets when none is named.
 
     ``nt_xent`` for self-supervised runs; ``contrastive`` for explicit pairs and for non-image
-    data; otherwise the image recipe :data:`DEFAULT_IMAGE_LOSS`.
+    data; otherwise the image recipe :data:`DEFAULT_IMAGE_LOSS` (which a config completes with
+    :data:`DEFAULT_IMAGE_UNIFORMITY` unless ``uniformity`` is given).
     """
     if self_supervised:
         return "nt_xent"
@@ -122,6 +125,8 @@ class TrainConfig(BaseModel):
                 str(values.get("sampling", "balanced")),
                 bool(values.get("self_supervised", False)),
             )
+            if values["loss"] == DEFAULT_IMAGE_LOSS and values.get("uniformity") is None:
+                values["uniformity"] = DEFAULT_IMAGE_UNIFORMITY  # the whole image recipe
         return values
 
     @property
