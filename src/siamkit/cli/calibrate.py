@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -42,7 +42,7 @@ def calibrate(
     as_json: AsJson = False,
 ) -> None:
     """Calibrate a run's threshold (and P(same)); writes RUN/calibration.json."""
-    from siamkit.evaluation.calibrated_run import FILENAME, calibrate_run
+    from siamkit.evaluation.calibrated_run import calibrate_run
 
     try:
         cal = calibrate_run(
@@ -59,31 +59,49 @@ def calibrate(
         )
     except ValueError as e:
         raise fail(str(e)) from None
+    rule = "<=" if not cal.larger_is_closer else ">="
+    goal = f"FAR <= {cal.target_far}" if cal.target_far is not None else f"best {cal.objective}"
+    title = f"{run_dir}: same if {cal.distance} {rule} {cal.threshold:.4f} ({goal})"
+    show_calibration(cal, run_dir, title, as_json=as_json)
+
+
+def show_calibration(
+    cal: Any,
+    run_dir: Path,
+    title: str,
+    unit: str = "classes",
+    first_column: str = "pairs",
+    tar: bool = True,
+    as_json: bool = False,
+) -> None:
+    """Report a fitted ``Calibration``: a warning if it used evaluation classes, then its JSON
+    or a table of the calibration (and test) part's rates, and the file it was saved to.
+
+    Args:
+        cal: A :class:`siamkit.evaluation.calibrated_run.Calibration`.
+        unit: What the classes are called in the messages (``classes``, ``writers``).
+        first_column: The table's first header; ``tar``: whether to show the TAR column.
+    """
+    from siamkit.evaluation.calibrated_run import FILENAME
+
     src = cal.source
     if src is not None and src.eval_classes_used:
         err.print(
-            f"[yellow]warning:[/] calibrated on the run's evaluation classes "
+            f"[yellow]warning:[/] calibrated on the run's evaluation {unit} "
             f"{src.eval_classes_used}; later evaluation on them is no longer unseen"
         )
     if as_json:
         print(json.dumps(cal.to_dict()))
         return
-    rule = "<=" if not cal.larger_is_closer else ">="
-    goal = f"FAR <= {cal.target_far}" if cal.target_far is not None else f"best {cal.objective}"
-    table = Table(title=f"{run_dir}: same if {cal.distance} {rule} {cal.threshold:.4f} ({goal})")
-    for name in ("pairs", "classes", "FAR", "FRR", "TAR", "accuracy"):
-        table.add_column(name, justify="left" if name in ("pairs", "classes") else "right")
+    table = Table(title=title)
+    names = (first_column, unit, "FAR", "FRR", *(("TAR",) if tar else ()), "accuracy")
+    for name in names:
+        table.add_column(name, justify="left" if name in (first_column, unit) else "right")
     parts = [("calibration", cal.calibration_rates, src.calibration_classes if src else [])]
     if cal.test_rates is not None:
         parts.append(("test", cal.test_rates, src.test_classes if src else []))
-    for label, rates, names in parts:
-        table.add_row(
-            label,
-            ", ".join(names),
-            f"{rates.far:.4f}",
-            f"{rates.frr:.4f}",
-            f"{rates.tar:.4f}",
-            f"{rates.accuracy:.4f}",
-        )
+    for label, rates, classes in parts:
+        shown = (rates.far, rates.frr, *((rates.tar,) if tar else ()), rates.accuracy)
+        table.add_row(label, ", ".join(classes), *(f"{v:.4f}" for v in shown))
     out.print(table)
     err.print(f"wrote {Path(run_dir) / FILENAME} (probabilities: {cal.method})")

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from siamkit.cli.calibrate import show_calibration
 from siamkit.cli.options import AsJson, RunDir, err, fail, out
 
 signatures_app = typer.Typer(
@@ -171,26 +172,8 @@ def calibrate(
         )
     except ValueError as e:
         raise fail(str(e)) from None
-    src = cal.source
-    if src is not None and src.eval_classes_used:
-        err.print(
-            f"[yellow]warning:[/] calibrated on the run's evaluation writers "
-            f"{src.eval_classes_used}; later evaluation on them is no longer unseen"
-        )
-    if as_json:
-        print(json.dumps(cal.to_dict()))
-        return
     goal = f"FAR <= {cal.target_far}" if cal.target_far is not None else f"best {cal.objective}"
     title = f"{run_dir}: genuine vs {against} forgeries, threshold {cal.threshold:.4f} ({goal})"
-    table = Table(title=title)
-    for name in ("part", "writers", "FAR", "FRR", "accuracy"):
-        table.add_column(name, justify="left" if name in ("part", "writers") else "right")
-    parts = [("calibration", cal.calibration_rates, src.calibration_classes if src else [])]
-    if cal.test_rates is not None:
-        parts.append(("test", cal.test_rates, src.test_classes if src else []))
-    for label, rates, names in parts:
-        table.add_row(
-            label, ", ".join(names), f"{rates.far:.4f}", f"{rates.frr:.4f}", f"{rates.accuracy:.4f}"
-        )
-    out.print(table)
-    err.print(f"wrote {Path(run_dir) / 'calibration.json'} (probabilities: {cal.method})")
+    show_calibration(
+        cal, run_dir, title, "writers", first_column="part", tar=False, as_json=as_json
+    )
