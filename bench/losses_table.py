@@ -61,6 +61,26 @@ ROWS: dict[str, dict[str, Any]] = {
         "imbalanced": True,
         "sampling": "random",
     },
+    # the default image recipe (multi-similarity + 0.3 uniformity) balanced and imbalanced
+    "default recipe, balanced data": {"loss": "multi_similarity", "uniformity": 0.3},
+    "default recipe, imbalanced (class 0 at 5%), P×K batches": {
+        "loss": "multi_similarity",
+        "uniformity": 0.3,
+        "imbalanced": True,
+    },
+    "default recipe, imbalanced, random batches": {
+        "loss": "multi_similarity",
+        "uniformity": 0.3,
+        "imbalanced": True,
+        "sampling": "random",
+    },
+    "default recipe, imbalanced, random batches ∝ 1/class size": {
+        "loss": "multi_similarity",
+        "uniformity": 0.3,
+        "imbalanced": True,
+        "sampling": "random",
+        "class_weighting": "inverse_frequency",
+    },
 }
 
 
