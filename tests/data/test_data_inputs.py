@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -208,3 +210,16 @@ def test_degenerate_vector_files_raise_value_error(tmp_path, case):
     with pytest.raises(ValueError) as exc:
         load_inputs([str(f)], VECTOR_SPEC)
     assert str(f) in str(exc.value)
+
+
+def test_images_under_walks_subfolders_in_path_order(tmp_path: Path) -> None:
+    from siamkit.data.images import images_under
+
+    for rel in ["b/2.png", "a/1.JPG", "a/notes.txt", "c.png", "a/deep/3.jpeg"]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"")
+    want = [tmp_path / r for r in ["a/1.JPG", "a/deep/3.jpeg", "b/2.png", "c.png"]]
+    assert images_under(tmp_path) == want
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match=r"folder .*empty holds no image files"):
+        images_under(tmp_path / "empty")

@@ -282,12 +282,9 @@ def _image_files(sources: Sequence[str | Path]) -> list[Path]:
     for raw in sources:
         p = Path(raw)
         if p.is_dir():
-            from siamkit.data.images import IMAGE_SUFFIXES
+            from siamkit.data.images import images_under
 
-            found = sorted(f for f in p.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES)
-            if not found:
-                raise ValueError(f"folder {p} holds no image files")
-            files += found
+            files += images_under(p)
         else:
             files.append(p)
     return files

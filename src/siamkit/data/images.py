@@ -39,3 +39,15 @@ def load_image(
 def list_images(folder: Path) -> list[Path]:
     """Image files directly in ``folder``, sorted by name."""
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def images_under(folder: Path) -> list[Path]:
+    """Image files anywhere under ``folder`` (subfolders too), sorted by path.
+
+    Raises:
+        ValueError: The folder holds no image file.
+    """
+    found = sorted(f for f in folder.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES)
+    if not found:
+        raise ValueError(f"folder {folder} holds no image files")
+    return found

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from siamkit.data.images import IMAGE_SUFFIXES, OnMismatch, load_image
+from siamkit.data.images import OnMismatch, images_under, load_image
 from siamkit.data.sources import read_csv_rows
 from siamkit.models.spec import ModelSpec
 
@@ -44,10 +44,7 @@ def _images(
     for raw in inputs:
         p = Path(raw)
         if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES)
-            if not found:
-                raise ValueError(f"folder {p} holds no image files")
-            files += found
+            files += images_under(p)
         elif p.exists():
             files.append(p)
         else:
