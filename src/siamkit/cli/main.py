@@ -93,6 +93,12 @@ def train(
         float | None,
         typer.Option(help="Weight of the uniformity regulariser added to the loss (0 = off)."),
     ] = None,
+    projection: Annotated[
+        int | None,
+        typer.Option(
+            help="Hidden width of a training-only projection head the loss sees (0 = off)."
+        ),
+    ] = None,
     augment: Annotated[
         bool | None,
         typer.Option(

@@ -18,6 +18,7 @@ from siamkit.losses.contrastive import ContrastiveLoss, online_contrastive
 from siamkit.losses.koch import KochLoss
 from siamkit.losses.multi_similarity import MultiSimilarityLoss
 from siamkit.losses.nt_xent import NTXentLoss
+from siamkit.losses.projection import ProjectedLoss
 from siamkit.losses.triplet import TripletLoss, batch_hard_triplet
 
 
@@ -55,6 +56,7 @@ __all__ = [
     "KochLoss",
     "MultiSimilarityLoss",
     "NTXentLoss",
+    "ProjectedLoss",
     "TripletLoss",
     "batch_hard_triplet",
     "get_loss",

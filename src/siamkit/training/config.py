@@ -78,6 +78,8 @@ class TrainConfig(BaseModel):
     temperature: float | None = Field(None, gt=0.0)  # nt_xent temperature; None = 0.1
     uniformity: float = Field(0.0, ge=0.0)  # weight λ of the uniformity regulariser (Wang &
     # Isola 2020) added to the loss, L + λ·U, over the batch's embeddings; 0 = off
+    projection: int = Field(0, ge=0)  # hidden width H of a training-only head g (SimCLR): the
+    # loss sees g(embedding), g = Linear(D,H)-ReLU-Linear(H,D), dropped after training; 0 = off
     augment: bool = False  # random crop, flip, rotation, noise, brightness/contrast (images)
     views: Literal[1, 2] = 1  # 2: each labelled item enters a batch as two augmented views
     # (supervised contrastive style; implies augmentation; needs a labels-based loss)

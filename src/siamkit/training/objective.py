@@ -9,6 +9,7 @@ from typing import Any
 from torch import Tensor, nn
 
 from siamkit.losses import ContrastiveLoss, TripletLoss, get_loss, loss_takes
+from siamkit.losses.projection import ProjectedLoss
 from siamkit.miners import MinerStats
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.training.config import TrainConfig
@@ -81,7 +82,20 @@ def build_loss(config: TrainConfig, model: SiameseNetwork, n_classes: int) -> nn
             f"triplet losses without a miner take; use --sampling balanced for loss "
             f"'{config.loss}'" + (f" with miner '{config.miner}'" if config.miner else "")
         )
-    return get_loss(config.loss, **options)
+    loss = get_loss(config.loss, **options)
+    if config.projection:
+        if not uses_labels:
+            raise ValueError(
+                "--projection wraps a loss over labelled batches; sampling=pairs gives explicit "
+                "pairs, so use --sampling balanced (or drop --projection)"
+            )
+        if learned:
+            raise ValueError(
+                f"--projection with the learned distance '{config.distance}' would train the "
+                "metric on the head's output, not the model's; use another distance or drop it"
+            )
+        loss = ProjectedLoss(loss, config.embedding_dim, config.projection, config.normalize)
+    return loss
 
 
 def mean_miner_stats(stats: list[MinerStats]) -> dict[str, float]:

@@ -1,0 +1,104 @@
+"""--projection H: the loss sees g(embedding) through a head trained beside the model and
+stored with the loss's weights; the model (and what it embeds) stays the plain encoder."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file
+
+from siamkit.losses import ProjectedLoss, get_loss
+from siamkit.models.spec import build_model
+from siamkit.training import load_run, train
+from siamkit.training.batches import epoch_batches
+from siamkit.training.objective import build_loss
+from siamkit.training.setup import fit_standardize, model_spec, prepare_data
+
+from conftest import tiny_config
+
+
+def test_head_output_is_what_the_loss_sees() -> None:
+    torch.manual_seed(0)
+    base = get_loss("multi_similarity")
+    loss = ProjectedLoss(base, embedding_dim=6, hidden=10)
+    emb = F.normalize(torch.randn(8, 6), dim=1)
+    labels = torch.tensor([0, 0, 1, 1, 2, 2, 3, 3])
+    w1, b1 = loss.head[0].weight, loss.head[0].bias
+    w2, b2 = loss.head[2].weight, loss.head[2].bias
+    z = torch.relu(emb @ w1.T + b1) @ w2.T + b2  # the head written out
+    z = z / z.norm(dim=1, keepdim=True)
+    assert torch.allclose(loss(emb, labels), base(z, labels), atol=1e-6)
+    loss(emb, labels).backward()
+    assert w1.grad is not None and w1.grad.abs().sum() > 0  # the head learns
+
+
+def test_one_step_trains_model_and_head_together(tmp_path: Path) -> None:
+    cfg = tiny_config(
+        tmp_path / "p",
+        epochs=1,
+        train_classes="0-1",
+        batch_size=512,  # one batch, one optimiser step
+        loss="multi_similarity",
+        optimizer="sgd",
+        momentum=0.0,
+        lr=0.5,
+        val_classes="none",
+        val_fraction=0.0,
+        channels_last=False,
+        input_mean=[0.3],
+        input_std=[0.4],
+    )
+    torch.manual_seed(1)
+    loss = ProjectedLoss(get_loss("multi_similarity"), embedding_dim=16, hidden=24)
+    start = copy.deepcopy(loss)
+    train(cfg, progress=False, loss=loss)
+    got_model = load_file(str(tmp_path / "p" / "last" / "model.safetensors"))
+    got_loss = load_file(str(tmp_path / "p" / "last" / "loss.safetensors"))
+
+    prepared = prepare_data(cfg)
+    torch.manual_seed(cfg.seed)
+    model = build_model(model_spec(cfg, prepared.train))
+    fit_standardize(model, prepared.train, cfg.input_mean, cfg.input_std)
+    data = prepared.train
+    data.y = torch.unique(data.y, return_inverse=True)[1]
+    (x, labels, _), *rest = epoch_batches(cfg, data, 0)
+    assert not rest
+    model.train()
+    start(model.embed(x), labels).backward()
+    with torch.no_grad():
+        for p in [*model.parameters(), *start.parameters()]:
+            if p.grad is not None:
+                p -= 0.5 * p.grad
+    for got, want in ((got_model, model.state_dict()), (got_loss, start.state_dict())):
+        assert set(got) == set(want)
+        for k in got:
+            assert torch.allclose(got[k], want[k], atol=1e-5), k
+
+
+def test_config_builds_the_head_and_the_run_embeds_without_it(tmp_path: Path) -> None:
+    cfg = tiny_config(tmp_path / "r", projection=32, epochs=1)
+    prepared = prepare_data(cfg)
+    model = build_model(model_spec(cfg, prepared.train))
+    built = build_loss(cfg, model, 5)
+    assert isinstance(built, ProjectedLoss)
+    assert built.head[0].in_features == 16 and built.head[0].out_features == 32
+    train(cfg, progress=False)
+    run = load_run(tmp_path / "r", "last")
+    assert run.config.projection == 32
+    assert run.model.embed(prepared.train.x[:5]).shape == (5, 16)  # the encoder's own D
+
+
+def test_projection_needs_labelled_batches(tmp_path: Path) -> None:
+    cfg = tiny_config(tmp_path / "x", projection=8, sampling="pairs", loss="contrastive")
+    model = build_model(model_spec(cfg, prepare_data(cfg).train))
+    with pytest.raises(ValueError, match="--sampling balanced"):
+        build_loss(cfg, model, 5)
+
+
+def test_projection_width_is_checked() -> None:
+    with pytest.raises(ValueError, match="projection"):
+        tiny_config(Path("unused"), projection=-1)
