@@ -111,7 +111,13 @@ def build_task(args: argparse.Namespace) -> dict[str, Any]:
     if len(train) < n_pairs + 2:
         raise SystemExit(f"{len(train)} training synsets; {n_pairs + 2} needed")
     pairs = [(s.definition, rng.choice(s.lemmas)) for s in train[:n_pairs]]
-    held = pairs_held = test[: args.eval_synsets]
+    if args.validate:  # training-side synsets never in a training pair: recipe choice only
+        start = n_pairs + 2
+        if len(train) < start + args.eval_synsets:
+            raise SystemExit(f"{len(train)} training synsets; {start + args.eval_synsets} needed")
+        held = pairs_held = train[start : start + args.eval_synsets]
+    else:
+        held = pairs_held = test[: args.eval_synsets]
     candidates = sorted({lemma for s in held for lemma in s.lemmas})
     index = {lemma: i for i, lemma in enumerate(candidates)}
     return {
@@ -121,7 +127,9 @@ def build_task(args: argparse.Namespace) -> dict[str, Any]:
         "candidates": candidates,
         "relevant": [{index[lemma] for lemma in s.lemmas} for s in held],
         "synonyms": synonym_pairs(pairs_held, negatives_per_positive=1, seed=args.seed),
-        "throughput_texts": [s.definition for s in test[: args.throughput]],
+        "throughput_texts": [s.definition for s in (held if args.validate else test)][
+            : args.throughput
+        ],
         "n_train_synsets": len(train),
         "n_test_synsets": len(test),
     }
@@ -182,7 +190,7 @@ def siamkit_finetune(
         data=f"text-pairs:{data}",
         encoder="minilm",
         loss="multiple_negatives_ranking",
-        temperature=0.05,
+        temperature=args.temperature,
         distance="cosine",
         train_classes=f"0-{n - 1}",
         eval_classes=f"{n}-{n + 1}",
@@ -191,7 +199,7 @@ def siamkit_finetune(
         batch_size=2 * args.batch_size,  # P pairs x K = 2 texts
         classes_per_batch=args.batch_size,
         optimizer="adamw",
-        lr=args.lr,
+        lr=args.siamkit_lr or args.lr,
         weight_decay=0.01,
         max_length=args.max_length,
         epochs=1,
@@ -266,6 +274,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--order", default="st,siamkit", help="which fine-tune runs first")
     p.add_argument("--throughput-only", action="store_true", help="only the encode timing")
     p.add_argument("--int8", action="store_true", help="also evaluate siamkit's run as int8 ONNX")
+    p.add_argument(
+        "--temperature", type=float, default=0.05, help="siamkit's τ (0.05 = ST's scale 20)"
+    )
+    p.add_argument("--siamkit-lr", type=float, default=None, help="siamkit's lr (default: --lr)")
+    p.add_argument(
+        "--validate",
+        action="store_true",
+        help="score on training-side synsets that no training pair uses (recipe choice); the "
+        "held-out synsets are not read",
+    )
     p.add_argument("--out", default="bench/results/text-wordnet.jsonl")
     args = p.parse_args(argv)
 
