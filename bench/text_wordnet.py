@@ -200,6 +200,7 @@ def siamkit_finetune(
         classes_per_batch=args.batch_size,
         optimizer="adamw",
         lr=args.siamkit_lr or args.lr,
+        max_grad_norm=args.siamkit_clip,
         weight_decay=0.01,
         max_length=args.max_length,
         epochs=1,
@@ -278,6 +279,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--temperature", type=float, default=0.05, help="siamkit's τ (0.05 = ST's scale 20)"
     )
     p.add_argument("--siamkit-lr", type=float, default=None, help="siamkit's lr (default: --lr)")
+    p.add_argument(
+        "--siamkit-clip", type=float, default=None, help="siamkit's max gradient norm (off)"
+    )
     p.add_argument(
         "--validate",
         action="store_true",

@@ -154,6 +154,10 @@ def train(
     max_length: Annotated[int | None, typer.Option(help="Text: tokens kept per text.")] = None,
     optimizer: Annotated[str | None, typer.Option(help="adam | adamw | sgd")] = None,
     lr: Annotated[float | None, typer.Option(help="Learning rate.")] = None,
+    max_grad_norm: Annotated[
+        float | None,
+        typer.Option(help="Clip the gradients' global norm to this before each step (off)."),
+    ] = None,
     scheduler: Annotated[str | None, typer.Option(help="none | cosine | step")] = None,
     image_size: Annotated[
         int | None, typer.Option(help="image-folder: resize to this size.")

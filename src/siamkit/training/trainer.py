@@ -328,6 +328,8 @@ def _train(
                     # gradient accumulation: grad_accum batches add up before one step
                     (scaled / config.grad_accum if config.grad_accum > 1 else scaled).backward()
                 if step:
+                    if config.max_grad_norm is not None:  # after DDP's all-reduce: same on all
+                        torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)
                     opt.step()
                     opt.zero_grad(set_to_none=True)
                 total += float(value.detach())
