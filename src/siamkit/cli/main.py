@@ -93,6 +93,10 @@ def train(
         float | None,
         typer.Option(help="Weight of the uniformity regulariser added to the loss (0 = off)."),
     ] = None,
+    rotation: Annotated[
+        float | None,
+        typer.Option(help="Weight of the rotation-prediction task (images turned k·90°; 0 = off)."),
+    ] = None,
     projection: Annotated[
         int | None,
         typer.Option(

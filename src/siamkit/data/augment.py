@@ -234,3 +234,29 @@ def _uniform(n: int, lo: float, hi: float, g: torch.Generator, like: Tensor) -> 
     """``n`` draws uniform in ``[lo, hi)`` from ``g``, on ``like``'s device and dtype."""
     u = torch.rand(n, generator=g, device=g.device, dtype=like.dtype)
     return (lo + (hi - lo) * u).to(like.device)
+
+
+def quarter_turns(x: Tensor, turns: Tensor) -> Tensor:
+    """Each image turned counter-clockwise by ``turns[i]`` quarter turns (``k · 90°``).
+
+    Args:
+        x: ``(B, C, H, W)`` square images (``H == W``).
+        turns: ``(B,)`` int64 in ``0..3``.
+
+    Example:
+        >>> quarter_turns(torch.arange(4.0).view(1, 1, 2, 2), torch.tensor([1]))[0, 0].tolist()
+        [[1.0, 3.0], [0.0, 2.0]]
+    """
+    if x.dim() != 4 or x.shape[-1] != x.shape[-2]:
+        raise ValueError(
+            f"quarter turns need square images (B, C, H, H); got {tuple(x.shape)} "
+            "(resize them square, e.g. --image-size)"
+        )
+    if turns.shape != x.shape[:1]:
+        raise ValueError(f"one turn count per image: {tuple(turns.shape)} for {len(x)} images")
+    out = x.clone()
+    for k in range(1, 4):
+        rows = (turns % 4 == k).nonzero().flatten()
+        if len(rows):
+            out[rows] = torch.rot90(x[rows], k, dims=(2, 3))
+    return out

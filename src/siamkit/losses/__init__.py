@@ -19,6 +19,7 @@ from siamkit.losses.koch import KochLoss
 from siamkit.losses.multi_similarity import MultiSimilarityLoss
 from siamkit.losses.nt_xent import NTXentLoss
 from siamkit.losses.projection import ProjectedLoss
+from siamkit.losses.rotation import RotationLoss, WithRotation
 from siamkit.losses.triplet import TripletLoss, batch_hard_triplet
 
 
@@ -57,7 +58,9 @@ __all__ = [
     "MultiSimilarityLoss",
     "NTXentLoss",
     "ProjectedLoss",
+    "RotationLoss",
     "TripletLoss",
+    "WithRotation",
     "batch_hard_triplet",
     "get_loss",
     "loss_takes",

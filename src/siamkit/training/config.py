@@ -80,6 +80,9 @@ class TrainConfig(BaseModel):
     # Isola 2020) added to the loss, L + λ·U, over the batch's embeddings; 0 = off
     projection: int = Field(0, ge=0)  # hidden width H of a training-only head g (SimCLR): the
     # loss sees g(embedding), g = Linear(D,H)-ReLU-Linear(H,D), dropped after training; 0 = off
+    rotation: float = Field(0.0, ge=0.0)  # weight w of the rotation-prediction task (Gidaris
+    # et al. 2019): each image is also turned k·90° and a training-only head predicts k;
+    # the trainer adds w·CE. Square images, one process; 0 = off
     augment: bool = False  # random crop, flip, rotation, noise, brightness/contrast (images)
     views: Literal[1, 2] = 1  # 2: each labelled item enters a batch as two augmented views
     # (supervised contrastive style; implies augmentation; needs a labels-based loss)

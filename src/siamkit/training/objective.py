@@ -10,6 +10,7 @@ from torch import Tensor, nn
 
 from siamkit.losses import ContrastiveLoss, TripletLoss, get_loss, loss_takes
 from siamkit.losses.projection import ProjectedLoss
+from siamkit.losses.rotation import RotationLoss, WithRotation
 from siamkit.miners import MinerStats
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.training.config import TrainConfig
@@ -95,6 +96,13 @@ def build_loss(config: TrainConfig, model: SiameseNetwork, n_classes: int) -> nn
                 "metric on the head's output, not the model's; use another distance or drop it"
             )
         loss = ProjectedLoss(loss, config.embedding_dim, config.projection, config.normalize)
+    if config.rotation > 0:
+        if not uses_labels:
+            raise ValueError(
+                "--rotation adds a task beside a loss over labelled batches; sampling=pairs "
+                "gives explicit pairs, so use --sampling balanced (or drop --rotation)"
+            )
+        loss = WithRotation(loss, RotationLoss(config.embedding_dim), config.rotation)
     return loss
 
 

@@ -171,3 +171,21 @@ def build_scheduler(
     if config.scheduler == "step":
         return torch.optim.lr_scheduler.StepLR(opt, config.lr_step, config.lr_gamma)
     return None
+
+
+def check_rotation(data: LabelledData, world_size: int) -> None:
+    """Raise if ``--rotation`` cannot run on ``data`` (square images, one process)."""
+    if data.kind != "image":
+        raise ValueError(
+            f"--rotation turns images, and this data is {data.kind}; drop --rotation for it"
+        )
+    if data.x.shape[-1] != data.x.shape[-2]:
+        raise ValueError(
+            f"--rotation turns images by quarter turns, which needs square images; these are "
+            f"{data.x.shape[-2]}x{data.x.shape[-1]} (resize them square with --image-size)"
+        )
+    if world_size > 1:
+        raise ValueError(
+            "--rotation runs in one process for now; train without torchrun (or --nproc 1), "
+            "or drop --rotation"
+        )

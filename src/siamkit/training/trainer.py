@@ -25,11 +25,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from torch import nn
 
-from siamkit.data.augment import Augment
+from siamkit.data.augment import Augment, quarter_turns
 from siamkit.data.identical import identical_inputs
 from siamkit.data.labelled import LabelledData
 from siamkit.evaluation.embed import embed_all
 from siamkit.evaluation.evaluate import EvalMetrics, evaluate_model
+from siamkit.losses.rotation import WithRotation
 from siamkit.losses.uniformity import UniformityLoss
 from siamkit.miners import MinerStats
 from siamkit.models.siamese import SiameseNetwork
@@ -65,6 +66,7 @@ from siamkit.training.setup import (  # the setup helpers stay importable from h
     PreparedData,
     build_optimizer,
     build_scheduler,
+    check_rotation,
     fit_standardize,
     model_spec,
     prepare_data,
@@ -213,6 +215,9 @@ def _train(
     loss_fn = (loss or build_loss(config, model, n_classes)).to(device)
     guard = guards_duplicates(loss_fn)  # identical inputs are then never negatives
     uniformity = UniformityLoss() if config.uniformity > 0 else None
+    rotation = loss_fn if isinstance(loss_fn, WithRotation) else None
+    if rotation is not None:
+        check_rotation(prepared.train, world)
     # a learned distance is shared by the network and the loss: each parameter once
     params = list({id(p): p for p in [*model.parameters(), *loss_fn.parameters()]}.values())
     opt = build_optimizer(config, params, fused=spec.kind == "text")
@@ -312,6 +317,16 @@ def _train(
                     )
                     if uniformity is not None:  # spread over the sphere (the global batch)
                         value = value + config.uniformity * uniformity(emb)
+                    if rotation is not None:  # the turned originals; the head predicts k
+                        turns = torch.randint(4, (len(raw),), generator=g)
+                        turned = quarter_turns(raw, turns).to(device, non_blocking=True)
+                        if channels_last:
+                            turned = turned.contiguous(memory_format=torch.channels_last)
+                        with amp:
+                            emb_turned = model.embed(turned)  # (b, D)
+                        value = value + rotation.weight * rotation.rotation(
+                            emb_turned.float(), turns.to(device)
+                        )
                     stats = getattr(loss_fn, "last_stats", None)
                     if stats is not None:
                         mined.append(stats)

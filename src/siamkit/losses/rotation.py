@@ -1,0 +1,100 @@
+"""Rotation prediction as an auxiliary task (Gidaris, Bursuc, Komodakis, Pérez & Cord,
+"Boosting Few-Shot Visual Learning with Self-Supervision", ICCV 2019; the pretext task is
+Gidaris, Singh & Komodakis, "Unsupervised Representation Learning by Predicting Image
+Rotations", ICLR 2018).
+
+Each training image is also turned by a random multiple of 90° and a small training-only head
+predicts, from the turned image's embedding, which of the four turns it was. Telling the turns
+apart needs the shape of the object, not only what separates the training classes, so the
+encoder keeps features that classes never trained on can use. With ``--rotation w`` the
+trainer adds ``w · CE(head(f(rot_k(x))), k)`` to the metric loss; the head is saved with the
+loss's weights and is not part of the model.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+TURNS = 4  # 0°, 90°, 180°, 270°
+
+
+class RotationLoss(nn.Module):
+    """Cross-entropy of a head that predicts an image's quarter turns from its embedding.
+
+    Args:
+        embedding_dim: ``D``, the model's embedding size.
+        hidden: Width of the head's hidden layer.
+
+    Example:
+        >>> import torch
+        >>> loss = RotationLoss(embedding_dim=16)
+        >>> loss(torch.randn(8, 16), torch.tensor([0, 1, 2, 3, 0, 1, 2, 3])).shape
+        torch.Size([])
+    """
+
+    def __init__(self, embedding_dim: int, hidden: int = 128) -> None:
+        super().__init__()
+        if embedding_dim < 1 or hidden < 1:
+            raise ValueError(
+                f"the rotation head needs embedding_dim and hidden >= 1; got {embedding_dim} "
+                f"and {hidden}"
+            )
+        self.head = nn.Sequential(
+            nn.Linear(embedding_dim, hidden), nn.ReLU(), nn.Linear(hidden, TURNS)
+        )
+
+    def forward(self, embeddings: Tensor, turns: Tensor) -> Tensor:
+        """Mean cross-entropy over the batch.
+
+        Args:
+            embeddings: ``(B, D)`` embeddings of the turned images.
+            turns: ``(B,)`` int64 in ``0..3``, the quarter turns each image was given.
+        """
+        if embeddings.dim() != 2 or turns.shape != embeddings.shape[:1]:
+            raise ValueError(
+                f"expected embeddings (B, D) and turns (B,); got {tuple(embeddings.shape)} and "
+                f"{tuple(turns.shape)}"
+            )
+        return F.cross_entropy(self.head(embeddings), turns)  # head: (B, 4) logits
+
+
+class WithRotation(nn.Module):
+    """A metric loss together with the rotation task the trainer feeds separately.
+
+    Calling it is calling ``loss``; the trainer embeds the turned images and adds
+    ``weight · rotation(embeddings_of_turned, turns)``. Keeping both in one module saves,
+    resumes and synchronises the rotation head with the loss.
+
+    Args:
+        loss: The metric loss (takes ``(embeddings, labels)``, optionally ``inputs_equal``).
+        rotation: The rotation task's loss and head.
+        weight: ``w > 0`` of the rotation term.
+    """
+
+    def __init__(self, loss: nn.Module, rotation: RotationLoss, weight: float) -> None:
+        super().__init__()
+        if not weight > 0:
+            raise ValueError(f"the rotation weight must be > 0, got {weight}")
+        self.loss = loss
+        self.rotation = rotation
+        self.weight = float(weight)
+        self._takes_equal = "inputs_equal" in inspect.signature(loss.forward).parameters
+
+    @property
+    def last_stats(self) -> object:
+        """The metric loss's miner statistics of the last batch, if it keeps any."""
+        return getattr(self.loss, "last_stats", None)
+
+    def forward(
+        self, embeddings: Tensor, labels: Tensor, inputs_equal: Tensor | None = None
+    ) -> Tensor:
+        """The metric loss of a batch (the rotation term is added by the trainer)."""
+        if self._takes_equal and inputs_equal is not None:
+            return self.loss(embeddings, labels, inputs_equal=inputs_equal)
+        return self.loss(embeddings, labels)
+
+    def extra_repr(self) -> str:
+        return f"weight={self.weight}"
