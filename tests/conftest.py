@@ -9,6 +9,21 @@ import torch
 
 from siamkit.training import TrainConfig, train
 
+# One optimiser step over one batch, plain SGD: what a step-by-hand test compares against.
+ONE_STEP: dict[str, object] = {
+    "epochs": 1,
+    "train_classes": "0-1",  # about 320 items
+    "batch_size": 512,  # one batch, one optimiser step
+    "optimizer": "sgd",
+    "momentum": 0.0,
+    "lr": 0.5,
+    "val_classes": "none",
+    "val_fraction": 0.0,
+    "channels_last": False,
+    "input_mean": [0.3],
+    "input_std": [0.4],
+}
+
 
 @pytest.fixture(autouse=True)
 def _two_threads() -> None:
@@ -39,3 +54,39 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("runs") / "digits"
     train(tiny_config(out), progress=False)
     return out
+
+
+def one_step_start(cfg: TrainConfig) -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:
+    """The model a ``ONE_STEP`` run starts from (in train mode) and its one batch (x, labels)."""
+    from siamkit.models.spec import build_model
+    from siamkit.training.batches import epoch_batches
+    from siamkit.training.setup import fit_standardize, model_spec, prepare_data
+
+    prepared = prepare_data(cfg)
+    torch.manual_seed(cfg.seed)
+    model = build_model(model_spec(cfg, prepared.train))
+    fit_standardize(model, prepared.train, cfg.input_mean, cfg.input_std)
+    data = prepared.train
+    data.y = torch.unique(data.y, return_inverse=True)[1]
+    (x, labels, _), *rest = epoch_batches(cfg, data, 0)
+    assert not rest and labels is not None, "ONE_STEP settings should give one labelled batch"
+    model.train()
+    return model, x, labels
+
+
+def sgd_step(modules: list[torch.nn.Module], lr: float) -> None:
+    """``p -= lr * p.grad`` for every parameter with a gradient."""
+    with torch.no_grad():
+        for m in modules:
+            for p in m.parameters():
+                if p.grad is not None:
+                    p -= lr * p.grad
+
+
+def assert_same_weights(
+    got: dict[str, torch.Tensor], want: dict[str, torch.Tensor], atol: float
+) -> None:
+    """The same tensor names, each within ``atol``."""
+    assert set(got) == set(want)
+    for k in got:
+        assert torch.allclose(got[k], want[k], atol=atol), k

@@ -14,11 +14,10 @@ from safetensors.torch import load_file
 from siamkit.losses import ProjectedLoss, get_loss
 from siamkit.models.spec import build_model
 from siamkit.training import load_run, train
-from siamkit.training.batches import epoch_batches
 from siamkit.training.objective import build_loss
-from siamkit.training.setup import fit_standardize, model_spec, prepare_data
+from siamkit.training.setup import model_spec, prepare_data
 
-from conftest import tiny_config
+from conftest import ONE_STEP, assert_same_weights, one_step_start, sgd_step, tiny_config
 
 
 def test_head_output_is_what_the_loss_sees() -> None:
@@ -37,21 +36,7 @@ def test_head_output_is_what_the_loss_sees() -> None:
 
 
 def test_one_step_trains_model_and_head_together(tmp_path: Path) -> None:
-    cfg = tiny_config(
-        tmp_path / "p",
-        epochs=1,
-        train_classes="0-1",
-        batch_size=512,  # one batch, one optimiser step
-        loss="multi_similarity",
-        optimizer="sgd",
-        momentum=0.0,
-        lr=0.5,
-        val_classes="none",
-        val_fraction=0.0,
-        channels_last=False,
-        input_mean=[0.3],
-        input_std=[0.4],
-    )
+    cfg = tiny_config(tmp_path / "p", **ONE_STEP, loss="multi_similarity")
     torch.manual_seed(1)
     loss = ProjectedLoss(get_loss("multi_similarity"), embedding_dim=16, hidden=24)
     start = copy.deepcopy(loss)
@@ -59,24 +44,11 @@ def test_one_step_trains_model_and_head_together(tmp_path: Path) -> None:
     got_model = load_file(str(tmp_path / "p" / "last" / "model.safetensors"))
     got_loss = load_file(str(tmp_path / "p" / "last" / "loss.safetensors"))
 
-    prepared = prepare_data(cfg)
-    torch.manual_seed(cfg.seed)
-    model = build_model(model_spec(cfg, prepared.train))
-    fit_standardize(model, prepared.train, cfg.input_mean, cfg.input_std)
-    data = prepared.train
-    data.y = torch.unique(data.y, return_inverse=True)[1]
-    (x, labels, _), *rest = epoch_batches(cfg, data, 0)
-    assert not rest
-    model.train()
+    model, x, labels = one_step_start(cfg)
     start(model.embed(x), labels).backward()
-    with torch.no_grad():
-        for p in [*model.parameters(), *start.parameters()]:
-            if p.grad is not None:
-                p -= 0.5 * p.grad
-    for got, want in ((got_model, model.state_dict()), (got_loss, start.state_dict())):
-        assert set(got) == set(want)
-        for k in got:
-            assert torch.allclose(got[k], want[k], atol=1e-5), k
+    sgd_step([model, start], 0.5)
+    assert_same_weights(got_model, model.state_dict(), atol=1e-5)
+    assert_same_weights(got_loss, start.state_dict(), atol=1e-5)
 
 
 def test_config_builds_the_head_and_the_run_embeds_without_it(tmp_path: Path) -> None:

@@ -16,11 +16,10 @@ from siamkit.data.labelled import LabelledData
 from siamkit.losses import RotationLoss, WithRotation, get_loss
 from siamkit.models.spec import build_model
 from siamkit.training import load_run, train
-from siamkit.training.batches import epoch_batches
 from siamkit.training.objective import build_loss
-from siamkit.training.setup import check_rotation, fit_standardize, model_spec, prepare_data
+from siamkit.training.setup import check_rotation, model_spec, prepare_data
 
-from conftest import tiny_config
+from conftest import ONE_STEP, assert_same_weights, one_step_start, sgd_step, tiny_config
 
 
 def test_quarter_turns_match_rot90_per_image() -> None:
@@ -46,21 +45,7 @@ def test_rotation_loss_is_cross_entropy_of_the_head() -> None:
 
 
 def test_one_step_adds_the_weighted_rotation_term(tmp_path: Path) -> None:
-    cfg = tiny_config(
-        tmp_path / "r",
-        epochs=1,
-        train_classes="0-1",
-        batch_size=512,  # one batch, one optimiser step
-        loss="multi_similarity",
-        optimizer="sgd",
-        momentum=0.0,
-        lr=0.5,
-        val_classes="none",
-        val_fraction=0.0,
-        channels_last=False,
-        input_mean=[0.3],
-        input_std=[0.4],
-    )
+    cfg = tiny_config(tmp_path / "r", **ONE_STEP, loss="multi_similarity")
     torch.manual_seed(3)
     loss = WithRotation(get_loss("multi_similarity"), RotationLoss(16, hidden=12), weight=0.7)
     start = copy.deepcopy(loss)
@@ -68,29 +53,16 @@ def test_one_step_adds_the_weighted_rotation_term(tmp_path: Path) -> None:
     got_model = load_file(str(tmp_path / "r" / "last" / "model.safetensors"))
     got_loss = load_file(str(tmp_path / "r" / "last" / "loss.safetensors"))
 
-    prepared = prepare_data(cfg)
-    torch.manual_seed(cfg.seed)
-    model = build_model(model_spec(cfg, prepared.train))
-    fit_standardize(model, prepared.train, cfg.input_mean, cfg.input_std)
-    data = prepared.train
-    data.y = torch.unique(data.y, return_inverse=True)[1]
-    (x, labels, _), *rest = epoch_batches(cfg, data, 0)
-    assert not rest
+    model, x, labels = one_step_start(cfg)
     g = torch.Generator().manual_seed(cfg.seed * 7_919 + 0)  # the trainer's draws, epoch 0
     turns = torch.randint(4, (len(x),), generator=g)
     turned = torch.stack([torch.rot90(xi, int(k), dims=(1, 2)) for xi, k in zip(x, turns)])
-    model.train()
     value = start.loss(model.embed(x), labels)
     logits = start.rotation.head(model.embed(turned))
     (value + 0.7 * F.cross_entropy(logits, turns)).backward()
-    with torch.no_grad():
-        for p in [*model.parameters(), *start.parameters()]:
-            if p.grad is not None:
-                p -= 0.5 * p.grad
-    for got, want in ((got_model, model.state_dict()), (got_loss, start.state_dict())):
-        assert set(got) == set(want)
-        for k in got:
-            assert torch.allclose(got[k], want[k], atol=1e-5), k
+    sgd_step([model, start], 0.5)
+    assert_same_weights(got_model, model.state_dict(), atol=1e-5)
+    assert_same_weights(got_loss, start.state_dict(), atol=1e-5)
 
 
 def test_config_runs_and_resumes_with_the_head(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Literal
 
 from torch import Tensor, nn
@@ -31,3 +32,31 @@ def reduce(terms: Tensor, reduction: str, anchor: Tensor) -> Tensor:
     if terms.numel() == 0:
         return anchor.sum() * 0.0
     return terms.sum() if reduction == "sum" else terms.mean()
+
+
+class WrappedLoss(nn.Module):
+    """A loss around another one (a head in front of it, a task beside it).
+
+    Subclasses call :meth:`inner` to apply the wrapped loss; it passes ``inputs_equal`` (the
+    identical-input guard) on when the wrapped loss takes it, and :attr:`last_stats` shows the
+    wrapped loss's miner statistics, so the trainer sees a wrapper as it would the loss.
+
+    Args:
+        loss: The wrapped loss (takes ``(embeddings, labels)``, optionally ``inputs_equal``).
+    """
+
+    def __init__(self, loss: nn.Module) -> None:
+        super().__init__()
+        self.loss = loss
+        self._takes_equal = "inputs_equal" in inspect.signature(loss.forward).parameters
+
+    @property
+    def last_stats(self) -> object:
+        """The wrapped loss's miner statistics of the last batch, if it keeps any."""
+        return getattr(self.loss, "last_stats", None)
+
+    def inner(self, embeddings: Tensor, labels: Tensor, inputs_equal: Tensor | None) -> Tensor:
+        """The wrapped loss on ``(B, D)`` embeddings and ``(B,)`` labels."""
+        if self._takes_equal and inputs_equal is not None:
+            return self.loss(embeddings, labels, inputs_equal=inputs_equal)
+        return self.loss(embeddings, labels)

@@ -13,13 +13,13 @@ its output is L2-normalised when the model's embeddings are.
 
 from __future__ import annotations
 
-import inspect
-
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from siamkit.losses.base import WrappedLoss
 
-class ProjectedLoss(nn.Module):
+
+class ProjectedLoss(WrappedLoss):
     """``loss(g(embeddings), labels)`` with a learned MLP ``g`` that only training uses.
 
     Args:
@@ -39,23 +39,16 @@ class ProjectedLoss(nn.Module):
     def __init__(
         self, loss: nn.Module, embedding_dim: int, hidden: int, normalize: bool = True
     ) -> None:
-        super().__init__()
+        super().__init__(loss)
         if embedding_dim < 1 or hidden < 1:
             raise ValueError(
                 f"a projection head needs embedding_dim and hidden >= 1; got {embedding_dim} "
                 f"and {hidden} (--projection takes the hidden width, e.g. 256)"
             )
-        self.loss = loss
         self.head = nn.Sequential(
             nn.Linear(embedding_dim, hidden), nn.ReLU(), nn.Linear(hidden, embedding_dim)
         )
         self.normalize = normalize
-        self._takes_equal = "inputs_equal" in inspect.signature(loss.forward).parameters
-
-    @property
-    def last_stats(self) -> object:
-        """The wrapped loss's miner statistics of the last batch, if it keeps any."""
-        return getattr(self.loss, "last_stats", None)
 
     def forward(
         self, embeddings: Tensor, labels: Tensor, inputs_equal: Tensor | None = None
@@ -76,9 +69,7 @@ class ProjectedLoss(nn.Module):
         z = self.head(embeddings)  # (B, D)
         if self.normalize:
             z = F.normalize(z, dim=1)
-        if self._takes_equal and inputs_equal is not None:
-            return self.loss(z, labels, inputs_equal=inputs_equal)
-        return self.loss(z, labels)
+        return self.inner(z, labels, inputs_equal)
 
     def extra_repr(self) -> str:
         return f"hidden={self.head[0].out_features}, normalize={self.normalize}"

@@ -13,10 +13,10 @@ loss's weights and is not part of the model.
 
 from __future__ import annotations
 
-import inspect
-
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from siamkit.losses.base import WrappedLoss
 
 TURNS = 4  # 0°, 90°, 180°, 270°
 
@@ -61,7 +61,7 @@ class RotationLoss(nn.Module):
         return F.cross_entropy(self.head(embeddings), turns)  # head: (B, 4) logits
 
 
-class WithRotation(nn.Module):
+class WithRotation(WrappedLoss):
     """A metric loss together with the rotation task the trainer feeds separately.
 
     Calling it is calling ``loss``; the trainer embeds the turned images and adds
@@ -75,26 +75,17 @@ class WithRotation(nn.Module):
     """
 
     def __init__(self, loss: nn.Module, rotation: RotationLoss, weight: float) -> None:
-        super().__init__()
+        super().__init__(loss)
         if not weight > 0:
             raise ValueError(f"the rotation weight must be > 0, got {weight}")
-        self.loss = loss
         self.rotation = rotation
         self.weight = float(weight)
-        self._takes_equal = "inputs_equal" in inspect.signature(loss.forward).parameters
-
-    @property
-    def last_stats(self) -> object:
-        """The metric loss's miner statistics of the last batch, if it keeps any."""
-        return getattr(self.loss, "last_stats", None)
 
     def forward(
         self, embeddings: Tensor, labels: Tensor, inputs_equal: Tensor | None = None
     ) -> Tensor:
         """The metric loss of a batch (the rotation term is added by the trainer)."""
-        if self._takes_equal and inputs_equal is not None:
-            return self.loss(embeddings, labels, inputs_equal=inputs_equal)
-        return self.loss(embeddings, labels)
+        return self.inner(embeddings, labels, inputs_equal)
 
     def extra_repr(self) -> str:
         return f"weight={self.weight}"
