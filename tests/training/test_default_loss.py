@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from siamkit.training.config import DEFAULT_IMAGE_LOSS, TrainConfig, default_loss
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from siamkit.data.labelled import LabelledData
+from siamkit.training import load_run, train
+from siamkit.training.config import (
+    DEFAULT_IMAGE_LOSS,
+    DEFAULT_IMAGE_ROTATION,
+    TrainConfig,
+    default_loss,
+)
+from siamkit.training.setup import resolve_rotation
+
+from conftest import tiny_config
 
 
 @pytest.mark.parametrize(
@@ -28,3 +42,41 @@ def test_other_cases_keep_contrastive_or_nt_xent() -> None:
     assert TrainConfig(data="omniglot:g", loss="koch").loss == "koch"
     assert TrainConfig(data="csv:t.csv").uniformity == 0.0
     assert TrainConfig(data="digits", self_supervised=True).uniformity == 0.0
+
+
+def test_rotation_is_auto_only_in_the_image_recipe() -> None:
+    assert TrainConfig(data="digits").rotation is None  # resolved by the trainer
+    assert TrainConfig(data="digits", rotation=0.0).rotation == 0.0
+    assert TrainConfig(data="digits", loss="multi_similarity").rotation == 0.0
+    assert TrainConfig(data="csv:t.csv").rotation == 0.0
+    assert TrainConfig(data="digits", sampling="pairs").rotation == 0.0
+    assert TrainConfig(data="digits", self_supervised=True).rotation == 0.0
+
+
+def _data(shape: tuple[int, ...], kind: str = "image") -> LabelledData:
+    return LabelledData(torch.zeros(shape), torch.zeros(shape[0], dtype=torch.long), ["a"], kind)  # type: ignore[arg-type]
+
+
+def test_auto_rotation_resolves_by_images_processes_and_run_age() -> None:
+    cfg = TrainConfig(data="digits")
+    square, wide = _data((2, 1, 8, 8)), _data((2, 1, 8, 12))
+    assert resolve_rotation(cfg, square, 1, None).rotation == DEFAULT_IMAGE_ROTATION == 1.0
+    assert resolve_rotation(cfg, wide, 1, None).rotation == 0.0  # cannot be turned
+    assert resolve_rotation(cfg, square, 2, None).rotation == 0.0  # torchrun: one process only
+    assert resolve_rotation(cfg, _data((2, 5), "vector"), 1, None).rotation == 0.0
+    old_run = {"loss": "multi_similarity"}  # saved before the option existed
+    assert resolve_rotation(cfg, square, 1, old_run).rotation == 0.0
+    assert resolve_rotation(cfg, square, 1, {"rotation": 1.0}).rotation == 1.0
+    named = TrainConfig(data="digits", rotation=0.5)
+    assert resolve_rotation(named, wide, 1, None).rotation == 0.5  # a given weight is kept
+
+
+def test_default_run_saves_the_rotation_it_used(tmp_path: Path) -> None:
+    cfg = tiny_config(tmp_path / "d", epochs=1)
+    assert cfg.loss == DEFAULT_IMAGE_LOSS and cfg.rotation is None
+    train(cfg, progress=False)
+    assert load_run(tmp_path / "d", "last").config.rotation == 1.0
+    loss = load_file(str(tmp_path / "d" / "last" / "loss.safetensors"))
+    assert "rotation.head.0.weight" in loss
+    result = train(cfg.model_copy(update={"epochs": 2}), resume=True, progress=False)
+    assert [h["epoch"] for h in result.history] == [1, 2]

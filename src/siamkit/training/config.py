@@ -21,9 +21,12 @@ from siamkit.models.registry import ENCODERS
 
 # siamkit's image recipe, chosen by bench/select_recipe.py and bench/select_uniformity.py on
 # held-out *training* classes of Fashion-MNIST (mean validation MAP@R over two folds;
-# docs/benchmarks.md): multi-similarity plus 0.3 x the uniformity regulariser
+# docs/benchmarks.md): multi-similarity plus 0.3 x the uniformity regulariser, plus the
+# rotation-prediction task at weight 1 where the images are square (bench/select_recipe.py,
+# three seeds x two folds)
 DEFAULT_IMAGE_LOSS = "multi_similarity"
 DEFAULT_IMAGE_UNIFORMITY = 0.3
+DEFAULT_IMAGE_ROTATION = 1.0
 IMAGE_SOURCES = ("digits", "fashion-mnist", "image-folder", "omniglot", "cedar", "cedar-hands")
 
 
@@ -80,9 +83,11 @@ class TrainConfig(BaseModel):
     # Isola 2020) added to the loss, L + λ·U, over the batch's embeddings; 0 = off
     projection: int = Field(0, ge=0)  # hidden width H of a training-only head g (SimCLR): the
     # loss sees g(embedding), g = Linear(D,H)-ReLU-Linear(H,D), dropped after training; 0 = off
-    rotation: float = Field(0.0, ge=0.0)  # weight w of the rotation-prediction task (Gidaris
-    # et al. 2019): each image is also turned k·90° and a training-only head predicts k;
-    # the trainer adds w·CE. Square images, one process; 0 = off
+    rotation: float | None = Field(None, ge=0.0)  # weight w of the rotation-prediction task
+    # (Gidaris et al. 2019): each image is also turned k·90° and a training-only head predicts
+    # k; the trainer adds w·CE. Square images, one process; 0 = off. None = the image recipe's
+    # DEFAULT_IMAGE_ROTATION when no loss is named and the images are square (one process),
+    # else 0; the trainer saves the number it used
     augment: bool = False  # random crop, flip, rotation, noise, brightness/contrast (images)
     views: Literal[1, 2] = 1  # 2: each labelled item enters a batch as two augmented views
     # (supervised contrastive style; implies augmentation; needs a labels-based loss)
@@ -134,6 +139,10 @@ class TrainConfig(BaseModel):
             )
             if values["loss"] == DEFAULT_IMAGE_LOSS and values.get("uniformity") is None:
                 values["uniformity"] = DEFAULT_IMAGE_UNIFORMITY  # the whole image recipe
+            if values["loss"] != DEFAULT_IMAGE_LOSS and values.get("rotation") is None:
+                values["rotation"] = 0.0  # only the image recipe turns images by default
+        elif isinstance(values, dict) and values.get("rotation") is None:
+            values = {**values, "rotation": 0.0}  # a named loss: no rotation unless asked
         return values
 
     @property

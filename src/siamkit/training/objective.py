@@ -96,7 +96,7 @@ def build_loss(config: TrainConfig, model: SiameseNetwork, n_classes: int) -> nn
                 "metric on the head's output, not the model's; use another distance or drop it"
             )
         loss = ProjectedLoss(loss, config.embedding_dim, config.projection, config.normalize)
-    if config.rotation > 0:
+    if config.rotation:  # None (not yet resolved by the trainer) or 0: off
         if not uses_labels:
             raise ValueError(
                 "--rotation adds a task beside a loss over labelled batches; sampling=pairs "

@@ -23,7 +23,7 @@ from siamkit.models.spec import ModelSpec
 from siamkit.models.standardize import Standardize
 from siamkit.models.text import pretrained_dim
 from siamkit.models.text_tokenizer import MINILM, text_tokenizer_name
-from siamkit.training.config import TrainConfig
+from siamkit.training.config import DEFAULT_IMAGE_ROTATION, TrainConfig
 
 
 class PreparedData(NamedTuple):
@@ -189,3 +189,20 @@ def check_rotation(data: LabelledData, world_size: int) -> None:
             "--rotation runs in one process for now; train without torchrun (or --nproc 1), "
             "or drop --rotation"
         )
+
+
+def resolve_rotation(
+    config: TrainConfig, data: LabelledData, world_size: int, saved: dict[str, object] | None
+) -> TrainConfig:
+    """``config`` with ``rotation=None`` (the image recipe's "auto") made a number.
+
+    :data:`~siamkit.training.config.DEFAULT_IMAGE_ROTATION` for square images in one process,
+    else 0. ``saved``: the config of a run being resumed; one written before the option
+    existed trained without rotation, so it resumes with 0.
+    """
+    if config.rotation is not None:
+        return config
+    square = data.kind == "image" and data.x.shape[-1] == data.x.shape[-2]
+    fresh = saved is None or "rotation" in saved
+    weight = DEFAULT_IMAGE_ROTATION if square and world_size == 1 and fresh else 0.0
+    return config.model_copy(update={"rotation": weight})

@@ -71,6 +71,7 @@ from siamkit.training.setup import (  # the setup helpers stay importable from h
     model_spec,
     prepare_data,
     resolve_device,
+    resolve_rotation,
     source_options,
 )
 
@@ -126,6 +127,15 @@ def _prepare_out(run_dir: Path, resume: bool, overwrite: bool) -> None:
         )
     if overwrite and not resume and (run_dir / "config.json").is_file():
         shutil.rmtree(run_dir)  # a previous siamkit run: replace it whole, no stale files
+
+
+def _saved_config(run_dir: Path) -> dict[str, Any] | None:
+    """The training settings of the run being resumed (None if it has no checkpoint yet; the
+    resume itself then says so)."""
+    try:
+        return dict(load_trainer_state(run_dir)["config"])
+    except ValueError:
+        return None
 
 
 def _load_last(
@@ -202,6 +212,8 @@ def _train(
         if not main:  # data warnings once, from rank 0
             warnings.simplefilter("ignore")
         prepared = prepare_data(config)
+    saved = _saved_config(run_dir) if resume else None
+    config = resolve_rotation(config, prepared.train, world, saved)  # None: the recipe's
     spec = model_spec(config, prepared.train)
     model = build_model(spec)
     if spec.kind != "text":  # text encoders read token ids: nothing to standardise
