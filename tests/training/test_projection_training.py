@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
 
-from siamkit.losses import ProjectedLoss, get_loss
+from siamkit.losses import ProjectedLoss, RotationLoss, get_loss
 from siamkit.models.spec import build_model
 from siamkit.training import load_run, train
 from siamkit.training.objective import build_loss
@@ -74,3 +74,10 @@ def test_projection_needs_labelled_batches(tmp_path: Path) -> None:
 def test_projection_width_is_checked() -> None:
     with pytest.raises(ValueError, match="projection"):
         tiny_config(Path("unused"), projection=-1)
+
+
+def test_head_sizes_are_checked() -> None:
+    with pytest.raises(ValueError, match="projection head"):
+        ProjectedLoss(get_loss("multi_similarity"), embedding_dim=4, hidden=0)
+    with pytest.raises(ValueError, match="rotation head"):
+        RotationLoss(embedding_dim=0)

@@ -60,3 +60,15 @@ class WrappedLoss(nn.Module):
         if self._takes_equal and inputs_equal is not None:
             return self.loss(embeddings, labels, inputs_equal=inputs_equal)
         return self.loss(embeddings, labels)
+
+
+def mlp_head(in_dim: int, hidden: int, out_dim: int, what: str) -> nn.Sequential:
+    """A training-only head: Linear(in_dim, hidden) - ReLU - Linear(hidden, out_dim).
+
+    ``what`` names the head in the error raised for a size below 1.
+    """
+    if min(in_dim, hidden, out_dim) < 1:
+        raise ValueError(
+            f"{what} needs sizes >= 1; got input {in_dim}, hidden {hidden}, output {out_dim}"
+        )
+    return nn.Sequential(nn.Linear(in_dim, hidden), nn.ReLU(), nn.Linear(hidden, out_dim))

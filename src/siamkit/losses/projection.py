@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from siamkit.losses.base import WrappedLoss
+from siamkit.losses.base import WrappedLoss, mlp_head
 
 
 class ProjectedLoss(WrappedLoss):
@@ -40,14 +40,8 @@ class ProjectedLoss(WrappedLoss):
         self, loss: nn.Module, embedding_dim: int, hidden: int, normalize: bool = True
     ) -> None:
         super().__init__(loss)
-        if embedding_dim < 1 or hidden < 1:
-            raise ValueError(
-                f"a projection head needs embedding_dim and hidden >= 1; got {embedding_dim} "
-                f"and {hidden} (--projection takes the hidden width, e.g. 256)"
-            )
-        self.head = nn.Sequential(
-            nn.Linear(embedding_dim, hidden), nn.ReLU(), nn.Linear(hidden, embedding_dim)
-        )
+        what = "a projection head (--projection takes the hidden width, e.g. 256)"
+        self.head = mlp_head(embedding_dim, hidden, embedding_dim, what)
         self.normalize = normalize
 
     def forward(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from siamkit.losses.base import WrappedLoss
+from siamkit.losses.base import WrappedLoss, mlp_head
 
 TURNS = 4  # 0°, 90°, 180°, 270°
 
@@ -37,14 +37,7 @@ class RotationLoss(nn.Module):
 
     def __init__(self, embedding_dim: int, hidden: int = 128) -> None:
         super().__init__()
-        if embedding_dim < 1 or hidden < 1:
-            raise ValueError(
-                f"the rotation head needs embedding_dim and hidden >= 1; got {embedding_dim} "
-                f"and {hidden}"
-            )
-        self.head = nn.Sequential(
-            nn.Linear(embedding_dim, hidden), nn.ReLU(), nn.Linear(hidden, TURNS)
-        )
+        self.head = mlp_head(embedding_dim, hidden, TURNS, "the rotation head")
 
     def forward(self, embeddings: Tensor, turns: Tensor) -> Tensor:
         """Mean cross-entropy over the batch.
