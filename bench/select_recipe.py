@@ -73,6 +73,11 @@ CANDIDATES: dict[str, dict[str, Any]] = {
         "rotation": 1.0,
     },
     "multi_similarity+rotation(1.0)": {"loss": "multi_similarity", "rotation": 1.0},
+    "multi_similarity+uniformity(0.3)+rotation(2.0)": {
+        "loss": "multi_similarity",
+        "uniformity": 0.3,
+        "rotation": 2.0,
+    },
     "nt_xent": {"loss": "nt_xent"},
     "nt_xent+augment": {"loss": "nt_xent", "augment": True},
     "self_supervised nt_xent": {"loss": "nt_xent", "self_supervised": True},

@@ -213,7 +213,13 @@ def _train(
             warnings.simplefilter("ignore")
         prepared = prepare_data(config)
     saved = _saved_config(run_dir) if resume else None
+    auto_rotation = config.rotation is None
     config = resolve_rotation(config, prepared.train, world, saved)  # None: the recipe's
+    if auto_rotation and world > 1 and prepared.train.kind == "image":
+        console.print(
+            "note: rotation prediction (part of the default image recipe) runs in one process "
+            "only, so this torchrun job trains without it"
+        )
     spec = model_spec(config, prepared.train)
     model = build_model(spec)
     if spec.kind != "text":  # text encoders read token ids: nothing to standardise
