@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import inspect
 import math
+from contextlib import AbstractContextManager
 from typing import Any
 
+import torch
 from torch import Tensor, nn
 
+from siamkit.data.augment import quarter_turns
 from siamkit.losses import ContrastiveLoss, TripletLoss, get_loss, loss_takes
 from siamkit.losses.projection import ProjectedLoss
 from siamkit.losses.rotation import RotationLoss, WithRotation
@@ -113,3 +116,24 @@ def mean_miner_stats(stats: list[MinerStats]) -> dict[str, float]:
         vals = [float(getattr(s, key)) for s in stats if math.isfinite(float(getattr(s, key)))]
         out[key] = sum(vals) / len(vals) if vals else float("nan")
     return {k: v for k, v in out.items() if math.isfinite(v)}
+
+
+def rotation_term(
+    rotation: WithRotation,
+    model: SiameseNetwork,
+    raw: Tensor,
+    g: torch.Generator,
+    device: torch.device,
+    channels_last: bool,
+    amp: AbstractContextManager[Any],
+) -> Tensor:
+    """``w · CE`` of the rotation task on one batch: each raw image ``(b, C, H, H)`` turned by a
+    random multiple of 90° (drawn from ``g``), embedded by ``model`` and classified by the head.
+    """
+    turns = torch.randint(4, (len(raw),), generator=g)  # (b,)
+    turned = quarter_turns(raw, turns).to(device, non_blocking=True)
+    if channels_last:
+        turned = turned.contiguous(memory_format=torch.channels_last)
+    with amp:
+        emb = model.embed(turned)  # (b, D)
+    return rotation.weight * rotation.rotation(emb.float(), turns.to(device))

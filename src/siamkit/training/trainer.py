@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from torch import nn
 
-from siamkit.data.augment import Augment, quarter_turns
+from siamkit.data.augment import Augment
 from siamkit.data.identical import identical_inputs
 from siamkit.data.labelled import LabelledData
 from siamkit.evaluation.embed import embed_all
@@ -61,6 +61,7 @@ from siamkit.training.objective import (
     build_loss,
     guards_duplicates,
     mean_miner_stats,
+    rotation_term,
 )
 from siamkit.training.setup import (  # the setup helpers stay importable from here
     PreparedData,
@@ -336,14 +337,8 @@ def _train(
                     if uniformity is not None:  # spread over the sphere (the global batch)
                         value = value + config.uniformity * uniformity(emb)
                     if rotation is not None:  # the turned originals; the head predicts k
-                        turns = torch.randint(4, (len(raw),), generator=g)
-                        turned = quarter_turns(raw, turns).to(device, non_blocking=True)
-                        if channels_last:
-                            turned = turned.contiguous(memory_format=torch.channels_last)
-                        with amp:
-                            emb_turned = model.embed(turned)  # (b, D)
-                        value = value + rotation.weight * rotation.rotation(
-                            emb_turned.float(), turns.to(device)
+                        value = value + rotation_term(
+                            rotation, model, raw, g, device, channels_last, amp
                         )
                     stats = getattr(loss_fn, "last_stats", None)
                     if stats is not None:
