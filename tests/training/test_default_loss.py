@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,21 @@ def test_default_run_saves_the_rotation_it_used(tmp_path: Path) -> None:
     assert "rotation.head.0.weight" in loss
     result = train(cfg.model_copy(update={"epochs": 2}), resume=True, progress=False)
     assert [h["epoch"] for h in result.history] == [1, 2]
+
+
+def test_a_run_from_before_rotation_resumes_without_it(tmp_path: Path) -> None:
+    cfg = tiny_config(tmp_path / "old", epochs=1, rotation=0.0)
+    train(cfg, progress=False)
+    # make it look like a run saved before the setting existed
+    state_path = tmp_path / "old" / "last" / "trainer_state.pt"
+    state = torch.load(state_path, weights_only=True)
+    del state["config"]["rotation"]
+    torch.save(state, state_path)
+    saved = json.loads((tmp_path / "old" / "config.json").read_text())
+    del saved["train"]["rotation"]
+    (tmp_path / "old" / "config.json").write_text(json.dumps(saved))
+    auto = tiny_config(tmp_path / "old", epochs=2)  # names no loss: rotation auto (None)
+    assert auto.rotation is None
+    result = train(auto, resume=True, progress=False)
+    assert [h["epoch"] for h in result.history] == [1, 2]
+    assert load_run(tmp_path / "old", "last").config.rotation == 0.0

@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 import time
@@ -105,12 +106,19 @@ class TrainResult(NamedTuple):
     threshold: float | None  # calibrated distance threshold (None without validation data)
 
 
+# A setting newer than a saved run, where the value such runs trained with is not the field's
+# default: rotation's default (None) means "auto", but runs from before it trained with none.
+_BEFORE_SETTING: dict[str, Any] = {"rotation": 0.0}
+
+
 def _check_resumable(saved: dict[str, Any], config: TrainConfig) -> None:
     fields = TrainConfig.model_fields
+
+    def was(k: str) -> Any:  # a setting newer than the run: what the run trained with
+        return saved.get(k, _BEFORE_SETTING.get(k, fields[k].default))
+
     differs = {
-        k: (saved.get(k, fields[k].default), v)  # a setting newer than the run: its default
-        for k, v in config.model_dump().items()
-        if k != "epochs" and saved.get(k, fields[k].default) != v
+        k: (was(k), v) for k, v in config.model_dump().items() if k != "epochs" and was(k) != v
     }
     if differs:
         detail = ", ".join(f"{k}: saved {a!r}, now {b!r}" for k, (a, b) in differs.items())
@@ -131,11 +139,12 @@ def _prepare_out(run_dir: Path, resume: bool, overwrite: bool) -> None:
 
 
 def _saved_config(run_dir: Path) -> dict[str, Any] | None:
-    """The training settings of the run being resumed (None if it has no checkpoint yet; the
-    resume itself then says so)."""
+    """The training settings of the run being resumed, from its small ``config.json`` (the
+    checkpoint's trainer state, with the optimiser, is read once, later). None if unreadable;
+    the resume itself then says what is missing."""
     try:
-        return dict(load_trainer_state(run_dir)["config"])
-    except ValueError:
+        return dict(json.loads((run_dir / "config.json").read_text())["train"])
+    except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
