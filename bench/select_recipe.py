@@ -73,6 +73,17 @@ CANDIDATES: dict[str, dict[str, Any]] = {
         "rotation": 1.0,
     },
     "multi_similarity+rotation(1.0)": {"loss": "multi_similarity", "rotation": 1.0},
+    "multi_similarity+uniformity(0.3)+rotation(0.5)": {
+        "loss": "multi_similarity",
+        "uniformity": 0.3,
+        "rotation": 0.5,
+    },
+    "multi_similarity+uniformity(0.3)+rotation(1.0)+augment": {
+        "loss": "multi_similarity",
+        "uniformity": 0.3,
+        "rotation": 1.0,
+        "augment": True,
+    },
     "multi_similarity+uniformity(0.3)+rotation(2.0)": {
         "loss": "multi_similarity",
         "uniformity": 0.3,
