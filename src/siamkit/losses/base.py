@@ -34,6 +34,11 @@ def reduce(terms: Tensor, reduction: str, anchor: Tensor) -> Tensor:
     return terms.sum() if reduction == "sum" else terms.mean()
 
 
+def takes_inputs_equal(loss: nn.Module) -> bool:
+    """Whether ``loss`` takes ``inputs_equal`` (identical inputs are then never negatives)."""
+    return "inputs_equal" in inspect.signature(loss.forward).parameters
+
+
 class WrappedLoss(nn.Module):
     """A loss around another one (a head in front of it, a task beside it).
 
@@ -48,7 +53,7 @@ class WrappedLoss(nn.Module):
     def __init__(self, loss: nn.Module) -> None:
         super().__init__()
         self.loss = loss
-        self._takes_equal = "inputs_equal" in inspect.signature(loss.forward).parameters
+        self._takes_equal = takes_inputs_equal(loss)
 
     @property
     def last_stats(self) -> object:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import math
 from contextlib import AbstractContextManager
 from typing import Any
@@ -12,6 +11,7 @@ from torch import Tensor, nn
 
 from siamkit.data.augment import quarter_turns
 from siamkit.losses import ContrastiveLoss, TripletLoss, get_loss, loss_takes
+from siamkit.losses.base import takes_inputs_equal
 from siamkit.losses.projection import ProjectedLoss
 from siamkit.losses.rotation import RotationLoss, WithRotation
 from siamkit.miners import MinerStats
@@ -48,7 +48,7 @@ def batch_loss(
 
 def guards_duplicates(loss_fn: nn.Module) -> bool:
     """Whether a loss takes ``inputs_equal`` (identical inputs are then never negatives)."""
-    return "inputs_equal" in inspect.signature(loss_fn.forward).parameters
+    return takes_inputs_equal(loss_fn)
 
 
 def build_loss(config: TrainConfig, model: SiameseNetwork, n_classes: int) -> nn.Module:
