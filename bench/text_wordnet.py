@@ -5,7 +5,8 @@ Contenders:
   tfidf        character 3-5-gram TF-IDF, cosine (scikit-learn): the floor
   minilm       all-MiniLM-L6-v2 zero-shot (siamkit's minilm encoder)
   st-mnrl      MiniLM fine-tuned by sentence-transformers (MultipleNegativesRankingLoss, scale 20)
-  siamkit      MiniLM fine-tuned by `siamkit.training.train` (multiple_negatives_ranking, τ 0.05)
+  siamkit      MiniLM fine-tuned by `siamkit.training.train` (--siamkit-loss, by default
+               multiple_negatives_ranking: each definition against the batch's lemmas, τ 0.05)
 
 The two fine-tuned contenders train on the same (definition, lemma) pairs of training synsets
 (one random lemma per synset, so no definition repeats), the same batch size, number of steps,
@@ -189,7 +190,7 @@ def siamkit_finetune(
     cfg = TrainConfig(
         data=f"text-pairs:{data}",
         encoder="minilm",
-        loss="multiple_negatives_ranking",
+        loss=args.siamkit_loss,
         temperature=args.temperature,
         distance="cosine",
         train_classes=f"0-{n - 1}",
@@ -280,6 +281,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     p.add_argument("--siamkit-lr", type=float, default=None, help="siamkit's lr (default: --lr)")
     p.add_argument(
+        "--siamkit-loss",
+        default="multiple_negatives_ranking",
+        help="siamkit's loss: multiple_negatives_ranking (anchor → responses, as sentence-"
+        "transformers), multiple_negatives_symmetric_ranking, or nt_xent (every text against "
+        "every other)",
+    )
+    p.add_argument(
         "--siamkit-clip", type=float, default=None, help="siamkit's max gradient norm (off)"
     )
     p.add_argument(
@@ -335,7 +343,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if "st" in tuned:
         record("minilm + sentence-transformers MNRL", *tuned["st"])
     if "siamkit" in tuned:
-        record("minilm + siamkit multiple_negatives_ranking", *tuned["siamkit"])
+        record(f"minilm + siamkit {args.siamkit_loss}", *tuned["siamkit"])
     if int8 is not None:
         record("the same, exported to ONNX int8 (OnnxEncoder)", int8, None)
     speed = throughput(task["throughput_texts"], args, folder)

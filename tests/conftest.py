@@ -68,7 +68,7 @@ def one_step_start(cfg: TrainConfig) -> tuple[torch.nn.Module, torch.Tensor, tor
     fit_standardize(model, prepared.train, cfg.input_mean, cfg.input_std)
     data = prepared.train
     data.y = torch.unique(data.y, return_inverse=True)[1]
-    (x, labels, _), *rest = epoch_batches(cfg, data, 0)
+    (x, labels, _, _), *rest = epoch_batches(cfg, data, 0)
     assert not rest and labels is not None, "ONE_STEP settings should give one labelled batch"
     model.train()
     return model, x, labels

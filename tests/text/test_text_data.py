@@ -43,6 +43,9 @@ def test_text_pairs_csv_and_jsonl_agree(tmp_path: Path) -> None:
         tok = load_tokenizer("minilm")
         assert tok.decode(data.x[1]) == "a cat was sitting"
         assert data.sources is not None and data.sources[1].endswith(":b")
+        # text_a is each pair's anchor (0), text_b its response (1); a subset keeps them
+        assert data.roles is not None and data.roles.tolist() == [0, 1, 0, 1]
+        assert data.subset([3, 0]).roles.tolist() == [1, 0]  # type: ignore[union-attr]
 
 
 def test_score_column_and_bad_rows_are_named(tmp_path: Path) -> None:

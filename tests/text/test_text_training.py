@@ -120,7 +120,7 @@ def test_gradient_accumulation_equals_one_step_on_the_summed_losses(
     assert len(batches) == 2
     loss_fn = get_loss("contrastive")
     model.train()
-    total = sum(loss_fn(model.embed(x), labels) for x, labels, _ in batches)
+    total = sum(loss_fn(model.embed(x), labels) for x, labels, _, _ in batches)
     (total / 2).backward()  # type: ignore[union-attr]
     with torch.no_grad():
         for p in model.parameters():
@@ -130,3 +130,62 @@ def test_gradient_accumulation_equals_one_step_on_the_summed_losses(
     assert set(got) == set(want)
     for k in got:
         assert torch.allclose(got[k], want[k], atol=1e-6), k
+
+
+def test_ranking_loss_on_text_pairs_uses_each_text_role(tmp_path: Path) -> None:
+    # 18 pairs of same-topic sentences (text_a, text_b); 16 train in one batch, one SGD step
+    from siamkit.losses import MultipleNegativesRankingLoss, NTXentLoss
+
+    from .conftest import TOPICS
+
+    rows = [(t[i], t[i + 1]) for t in TOPICS.values() for i in range(0, 6, 2)]
+    path = tmp_path / "pairs.jsonl"
+    path.write_text(
+        "".join(f'{{"text_a": "{a}", "text_b": "{b}", "label": 1}}\n' for a, b in rows)
+    )
+    cfg = _config(
+        path,
+        tmp_path / "mnrl",
+        loss="multiple_negatives_ranking",
+        distance="cosine",
+        train_classes="0-15",
+        eval_classes="16-17",
+        epochs=1,
+        batch_size=32,
+        classes_per_batch=16,
+        optimizer="sgd",
+        momentum=0.0,
+        lr=0.5,
+        val_classes="none",
+        val_fraction=0.0,
+    ).model_copy(update={"data": f"text-pairs:{path}"})
+    train(cfg, progress=False)
+    got = load_file(str(tmp_path / "mnrl" / "last" / "model.safetensors"))
+    prepared = prepare_data(cfg)
+    data = prepared.train
+    data.y = torch.unique(data.y, return_inverse=True)[1]
+    (x, labels, _, roles), *rest = epoch_batches(cfg, data, 0)
+    assert not rest and labels is not None and roles is not None
+    # every pair's text_a is an anchor and its text_b the response
+    assert sorted(zip(labels.tolist(), roles.tolist(), strict=True)) == [
+        (k, r) for k in range(16) for r in (0, 1)
+    ]
+    steps = {}
+    for name, loss_fn, kw in [
+        ("ranked", MultipleNegativesRankingLoss(), {"roles": roles}),
+        ("nt_xent", NTXentLoss(temperature=0.05), {}),
+    ]:
+        torch.manual_seed(cfg.seed)
+        model = build_model(model_spec(cfg, prepared.train))
+        model.train()
+        loss_fn(model.embed(x), labels, **kw).backward()
+        with torch.no_grad():
+            for p in model.parameters():
+                if p.grad is not None:
+                    p -= 0.5 * p.grad
+        steps[name] = model.state_dict()
+    assert set(got) == set(steps["ranked"])
+    for k in got:
+        assert torch.allclose(got[k], steps["ranked"][k], atol=1e-6), k
+    # the step without roles differs, so the comparison above can tell them apart
+    assert any(not torch.allclose(got[k], steps["nt_xent"][k], atol=1e-4) for k in got)

@@ -18,6 +18,7 @@ DATA = LabelledData(
     torch.arange(N) % 4,
     ["a", "b", "c", "d"],
     "vector",
+    roles=(torch.arange(N) // 4) % 2,  # anchor / response, not aligned with the labels
 )
 MODES = {
     "balanced": {"sampling": "balanced", "batch_size": 16},
@@ -30,7 +31,7 @@ MODES = {
 
 def _units(batch: tuple, parts: int) -> list[tuple[int, ...]]:
     """Items of a batch as tuples: (item,) or (first, second) or (anchor, positive, negative)."""
-    x, _, y = batch
+    x, _, y, _ = batch
     ids = x[:, 0].long().view(parts, -1).T.tolist()  # x holds parts blocks of one length
     if y is not None:
         return [(*u, int(v)) for u, v in zip(ids, y.tolist(), strict=True)]
@@ -55,16 +56,20 @@ def test_rank_shares_make_the_single_process_batch(mode: str, world: int) -> Non
             assert Counter(together) == Counter(_units(batch, parts))
             if mode != "balanced":  # contiguous runs: in rank order, the batch itself
                 assert together == _units(batch, parts)
-            if batch[1] is not None:  # labels travel with their items
+            if batch[1] is not None:  # labels and roles travel with their items
                 for r in range(world):
-                    x, labels, _ = shares[r][b]
+                    x, labels, _, roles = shares[r][b]
                     assert torch.equal(labels, DATA.y[x[:, 0].long()])
+                    assert DATA.roles is not None and roles is not None
+                    assert torch.equal(roles, DATA.roles[x[:, 0].long()])
+            else:  # explicit pairs / triplets / self-supervised: roles are not used
+                assert batch[3] is None
 
 
 def test_balanced_share_is_class_balanced() -> None:
     config = TrainConfig(data="digits", sampling="balanced", batch_size=16, seed=0)
     for r in range(2):
-        for x, labels, _ in epoch_batches(config, DATA, 0, r, 2):
+        for x, labels, _, _ in epoch_batches(config, DATA, 0, r, 2):
             assert len(x) == 8
             assert sorted(Counter(labels.tolist()).values()) == [2, 2, 2, 2]  # P=4 × K/2=2
 

@@ -47,7 +47,7 @@ def test_epoch_batches_with_and_without_weighting() -> None:
     labels = torch.cat([b[1] for b in batches if b[1] is not None])
     assert len(labels) == 1000
     assert float((labels == 1).double().mean()) == pytest.approx(0.5, abs=0.06)  # 4.5 sigma
-    for x, y, _ in batches:  # items keep their labels
+    for x, y, _, _ in batches:  # items keep their labels
         assert y is not None
         assert torch.equal((x[:, 0] >= 900).long(), y)
 

@@ -23,6 +23,8 @@ class LabelledData(Dataset[tuple[Tensor, Tensor]]):
         class_names: Name of each class (``"0"``..``"9"`` for digits, folder names, ...).
         kind: ``image``, ``vector`` or ``text`` (``x`` is then ``(N, L)`` token ids).
         sources: Where each item came from (file path, row number), for messages and reports.
+        roles: ``(N,)`` int64 role of each item in its pair, or None: 0 = anchor (``text_a``),
+            1 = response (``text_b``); ranking losses over (anchor, response) pairs use it.
     """
 
     x: Tensor
@@ -30,12 +32,15 @@ class LabelledData(Dataset[tuple[Tensor, Tensor]]):
     class_names: list[str]
     kind: Kind
     sources: list[str] | None = field(default=None, repr=False)
+    roles: Tensor | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.x.shape[0] != self.y.shape[0]:
             raise ValueError(f"{self.x.shape[0]} items but {self.y.shape[0]} labels")
         if self.kind == "image" and self.x.dim() != 4:
             raise ValueError(f"images must be (N, C, H, W), got {tuple(self.x.shape)}")
+        if self.roles is not None and self.roles.shape != self.y.shape:
+            raise ValueError(f"{self.y.shape[0]} items but roles {tuple(self.roles.shape)}")
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
@@ -52,7 +57,8 @@ class LabelledData(Dataset[tuple[Tensor, Tensor]]):
         """The items at ``indices`` (class names unchanged)."""
         idx = torch.as_tensor(indices, dtype=torch.long)
         src = None if self.sources is None else [self.sources[i] for i in idx.tolist()]
-        return LabelledData(self.x[idx], self.y[idx], self.class_names, self.kind, src)
+        roles = None if self.roles is None else self.roles[idx]
+        return LabelledData(self.x[idx], self.y[idx], self.class_names, self.kind, src, roles)
 
     def of_classes(self, classes: Sequence[int]) -> LabelledData:
         """The items whose label is one of ``classes``."""

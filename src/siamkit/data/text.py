@@ -150,7 +150,8 @@ def text_data(
 
 @SOURCES.register("text-pairs")
 def text_pairs(arg: str | None, options: SourceOptions, split: Split) -> LabelledData:
-    """A pairs file: each similar row (score >= 0.5) is a class of its two texts."""
+    """A pairs file: each similar row (score >= 0.5) is a class of its two texts, ``text_a``
+    in the anchor role (0) and ``text_b`` in the response role (1)."""
     if not arg:
         raise ValueError("text-pairs needs a file: --data text-pairs:PATH (.csv or .jsonl)")
     pairs = [p for p in read_text_pairs(Path(arg)) if p.score >= SIMILAR_AT]
@@ -163,7 +164,9 @@ def text_pairs(arg: str | None, options: SourceOptions, split: Split) -> Labelle
     labels = [k for k in range(len(pairs)) for _ in (0, 1)]
     sources = [f"{p.source}:{side}" for p in pairs for side in ("a", "b")]
     names = [str(k) for k in range(len(pairs))]
-    return text_data(texts, labels, names, options.tokenizer, options.max_length, sources)
+    data = text_data(texts, labels, names, options.tokenizer, options.max_length, sources)
+    data.roles = torch.tensor([0, 1]).repeat(len(pairs))  # (2P,) text_a, text_b of each pair
+    return data
 
 
 @SOURCES.register("text-labelled")

@@ -1,8 +1,9 @@
 """Losses: they take embeddings and labels, never a model.
 
 Registered: ``contrastive``, ``triplet`` (optionally with a miner), ``online_contrastive``
-(contrastive + hard pairs), ``batch_hard_triplet``, ``nt_xent`` / ``multiple_negatives_ranking``,
-``multi_similarity``, ``arcface`` (learned class centres), ``koch`` (learned L1 + sigmoid head).
+(contrastive + hard pairs), ``batch_hard_triplet``, ``nt_xent``, ``multiple_negatives_ranking``
+and ``multiple_negatives_symmetric_ranking`` (anchor → response pairs), ``multi_similarity``,
+``arcface`` (learned class centres), ``koch`` (learned L1 + sigmoid head).
 """
 
 from __future__ import annotations
@@ -17,7 +18,11 @@ from siamkit.losses.base import LOSSES
 from siamkit.losses.contrastive import ContrastiveLoss, online_contrastive
 from siamkit.losses.koch import KochLoss
 from siamkit.losses.multi_similarity import MultiSimilarityLoss
-from siamkit.losses.nt_xent import NTXentLoss
+from siamkit.losses.nt_xent import (
+    MultipleNegativesRankingLoss,
+    MultipleNegativesSymmetricRankingLoss,
+    NTXentLoss,
+)
 from siamkit.losses.projection import ProjectedLoss
 from siamkit.losses.rotation import RotationLoss, WithRotation
 from siamkit.losses.triplet import TripletLoss, batch_hard_triplet
@@ -56,6 +61,8 @@ __all__ = [
     "ContrastiveLoss",
     "KochLoss",
     "MultiSimilarityLoss",
+    "MultipleNegativesRankingLoss",
+    "MultipleNegativesSymmetricRankingLoss",
     "NTXentLoss",
     "ProjectedLoss",
     "RotationLoss",

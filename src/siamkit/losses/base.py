@@ -39,12 +39,18 @@ def takes_inputs_equal(loss: nn.Module) -> bool:
     return "inputs_equal" in inspect.signature(loss.forward).parameters
 
 
+def takes_roles(loss: nn.Module) -> bool:
+    """Whether ``loss`` takes ``roles`` (0 anchor, 1 response: it ranks responses for anchors)."""
+    return "roles" in inspect.signature(loss.forward).parameters
+
+
 class WrappedLoss(nn.Module):
     """A loss around another one (a head in front of it, a task beside it).
 
     Subclasses call :meth:`inner` to apply the wrapped loss; it passes ``inputs_equal`` (the
-    identical-input guard) on when the wrapped loss takes it, and :attr:`last_stats` shows the
-    wrapped loss's miner statistics, so the trainer sees a wrapper as it would the loss.
+    identical-input guard) and ``roles`` (anchor / response) on when the wrapped loss takes
+    them, and :attr:`last_stats` shows the wrapped loss's miner statistics, so the trainer sees
+    a wrapper as it would the loss.
 
     Args:
         loss: The wrapped loss (takes ``(embeddings, labels)``, optionally ``inputs_equal``).
@@ -54,17 +60,27 @@ class WrappedLoss(nn.Module):
         super().__init__()
         self.loss = loss
         self._takes_equal = takes_inputs_equal(loss)
+        self._takes_roles = takes_roles(loss)
 
     @property
     def last_stats(self) -> object:
         """The wrapped loss's miner statistics of the last batch, if it keeps any."""
         return getattr(self.loss, "last_stats", None)
 
-    def inner(self, embeddings: Tensor, labels: Tensor, inputs_equal: Tensor | None) -> Tensor:
+    def inner(
+        self,
+        embeddings: Tensor,
+        labels: Tensor,
+        inputs_equal: Tensor | None,
+        roles: Tensor | None = None,
+    ) -> Tensor:
         """The wrapped loss on ``(B, D)`` embeddings and ``(B,)`` labels."""
+        extra: dict[str, Tensor] = {}
         if self._takes_equal and inputs_equal is not None:
-            return self.loss(embeddings, labels, inputs_equal=inputs_equal)
-        return self.loss(embeddings, labels)
+            extra["inputs_equal"] = inputs_equal
+        if self._takes_roles and roles is not None:
+            extra["roles"] = roles
+        return self.loss(embeddings, labels, **extra)
 
 
 def mlp_head(in_dim: int, hidden: int, out_dim: int, what: str) -> nn.Sequential:

@@ -45,7 +45,11 @@ class ProjectedLoss(WrappedLoss):
         self.normalize = normalize
 
     def forward(
-        self, embeddings: Tensor, labels: Tensor, inputs_equal: Tensor | None = None
+        self,
+        embeddings: Tensor,
+        labels: Tensor,
+        inputs_equal: Tensor | None = None,
+        roles: Tensor | None = None,
     ) -> Tensor:
         """The wrapped loss on the projected batch.
 
@@ -54,6 +58,7 @@ class ProjectedLoss(WrappedLoss):
             labels: ``(B,)`` class labels.
             inputs_equal: Optional ``(B, B)`` bool marking identical inputs, passed on to a
                 loss that takes it.
+            roles: Optional ``(B,)`` 0 (anchor) / 1 (response), passed on likewise.
         """
         if embeddings.dim() != 2 or embeddings.shape[1] != self.head[0].in_features:
             raise ValueError(
@@ -63,7 +68,7 @@ class ProjectedLoss(WrappedLoss):
         z = self.head(embeddings)  # (B, D)
         if self.normalize:
             z = F.normalize(z, dim=1)
-        return self.inner(z, labels, inputs_equal)
+        return self.inner(z, labels, inputs_equal, roles)
 
     def extra_repr(self) -> str:
         return f"hidden={self.head[0].out_features}, normalize={self.normalize}"

@@ -18,13 +18,16 @@ from siamkit.data.pairs import PairDataset, TripletDataset
 from siamkit.data.samplers import ClassBalancedSampler, shard_bounds
 from siamkit.training.config import TrainConfig
 
-Batch = tuple[Tensor, Tensor | None, Tensor | None]  # (items, labels or None, pair labels or None)
+# (items, labels or None, pair labels or None, roles or None): roles (0 anchor, 1 response)
+# come with labelled batches of data that has them (text-pairs)
+Batch = tuple[Tensor, Tensor | None, Tensor | None, Tensor | None]
 
 
 def epoch_batches(
     config: TrainConfig, data: LabelledData, epoch: int, rank: int = 0, world_size: int = 1
 ) -> list[Batch]:
-    """The epoch's batches: items to embed, with class labels (balanced) or pair labels.
+    """The epoch's batches: items to embed, with class labels (balanced, random) or pair labels,
+    and each item's role in its pair where the data has roles.
 
     Args:
         config: The run's settings (sampling mode, batch size, seed).
@@ -49,7 +52,11 @@ def epoch_batches(
         order = torch.randperm(len(data), generator=g)
         half = max(2, config.batch_size // 2)
         chunks = [share(order[i : i + half]) for i in range(0, len(data), half)]
-        return [(data.x[c], None, None) for c in chunks if c is not None]
+        return [(data.x[c], None, None, None) for c in chunks if c is not None]
+
+    def roles(idx: Tensor) -> Tensor | None:
+        return None if data.roles is None else data.roles[idx]
+
     if config.sampling == "random":  # plain random batches, whatever the class sizes
         g = torch.Generator().manual_seed(seed * 100_003 + epoch)
         if config.class_weighting == "inverse_frequency":
@@ -63,7 +70,7 @@ def epoch_batches(
         chunks = [
             share(order[i : i + config.batch_size]) for i in range(0, len(data), config.batch_size)
         ]
-        return [(data.x[c], data.y[c], None) for c in chunks if c is not None]
+        return [(data.x[c], data.y[c], None, roles(c)) for c in chunks if c is not None]
     if config.sampling == "balanced":
         n_classes = len(torch.unique(data.y))
         p = config.classes_per_batch or min(n_classes, config.batch_size // 2)
@@ -73,7 +80,7 @@ def epoch_batches(
         out: list[Batch] = []
         for idx in sampler:
             t = torch.tensor(idx)
-            out.append((data.x[t], data.y[t], None))
+            out.append((data.x[t], data.y[t], None, roles(t)))
         return out
     g = torch.Generator().manual_seed(seed * 100_003 + epoch)
     if config.loss == "triplet":
@@ -83,7 +90,9 @@ def epoch_batches(
         chunks = [
             share(order[i : i + config.batch_size]) for i in range(0, len(tri), config.batch_size)
         ]
-        return [(data.x[tri.triplets[c].T.flatten()], None, None) for c in chunks if c is not None]
+        return [
+            (data.x[tri.triplets[c].T.flatten()], None, None, None) for c in chunks if c is not None
+        ]
     pairs = PairDataset(data, config.positive_fraction, seed=seed)
     pairs.set_epoch(epoch)
     order = torch.randperm(len(pairs), generator=g)
@@ -97,7 +106,7 @@ def epoch_batches(
         if units is None:
             continue
         both = torch.cat([pairs.pairs.first[units], pairs.pairs.second[units]])
-        out.append((data.x[both], None, pairs.pairs.label[units]))
+        out.append((data.x[both], None, pairs.pairs.label[units], None))
     return out
 
 

@@ -11,7 +11,7 @@ from torch import Tensor, nn
 
 from siamkit.data.augment import quarter_turns
 from siamkit.losses import ContrastiveLoss, TripletLoss, get_loss, loss_takes
-from siamkit.losses.base import takes_inputs_equal
+from siamkit.losses.base import takes_inputs_equal, takes_roles
 from siamkit.losses.projection import ProjectedLoss
 from siamkit.losses.rotation import RotationLoss, WithRotation
 from siamkit.miners import MinerStats
@@ -25,16 +25,21 @@ def batch_loss(
     labels: Tensor | None,
     y: Tensor | None,
     inputs_equal: Tensor | None = None,
+    roles: Tensor | None = None,
 ) -> Tensor:
     """The loss of one batch: labelled items, explicit pairs (``y``) or explicit triplets.
 
     ``inputs_equal`` ``(B, B)`` marks identical inputs for losses that take it (see
-    :func:`guards_duplicates`).
+    :func:`guards_duplicates`); ``roles`` ``(B,)`` (0 anchor, 1 response) go to losses that
+    rank responses for anchors (:func:`~siamkit.losses.base.takes_roles`).
     """
     if labels is not None:
+        extra: dict[str, Tensor] = {}
         if inputs_equal is not None:
-            return loss_fn(emb, labels, inputs_equal=inputs_equal)
-        return loss_fn(emb, labels)
+            extra["inputs_equal"] = inputs_equal
+        if roles is not None and takes_roles(loss_fn):
+            extra["roles"] = roles
+        return loss_fn(emb, labels, **extra)
     if y is not None:
         if not isinstance(loss_fn, ContrastiveLoss):
             raise ValueError("sampling=pairs needs the contrastive loss (or triplet triplets)")

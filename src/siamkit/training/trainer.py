@@ -48,6 +48,7 @@ from siamkit.training.distributed import (
     DistInfo,
     all_sum,
     barrier,
+    gather,
     gather_batch,
     is_main,
     on_main,
@@ -255,6 +256,7 @@ def _train(
         torch.unique(prepared.train.y, return_inverse=True)[1],
         prepared.class_names,
         prepared.train.kind,
+        roles=prepared.train.roles,
     )
     augment = Augment() if config.augments else None
     sched = build_scheduler(config, opt)
@@ -301,7 +303,7 @@ def _train(
         bar = _progress(progress, console)
         with bar:
             task = bar.add_task(f"epoch {epoch + 1}/{config.epochs}", total=len(batches), info="")
-            for b, (x, labels, y) in enumerate(batches):
+            for b, (x, labels, y, roles) in enumerate(batches):
                 step = (b + 1) % config.grad_accum == 0 or b + 1 == len(batches)
                 # gradient accumulation under DDP: synchronise only on the stepping batch
                 sync = ddp.no_sync() if ddp is not None and not step else nullcontext()
@@ -336,12 +338,15 @@ def _train(
                             rows,
                             item_labels=config.self_supervised,
                         )
+                        if roles is not None:
+                            roles = gather(roles.to(device))
                     value = batch_loss(
                         loss_fn,
                         emb,
                         None if labels is None else labels.to(device),
                         y,
                         None if eq is None else eq.to(device),
+                        None if roles is None else roles.to(device),
                     )
                     if uniformity is not None:  # spread over the sphere (the global batch)
                         value = value + config.uniformity * uniformity(emb)
