@@ -89,6 +89,19 @@ CANDIDATES: dict[str, dict[str, Any]] = {
         "uniformity": 0.3,
         "rotation": 2.0,
     },
+    "multi_similarity+uniformity(0.3)+rotation(1.0)+cosine": {
+        "loss": "multi_similarity",
+        "uniformity": 0.3,
+        "rotation": 1.0,
+        "scheduler": "cosine",
+    },
+    "multi_similarity+uniformity(0.3)+rotation(1.0)+lr(2e-3)+cosine": {
+        "loss": "multi_similarity",
+        "uniformity": 0.3,
+        "rotation": 1.0,
+        "scheduler": "cosine",
+        "lr": 2e-3,
+    },
     "nt_xent": {"loss": "nt_xent"},
     "nt_xent+augment": {"loss": "nt_xent", "augment": True},
     "self_supervised nt_xent": {"loss": "nt_xent", "self_supervised": True},
@@ -122,8 +135,8 @@ def score(
         cfg = TrainConfig(
             data=f"fashion-mnist:{data_dir}", train_classes="0-4", eval_classes="5-9",
             val_classes=",".join(map(str, fold)), val_fraction=0.0, input_mean=[MEAN], input_std=[STD],
-            epochs=epochs, batch_size=128, lr=1e-3, seed=seed, num_threads=threads, device="cpu",
-            val_pairs=2000, out=f"{tmp}/run", **recipe,
+            epochs=epochs, batch_size=128, seed=seed, num_threads=threads, device="cpu",
+            val_pairs=2000, out=f"{tmp}/run", **{"lr": 1e-3, **recipe},
         )  # fmt: skip
         started = time.perf_counter()
         result = train(cfg, progress=False)

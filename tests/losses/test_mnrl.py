@@ -20,7 +20,9 @@ from siamkit.training.objective import batch_loss
 def _batch(n: int = 5, d: int = 8, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """``n`` anchors then their ``n`` responses, shuffled: embeddings, pair ids, roles."""
     g = torch.Generator().manual_seed(seed)
-    return torch.randn(2 * n, d, generator=g, dtype=torch.float64), torch.randperm(2 * n, generator=g)
+    return torch.randn(2 * n, d, generator=g, dtype=torch.float64), torch.randperm(
+        2 * n, generator=g
+    )
 
 
 def _scores(a: torch.Tensor, r: torch.Tensor, tau: float) -> torch.Tensor:
@@ -98,3 +100,52 @@ def test_bad_roles_raise() -> None:
         loss(emb, labels, roles=torch.tensor([0, 1, 2, 1]))
     with pytest.raises(ValueError, match="roles must be"):
         loss(emb, labels, roles=torch.tensor([0, 1]))
+
+
+def _pairs(n: int, d: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    emb = torch.randn(2 * n, d, generator=g, dtype=torch.float64)
+    return emb, torch.arange(n).repeat(2), torch.tensor([0] * n + [1] * n)
+
+
+def test_memory_adds_earlier_responses_as_negatives() -> None:
+    loss = MultipleNegativesRankingLoss(temperature=0.1, memory=8)
+    e1, y1, r1 = _pairs(3, 5, seed=5)
+    first = loss(e1, y1, roles=r1)
+    torch.testing.assert_close(
+        first, MultipleNegativesRankingLoss(temperature=0.1)(e1, y1, roles=r1)
+    )
+    e2, y2, r2 = _pairs(3, 5, seed=6)
+    y2 = y2 + 3  # new pairs
+    got = loss(e2, y2, roles=r2)
+    # by hand: anchors of batch 2 against its 3 responses and the 3 kept from batch 1
+    cand = torch.cat([e2[3:], e1[3:]])
+    s = F.normalize(e2[:3], dim=1) @ F.normalize(cand, dim=1).T / 0.1  # (3, 6)
+    torch.testing.assert_close(got, F.cross_entropy(s, torch.arange(3)))
+
+
+def test_memory_leaves_out_the_anchors_own_pair_and_keeps_the_newest() -> None:
+    loss = MultipleNegativesRankingLoss(temperature=0.1, memory=2)
+    e1, y1, r1 = _pairs(3, 5, seed=7)
+    loss(e1, y1, roles=r1)  # keeps the last 2 responses: pairs 1 and 2
+    e2, y2, r2 = _pairs(3, 5, seed=8)
+    y2 = torch.tensor([2, 3, 4]).repeat(2)  # pair 2 again (an earlier epoch's copy in memory)
+    terms = MultipleNegativesRankingLoss(temperature=0.1, reduction="none", memory=2)
+    terms._kept = loss._kept
+    want_terms = []
+    for i in range(3):  # plain loop over anchors
+        cands = [e2[3 + j] for j in range(3)] + ([e1[4]] if int(y2[i]) == 2 else [e1[4], e1[5]])
+        s = torch.stack([F.cosine_similarity(e2[i], c, dim=0) for c in cands]) / 0.1
+        want_terms.append(-torch.log_softmax(s, 0)[i])
+    torch.testing.assert_close(terms(e2, y2, roles=r2), torch.stack(want_terms))
+    kept, kept_labels = terms._kept  # type: ignore[misc]
+    assert kept_labels.tolist() == [3, 4] and torch.equal(kept, e2[4:])
+
+
+def test_memory_needs_roles_and_a_size() -> None:
+    with pytest.raises(ValueError, match="memory must be >= 0"):
+        MultipleNegativesRankingLoss(memory=-1)
+    with pytest.raises(ValueError, match="needs \\(anchor, response\\) roles"):
+        MultipleNegativesRankingLoss(memory=4)(torch.randn(4, 3), torch.tensor([0, 0, 1, 1]))
+    with pytest.raises(ValueError, match="does not take memory"):
+        get_loss("multi_similarity", memory=4)

@@ -132,33 +132,44 @@ def test_gradient_accumulation_equals_one_step_on_the_summed_losses(
         assert torch.allclose(got[k], want[k], atol=1e-6), k
 
 
-def test_ranking_loss_on_text_pairs_uses_each_text_role(tmp_path: Path) -> None:
-    # 18 pairs of same-topic sentences (text_a, text_b); 16 train in one batch, one SGD step
-    from siamkit.losses import MultipleNegativesRankingLoss, NTXentLoss
-
+def _pairs_run(tmp_path: Path, name: str, **overrides: object) -> TrainConfig:
+    """18 pairs of same-topic sentences (text_a, text_b); pairs 0-15 train, plain SGD."""
     from .conftest import TOPICS
 
     rows = [(t[i], t[i + 1]) for t in TOPICS.values() for i in range(0, 6, 2)]
     path = tmp_path / "pairs.jsonl"
-    path.write_text(
-        "".join(f'{{"text_a": "{a}", "text_b": "{b}", "label": 1}}\n' for a, b in rows)
-    )
-    cfg = _config(
-        path,
-        tmp_path / "mnrl",
-        loss="multiple_negatives_ranking",
-        distance="cosine",
-        train_classes="0-15",
-        eval_classes="16-17",
-        epochs=1,
-        batch_size=32,
-        classes_per_batch=16,
-        optimizer="sgd",
-        momentum=0.0,
-        lr=0.5,
-        val_classes="none",
-        val_fraction=0.0,
-    ).model_copy(update={"data": f"text-pairs:{path}"})
+    path.write_text("".join(f'{{"text_a": "{a}", "text_b": "{b}", "label": 1}}\n' for a, b in rows))
+    values: dict[str, object] = {
+        "loss": "multiple_negatives_ranking",
+        "distance": "cosine",
+        "train_classes": "0-15",
+        "eval_classes": "16-17",
+        "epochs": 1,
+        "batch_size": 32,  # 16 pairs: one batch
+        "classes_per_batch": 16,
+        "optimizer": "sgd",
+        "momentum": 0.0,
+        "lr": 0.5,
+        "val_classes": "none",
+        "val_fraction": 0.0,
+    }
+    values.update(overrides)
+    cfg = _config(path, tmp_path / name, **values)
+    return cfg.model_copy(update={"data": f"text-pairs:{path}"})
+
+
+def _sgd(model: torch.nn.Module) -> None:
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.grad is not None:
+                p -= 0.5 * p.grad
+    model.zero_grad()
+
+
+def test_ranking_loss_on_text_pairs_uses_each_text_role(tmp_path: Path) -> None:
+    from siamkit.losses import MultipleNegativesRankingLoss, NTXentLoss
+
+    cfg = _pairs_run(tmp_path, "mnrl")
     train(cfg, progress=False)
     got = load_file(str(tmp_path / "mnrl" / "last" / "model.safetensors"))
     prepared = prepare_data(cfg)
@@ -179,13 +190,50 @@ def test_ranking_loss_on_text_pairs_uses_each_text_role(tmp_path: Path) -> None:
         model = build_model(model_spec(cfg, prepared.train))
         model.train()
         loss_fn(model.embed(x), labels, **kw).backward()
-        with torch.no_grad():
-            for p in model.parameters():
-                if p.grad is not None:
-                    p -= 0.5 * p.grad
+        _sgd(model)
         steps[name] = model.state_dict()
     assert set(got) == set(steps["ranked"])
     for k in got:
         assert torch.allclose(got[k], steps["ranked"][k], atol=1e-6), k
     # the step without roles differs, so the comparison above can tell them apart
     assert any(not torch.allclose(got[k], steps["nt_xent"][k], atol=1e-4) for k in got)
+
+
+def test_memory_carries_one_batchs_responses_into_the_next(tmp_path: Path) -> None:
+    import torch.nn.functional as F
+
+    cfg = _pairs_run(tmp_path, "xbm", batch_size=16, classes_per_batch=8, memory=64)
+    train(cfg, progress=False)
+    got = load_file(str(tmp_path / "xbm" / "last" / "model.safetensors"))
+    prepared = prepare_data(cfg)
+    data = prepared.train
+    data.y = torch.unique(data.y, return_inverse=True)[1]
+    batches = epoch_batches(cfg, data, 0)
+    assert len(batches) == 2
+    torch.manual_seed(cfg.seed)
+    model = build_model(model_spec(cfg, prepared.train))
+    model.train()
+    kept = None
+    for x, labels, _, roles in batches:  # by hand: cross entropy over responses + kept ones
+        assert labels is not None and roles is not None
+        emb = model.embed(x)
+        a, r = emb[roles == 0], emb[roles == 1]
+        la, lr = labels[roles == 0], labels[roles == 1]
+        cand = r if kept is None else torch.cat([r, kept])
+        target = (la.unsqueeze(1) == lr.unsqueeze(0)).float().argmax(1)  # own response
+        s = F.normalize(a, dim=1) @ F.normalize(cand, dim=1).T / 0.05
+        F.cross_entropy(s, target).backward()
+        _sgd(model)
+        kept = r.detach()
+    for k, v in model.state_dict().items():
+        assert torch.allclose(got[k], v, atol=1e-6), k
+    # without the memory the second step differs, so the comparison above can tell them apart
+    train(cfg.model_copy(update={"memory": 0, "out": str(tmp_path / "plain")}), progress=False)
+    plain = load_file(str(tmp_path / "plain" / "last" / "model.safetensors"))
+    assert any(not torch.allclose(got[k], plain[k], atol=1e-4) for k in got)
+
+
+def test_memory_needs_text_pairs(labelled_csv: Path, tmp_path: Path) -> None:
+    cfg = _config(labelled_csv, tmp_path / "m", loss="multiple_negatives_ranking", memory=8)
+    with pytest.raises(ValueError, match="--memory 8 keeps past responses"):
+        train(cfg, progress=False)

@@ -70,7 +70,7 @@ def train(
     loss: Annotated[
         str | None,
         typer.Option(
-            help="contrastive | triplet | online_contrastive | batch_hard_triplet | nt_xent | multi_similarity | arcface | koch"
+            help="contrastive | triplet | online_contrastive | batch_hard_triplet | nt_xent | multiple_negatives_ranking | multiple_negatives_symmetric_ranking | multi_similarity | arcface | koch"
         ),
     ] = None,
     margin: Annotated[
@@ -87,7 +87,15 @@ def train(
         ),
     ] = None,
     temperature: Annotated[
-        float | None, typer.Option(help="nt_xent temperature (default 0.1).")
+        float | None,
+        typer.Option(help="Softmax temperature (nt_xent 0.1, multiple_negatives_* 0.05)."),
+    ] = None,
+    memory: Annotated[
+        int | None,
+        typer.Option(
+            help="Cross-batch memory: past responses kept as extra negatives "
+            "(multiple_negatives_* on text pairs; 0 = off)."
+        ),
     ] = None,
     uniformity: Annotated[
         float | None,
