@@ -8,7 +8,7 @@ import torch
 from siamkit.evaluation.embed import embed_all
 from siamkit.models.registry import build_encoder
 from siamkit.models.spec import ModelSpec, build_model
-from siamkit.models.text import TextCNNEncoder, mean_pool
+from siamkit.models.text import TextCNNEncoder, TransformerEncoder, length_groups, mean_pool
 from siamkit.models.text_tokenizer import load_tokenizer, minilm_dir, text_tokenizer_name
 
 TEXTS = [
@@ -84,6 +84,32 @@ def test_padding_never_changes_an_embedding() -> None:
     assert torch.allclose(cnn(short), cnn(padded), atol=1e-6)
     batch = tok.encode(TEXTS, 128)  # the first row is padded here
     assert torch.allclose(cnn(batch)[:1], cnn(short), atol=1e-5)
+
+
+def test_length_groups_cut_only_where_padding_is_saved() -> None:
+    def mask(lengths: list[int]) -> torch.Tensor:
+        return torch.arange(max(lengths)) < torch.tensor(lengths).unsqueeze(1)  # (B, L)
+
+    mixed = [3, 20, 4, 22, 2, 24, 5, 21] * 2  # (word, definition) rows, 16 of them
+    groups = length_groups(mask(mixed))
+    assert groups is not None
+    short, long = (sorted(mixed[i] for i in g.tolist()) for g in groups)
+    assert short == sorted(mixed)[:8] and long == sorted(mixed)[8:]
+    # by hand: 8 rows x 5 + 8 rows x 24 = 232 positions against 16 x 24 = 384 (0.60 <= 0.8)
+    assert length_groups(mask(mixed), keep=0.6) is None and length_groups(mask(mixed), keep=0.61)
+    assert length_groups(mask([10, 11, 12, 12] * 4)) is None  # alike lengths: no gain
+    assert length_groups(mask([3, 24] * 4)) is None  # too few rows to cut
+
+
+def test_minilm_in_length_groups_gives_each_row_its_own_embedding() -> None:
+    texts = [t for pair in zip(TEXTS * 4, ["dog", "cat", "a bank", "fox", "tea"] * 4) for t in pair]
+    ids = load_tokenizer("minilm").encode(texts, 128)  # (40, L): long and short rows mixed
+    enc = TransformerEncoder("minilm").eval()
+    assert length_groups(ids != enc.pad_id) is not None
+    with torch.no_grad():
+        got = enc(ids)  # (40, 384), two calls
+        one_by_one = torch.cat([enc(ids[i : i + 1]) for i in range(len(ids))])
+    assert torch.allclose(got, one_by_one, atol=1e-5)
 
 
 def test_text_cnn_trains_from_scratch_shapes() -> None:

@@ -44,6 +44,32 @@ def _trim(ids: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
     return ids[:, :n], mask[:, :n]
 
 
+def length_groups(mask: Tensor, min_rows: int = 8, keep: float = 0.8) -> list[Tensor] | None:
+    """Rows of a batch cut into its shorter and its longer half, when embedding the two apart
+    (each trimmed to its own longest row) needs at most ``keep`` of the token positions the
+    whole batch padded to its longest row does; else None (and while exporting).
+
+    A batch of (question, answer) or (definition, word) texts mixes long and short rows: the
+    short half then stops paying for the long half's padding.
+
+    Args:
+        mask: ``(B, L)`` bool, the real tokens of each right-padded row.
+        min_rows: Each half has at least this many rows.
+        keep: The largest share of the token positions worth a second call.
+    """
+    if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
+        return None
+    b = mask.shape[0]
+    if b < 2 * min_rows:
+        return None
+    lengths = mask.sum(dim=1)  # (B,)
+    order = torch.argsort(lengths, stable=True)
+    short, long = order[: b // 2], order[b // 2 :]
+    longest = int(lengths.max())
+    split = len(short) * int(lengths[short].max()) + len(long) * longest
+    return [short, long] if split <= keep * b * longest else None
+
+
 def mean_pool(hidden: Tensor, mask: Tensor) -> Tensor:
     """Mean of ``hidden (B, L, H)`` over positions where ``mask (B, L)`` is true: ``(B, H)``."""
     m = mask.unsqueeze(-1).to(hidden.dtype)  # (B, L, 1)
@@ -77,6 +103,13 @@ class TransformerEncoder(nn.Module):
     def forward(self, ids: Tensor) -> Tensor:
         """Token ids ``(B, L)`` (padded with the tokenizer's pad id) -> ``(B, H)``."""
         mask = ids != self.pad_id  # (B, L)
+        groups = length_groups(mask)
+        if groups is not None:  # short and long rows apart: less padding to compute
+            parts = torch.cat([self._pooled(ids[g], mask[g]) for g in groups])  # (B, H)
+            return parts[torch.argsort(torch.cat(groups))]  # back in the batch's order
+        return self._pooled(ids, mask)
+
+    def _pooled(self, ids: Tensor, mask: Tensor) -> Tensor:
         ids, mask = _trim(ids, mask)
         out = self.model(input_ids=ids, attention_mask=mask.long())
         return mean_pool(out.last_hidden_state, mask)  # (B, H)
