@@ -18,12 +18,12 @@ from siamkit.losses.base import LOSSES
 from siamkit.losses.contrastive import ContrastiveLoss, online_contrastive
 from siamkit.losses.koch import KochLoss
 from siamkit.losses.multi_similarity import MultiSimilarityLoss
-from siamkit.losses.nt_xent import (
+from siamkit.losses.nt_xent import NTXentLoss
+from siamkit.losses.projection import ProjectedLoss
+from siamkit.losses.ranking import (
     MultipleNegativesRankingLoss,
     MultipleNegativesSymmetricRankingLoss,
-    NTXentLoss,
 )
-from siamkit.losses.projection import ProjectedLoss
 from siamkit.losses.rotation import RotationLoss, WithRotation
 from siamkit.losses.triplet import TripletLoss, batch_hard_triplet
 
