@@ -192,7 +192,6 @@ def siamkit_finetune(
         encoder="minilm",
         loss=args.siamkit_loss,
         temperature=args.temperature,
-        memory=args.siamkit_memory,
         distance="cosine",
         train_classes=f"0-{n - 1}",
         eval_classes=f"{n}-{n + 1}",
@@ -287,12 +286,6 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="siamkit's loss: multiple_negatives_ranking (anchor → responses, as sentence-"
         "transformers), multiple_negatives_symmetric_ranking, or nt_xent (every text against "
         "every other)",
-    )
-    p.add_argument(
-        "--siamkit-memory",
-        type=int,
-        default=0,
-        help="siamkit's cross-batch memory: past lemmas kept as extra negatives (0 = off)",
     )
     p.add_argument(
         "--siamkit-clip", type=float, default=None, help="siamkit's max gradient norm (off)"

@@ -90,13 +90,6 @@ def train(
         float | None,
         typer.Option(help="Softmax temperature (nt_xent 0.1, multiple_negatives_* 0.05)."),
     ] = None,
-    memory: Annotated[
-        int | None,
-        typer.Option(
-            help="Cross-batch memory: past responses kept as extra negatives "
-            "(multiple_negatives_* on text pairs; 0 = off)."
-        ),
-    ] = None,
     uniformity: Annotated[
         float | None,
         typer.Option(help="Weight of the uniformity regulariser added to the loss (0 = off)."),

@@ -79,8 +79,6 @@ class TrainConfig(BaseModel):
     miner: str | None = None  # contrastive: hard_pairs; triplet: batch_hard | semi_hard |
     # distance_weighted; None = every pair / triplet of the batch
     temperature: float | None = Field(None, gt=0.0)  # None = the loss's (nt_xent 0.1, MNRL 0.05)
-    memory: int = Field(0, ge=0)  # cross-batch memory (XBM): past responses kept as extra
-    # negatives of multiple_negatives_ranking on (anchor, response) pairs; 0 = off
     uniformity: float = Field(0.0, ge=0.0)  # weight λ of the uniformity regulariser (Wang &
     # Isola 2020) added to the loss, L + λ·U, over the batch's embeddings; 0 = off
     projection: int = Field(0, ge=0)  # hidden width H of a training-only head g (SimCLR): the

@@ -74,7 +74,6 @@ def build_loss(config: TrainConfig, model: SiameseNetwork, n_classes: int) -> nn
         "miner": config.miner,
         "temperature": config.temperature,
         "reduction": config.reduction,
-        "memory": config.memory or None,  # 0 (off) is every loss's default
     }
     if loss_takes(config.loss, "num_classes"):
         options["num_classes"] = n_classes

@@ -173,15 +173,6 @@ def build_scheduler(
     return None
 
 
-def check_memory(config: TrainConfig, data: LabelledData) -> None:
-    """Raise if ``--memory`` is set for data without (anchor, response) roles."""
-    if config.memory and data.roles is None:
-        raise ValueError(
-            f"--memory {config.memory} keeps past responses of (anchor, response) pairs, and "
-            f"this {data.kind} data has none; train on text-pairs data or drop --memory"
-        )
-
-
 def check_rotation(data: LabelledData, world_size: int) -> None:
     """Raise if ``--rotation`` cannot run on ``data`` (square images, one process)."""
     if data.kind != "image":

@@ -69,7 +69,6 @@ from siamkit.training.setup import (  # the setup helpers stay importable from h
     PreparedData,
     build_optimizer,
     build_scheduler,
-    check_memory,
     check_rotation,
     fit_standardize,
     model_spec,
@@ -248,7 +247,6 @@ def _train(
     rotation = loss_fn if isinstance(loss_fn, WithRotation) else None
     if rotation is not None:
         check_rotation(prepared.train, world)
-    check_memory(config, prepared.train)
     # a learned distance is shared by the network and the loss: each parameter once
     params = list({id(p): p for p in [*model.parameters(), *loss_fn.parameters()]}.values())
     opt = build_optimizer(config, params, fused=spec.kind == "text")
