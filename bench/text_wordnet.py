@@ -202,6 +202,7 @@ def siamkit_finetune(
         optimizer="adamw",
         lr=args.siamkit_lr or args.lr,
         max_grad_norm=args.siamkit_clip,
+        dropout=args.siamkit_dropout,
         weight_decay=0.01,
         max_length=args.max_length,
         epochs=1,
@@ -286,6 +287,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="siamkit's loss: multiple_negatives_ranking (anchor → responses, as sentence-"
         "transformers), multiple_negatives_symmetric_ranking, or nt_xent (every text against "
         "every other)",
+    )
+    p.add_argument(
+        "--siamkit-dropout",
+        type=float,
+        default=None,
+        help="siamkit's dropout while fine-tuning (default: the model's own, 0.1)",
     )
     p.add_argument(
         "--siamkit-clip", type=float, default=None, help="siamkit's max gradient norm (off)"

@@ -124,3 +124,19 @@ def test_text_cnn_trains_from_scratch_shapes() -> None:
 def test_empty_text_is_refused_with_its_position() -> None:
     with pytest.raises(ValueError, match="text 1 is empty"):
         load_tokenizer("minilm").encode(["fine", "  "], 16)
+
+
+def test_set_dropout_reaches_every_layer_of_minilm() -> None:
+    from siamkit.training.setup import set_dropout
+
+    ids = load_tokenizer("minilm").encode(TEXTS, 32)
+    enc = TransformerEncoder("minilm").train()
+    torch.manual_seed(0)
+    a = enc(ids)
+    assert not torch.allclose(a, enc(ids), atol=1e-4)  # the shipped 0.1: two draws differ
+    set_dropout(enc, 0.0)
+    with torch.no_grad():
+        trained = enc(ids)
+        assert torch.allclose(trained, enc.eval()(ids), atol=1e-5)  # no dropout left anywhere
+    with pytest.raises(ValueError, match="no dropout layers"):
+        set_dropout(TextCNNEncoder(100, 0, embedding_dim=4, token_dim=4, channels=4), 0.0)

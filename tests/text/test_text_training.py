@@ -197,3 +197,9 @@ def test_ranking_loss_on_text_pairs_uses_each_text_role(tmp_path: Path) -> None:
         assert torch.allclose(got[k], steps["ranked"][k], atol=1e-6), k
     # the step without roles differs, so the comparison above can tell them apart
     assert any(not torch.allclose(got[k], steps["nt_xent"][k], atol=1e-4) for k in got)
+
+
+def test_dropout_setting_reaches_the_trainer(labelled_csv: Path, tmp_path: Path) -> None:
+    # the text CNN has no dropout layer: the trainer applies --dropout and says it does nothing
+    with pytest.raises(ValueError, match="--dropout 0.0: this encoder has no dropout layers"):
+        train(_config(labelled_csv, tmp_path / "d", dropout=0.0), progress=False)

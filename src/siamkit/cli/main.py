@@ -163,6 +163,10 @@ def train(
         float | None,
         typer.Option(help="Clip the gradients' global norm to this before each step (off)."),
     ] = None,
+    dropout: Annotated[
+        float | None,
+        typer.Option(help="Every dropout layer's probability while training (the model's own)."),
+    ] = None,
     scheduler: Annotated[str | None, typer.Option(help="none | cosine | step")] = None,
     image_size: Annotated[
         int | None, typer.Option(help="image-folder: resize to this size.")

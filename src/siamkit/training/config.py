@@ -115,6 +115,8 @@ class TrainConfig(BaseModel):
     momentum: float = Field(0.9, ge=0.0, lt=1.0)  # sgd only
     max_grad_norm: float | None = Field(None, gt=0.0)  # clip the gradients' global L2 norm to
     # this before each optimiser step (as transformer fine-tuning usually does); None = off
+    dropout: float | None = Field(None, ge=0.0, lt=1.0)  # every dropout layer's probability
+    # while training (pretrained transformers ship 0.1); None = the model's own
     scheduler: Literal["none", "cosine", "step"] = "none"
     lr_step: int = Field(10, ge=1)  # step scheduler: epochs between decays
     lr_gamma: float = Field(0.1, gt=0.0)  # step scheduler: decay factor

@@ -173,6 +173,22 @@ def build_scheduler(
     return None
 
 
+def set_dropout(model: nn.Module, p: float) -> None:
+    """Set every dropout layer of ``model`` to probability ``p`` (``--dropout``).
+
+    Raises:
+        ValueError: The model has no dropout layer, so the setting would do nothing.
+    """
+    layers = [m for m in model.modules() if isinstance(m, nn.Dropout)]
+    if not layers:
+        raise ValueError(
+            f"--dropout {p}: this encoder has no dropout layers (pretrained transformers have); "
+            "drop --dropout"
+        )
+    for m in layers:
+        m.p = p
+
+
 def check_rotation(data: LabelledData, world_size: int) -> None:
     """Raise if ``--rotation`` cannot run on ``data`` (square images, one process)."""
     if data.kind != "image":

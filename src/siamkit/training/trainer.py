@@ -75,6 +75,7 @@ from siamkit.training.setup import (  # the setup helpers stay importable from h
     prepare_data,
     resolve_device,
     resolve_rotation,
+    set_dropout,
     source_options,
 )
 
@@ -233,6 +234,8 @@ def _train(
         )
     spec = model_spec(config, prepared.train)
     model = build_model(spec)
+    if config.dropout is not None:
+        set_dropout(model, config.dropout)
     if spec.kind != "text":  # text encoders read token ids: nothing to standardise
         fit_standardize(model, prepared.train, config.input_mean, config.input_std)
     model.to(device)
