@@ -11,9 +11,7 @@ Example:
 
 from __future__ import annotations
 
-import json
 import math
-import shutil
 import time
 import warnings
 from collections.abc import Callable
@@ -38,8 +36,6 @@ from siamkit.models.siamese import SiameseNetwork
 from siamkit.models.spec import build_model
 from siamkit.training.batches import epoch_batches
 from siamkit.training.checkpoint import (
-    LOSS_WEIGHTS,
-    load_trainer_state,
     save_checkpoint,
     write_json,
 )
@@ -65,6 +61,7 @@ from siamkit.training.objective import (
     mean_miner_stats,
     rotation_term,
 )
+from siamkit.training.resume import load_last, prepare_out, saved_config, write_run_config
 from siamkit.training.setup import (  # the setup helpers stay importable from here
     PreparedData,
     build_optimizer,
@@ -106,62 +103,6 @@ class TrainResult(NamedTuple):
     best: dict[str, Any]  # validation metrics of the best checkpoint
     history: list[dict[str, Any]]  # one entry per epoch
     threshold: float | None  # calibrated distance threshold (None without validation data)
-
-
-# A setting newer than a saved run, where the value such runs trained with is not the field's
-# default: rotation's default (None) means "auto", but runs from before it trained with none.
-_BEFORE_SETTING: dict[str, Any] = {"rotation": 0.0}
-
-
-def _check_resumable(saved: dict[str, Any], config: TrainConfig) -> None:
-    fields = TrainConfig.model_fields
-
-    def was(k: str) -> Any:  # a setting newer than the run: what the run trained with
-        return saved.get(k, _BEFORE_SETTING.get(k, fields[k].default))
-
-    differs = {
-        k: (was(k), v) for k, v in config.model_dump().items() if k != "epochs" and was(k) != v
-    }
-    if differs:
-        detail = ", ".join(f"{k}: saved {a!r}, now {b!r}" for k, (a, b) in differs.items())
-        raise ValueError(
-            f"cannot resume with different settings ({detail}); only --epochs may change"
-        )
-
-
-def _prepare_out(run_dir: Path, resume: bool, overwrite: bool) -> None:
-    """Refuse to write over a run unless told; clear a run being overwritten."""
-    if (run_dir / "last").exists() and not resume and not overwrite:
-        raise ValueError(
-            f"{run_dir} already holds a run; pass --resume to continue it, --overwrite to "
-            "replace it, or choose another --out"
-        )
-    if overwrite and not resume and (run_dir / "config.json").is_file():
-        shutil.rmtree(run_dir)  # a previous siamkit run: replace it whole, no stale files
-
-
-def _saved_config(run_dir: Path) -> dict[str, Any] | None:
-    """The training settings of the run being resumed, from its small ``config.json`` (the
-    checkpoint's trainer state, with the optimiser, is read once, later). None if unreadable;
-    the resume itself then says what is missing."""
-    try:
-        return dict(json.loads((run_dir / "config.json").read_text())["train"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _load_last(
-    run_dir: Path, config: TrainConfig, model: SiameseNetwork, loss_fn: nn.Module
-) -> dict[str, Any]:
-    """Load ``OUT/last``'s weights into ``model`` and ``loss_fn``; its trainer state."""
-    from safetensors.torch import load_file
-
-    state = load_trainer_state(run_dir)
-    _check_resumable(state["config"], config)
-    model.load_state_dict(load_file(str(run_dir / "last" / "model.safetensors")))
-    if (run_dir / "last" / LOSS_WEIGHTS).is_file():
-        loss_fn.load_state_dict(load_file(str(run_dir / "last" / LOSS_WEIGHTS)))
-    return state
 
 
 def train(
@@ -217,14 +158,14 @@ def _train(
     progress = progress and main
     console = (console if main else None) or Console(quiet=not progress, stderr=True)
     run_dir = Path(config.out)
-    on_main(lambda: _prepare_out(run_dir, resume, overwrite))
+    on_main(lambda: prepare_out(run_dir, resume, overwrite))
     device = training_device(device, info)
     torch.manual_seed(config.seed)
     with warnings.catch_warnings():
         if not main:  # data warnings once, from rank 0
             warnings.simplefilter("ignore")
         prepared = prepare_data(config)
-    saved = _saved_config(run_dir) if resume else None
+    saved = saved_config(run_dir) if resume else None
     auto_rotation = config.rotation is None
     config = resolve_rotation(config, prepared.train, world, saved)  # None: the recipe's
     if auto_rotation and world > 1 and prepared.train.kind == "image":
@@ -267,7 +208,7 @@ def _train(
     start_epoch, history, best_value, best_epoch = 0, [], -math.inf, 0
     best_record: dict[str, Any] = {}
     if resume:  # rank 0 reads the checkpoint; DDP below copies its weights to the others
-        state = on_main(lambda: _load_last(run_dir, config, model, loss_fn))
+        state = on_main(lambda: load_last(run_dir, config, model, loss_fn))
         opt.load_state_dict(state["optimizer"])
         if sched is not None and state.get("scheduler"):
             sched.load_state_dict(state["scheduler"])
@@ -276,7 +217,7 @@ def _train(
         best_record = dict(state["best_record"])
         console.print(f"resuming {run_dir} after epoch {start_epoch}")
     run_config = {"train": config.model_dump(), "model": spec.model_dump()}
-    on_main(lambda: _write_run_config(run_dir, run_config))
+    on_main(lambda: write_run_config(run_dir, run_config))
     # pretrained transformers carry a pooler that mean-pooled embeddings never use
     ddp = wrap_ddp(model, loss_fn, device, find_unused=spec.kind == "text") if world > 1 else None
     gathered = ddp is not None and config.gather_negatives
@@ -441,11 +382,6 @@ def _train(
     barrier()  # the others wait for rank 0's last checkpoint
     threshold = best_record.get("val", {}).get("threshold")
     return TrainResult(run_dir, best_epoch, best_record.get("val", {}), history, threshold)
-
-
-def _write_run_config(run_dir: Path, run_config: dict[str, Any]) -> None:
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_json(run_dir / "config.json", run_config)
 
 
 def _validate(

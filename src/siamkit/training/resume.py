@@ -1,0 +1,75 @@
+"""Run directories across runs: refusing to overwrite, replacing, and resuming a saved run
+with the settings it was trained with."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from siamkit.models.siamese import SiameseNetwork
+from siamkit.training.checkpoint import LOSS_WEIGHTS, load_trainer_state, write_json
+from siamkit.training.config import TrainConfig
+
+# A setting newer than a saved run, where the value such runs trained with is not the field's
+# default: rotation's default (None) means "auto", but runs from before it trained with none.
+_BEFORE_SETTING: dict[str, Any] = {"rotation": 0.0}
+
+
+def _check_resumable(saved: dict[str, Any], config: TrainConfig) -> None:
+    fields = TrainConfig.model_fields
+
+    def was(k: str) -> Any:  # a setting newer than the run: what the run trained with
+        return saved.get(k, _BEFORE_SETTING.get(k, fields[k].default))
+
+    differs = {
+        k: (was(k), v) for k, v in config.model_dump().items() if k != "epochs" and was(k) != v
+    }
+    if differs:
+        detail = ", ".join(f"{k}: saved {a!r}, now {b!r}" for k, (a, b) in differs.items())
+        raise ValueError(
+            f"cannot resume with different settings ({detail}); only --epochs may change"
+        )
+
+
+def prepare_out(run_dir: Path, resume: bool, overwrite: bool) -> None:
+    """Refuse to write over a run unless told; clear a run being overwritten."""
+    if (run_dir / "last").exists() and not resume and not overwrite:
+        raise ValueError(
+            f"{run_dir} already holds a run; pass --resume to continue it, --overwrite to "
+            "replace it, or choose another --out"
+        )
+    if overwrite and not resume and (run_dir / "config.json").is_file():
+        shutil.rmtree(run_dir)  # a previous siamkit run: replace it whole, no stale files
+
+
+def saved_config(run_dir: Path) -> dict[str, Any] | None:
+    """The training settings of the run being resumed, from its small ``config.json`` (the
+    checkpoint's trainer state, with the optimiser, is read once, later). None if unreadable;
+    the resume itself then says what is missing."""
+    try:
+        return dict(json.loads((run_dir / "config.json").read_text())["train"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def load_last(
+    run_dir: Path, config: TrainConfig, model: SiameseNetwork, loss_fn: nn.Module
+) -> dict[str, Any]:
+    """Load ``OUT/last``'s weights into ``model`` and ``loss_fn``; its trainer state."""
+    from safetensors.torch import load_file
+
+    state = load_trainer_state(run_dir)
+    _check_resumable(state["config"], config)
+    model.load_state_dict(load_file(str(run_dir / "last" / "model.safetensors")))
+    if (run_dir / "last" / LOSS_WEIGHTS).is_file():
+        loss_fn.load_state_dict(load_file(str(run_dir / "last" / LOSS_WEIGHTS)))
+    return state
+
+
+def write_run_config(run_dir: Path, run_config: dict[str, Any]) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json(run_dir / "config.json", run_config)
