@@ -201,5 +201,5 @@ def test_ranking_loss_on_text_pairs_uses_each_text_role(tmp_path: Path) -> None:
 
 def test_dropout_setting_reaches_the_trainer(labelled_csv: Path, tmp_path: Path) -> None:
     # the text CNN has no dropout layer: the trainer applies --dropout and says it does nothing
-    with pytest.raises(ValueError, match="--dropout 0.0: this encoder has no dropout layers"):
+    with pytest.raises(ValueError, match=r"--dropout 0\.0: this encoder has no dropout layers"):
         train(_config(labelled_csv, tmp_path / "d", dropout=0.0), progress=False)

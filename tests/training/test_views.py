@@ -22,11 +22,16 @@ def test_two_views_double_the_batch_and_repeat_the_labels(
     real = trainer_module.batch_loss
 
     def spy(
-        loss_fn: Any, emb: Tensor, labels: Tensor | None, y: Tensor | None, eq: Tensor | None
+        loss_fn: Any,
+        emb: Tensor,
+        labels: Tensor | None,
+        y: Tensor | None,
+        eq: Tensor | None,
+        roles: Tensor | None = None,
     ) -> Tensor:
-        assert labels is not None
+        assert labels is not None and roles is None  # images have no anchor/response roles
         seen.append((emb.detach().clone(), labels.clone()))
-        return real(loss_fn, emb, labels, y, eq)
+        return real(loss_fn, emb, labels, y, eq, roles)
 
     monkeypatch.setattr(trainer_module, "batch_loss", spy)
     train(tiny_config(tmp_path, epochs=1, views=2, loss="nt_xent"), progress=False)
@@ -61,14 +66,19 @@ def test_trainer_marks_duplicate_inputs_for_the_guard(
     real = trainer_module.batch_loss
 
     def spy(
-        loss_fn: Any, emb: Tensor, lab: Tensor | None, y: Tensor | None, eq: Tensor | None = None
+        loss_fn: Any,
+        emb: Tensor,
+        lab: Tensor | None,
+        y: Tensor | None,
+        eq: Tensor | None = None,
+        roles: Tensor | None = None,
     ) -> Tensor:
         assert eq is not None and lab is not None
         same_embedding = (emb[:, None, :] == emb[None, :, :]).all(-1)
         same_embedding.fill_diagonal_(False)
         assert torch.equal(eq, same_embedding)
         marks.append(eq)
-        return real(loss_fn, emb, lab, y, eq)
+        return real(loss_fn, emb, lab, y, eq, roles)
 
     monkeypatch.setattr(trainer_module, "batch_loss", spy)
     cfg = tiny_config(
