@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Literal
 
@@ -34,14 +35,21 @@ def reduce(terms: Tensor, reduction: str, anchor: Tensor) -> Tensor:
     return terms.sum() if reduction == "sum" else terms.mean()
 
 
+@functools.cache
+def _forward_parameters(cls: type) -> frozenset[str]:
+    """The keyword names a loss class's ``forward`` takes (read once per class: it is asked
+    every batch)."""
+    return frozenset(inspect.signature(cls.forward).parameters)
+
+
 def takes_inputs_equal(loss: nn.Module) -> bool:
     """Whether ``loss`` takes ``inputs_equal`` (identical inputs are then never negatives)."""
-    return "inputs_equal" in inspect.signature(loss.forward).parameters
+    return "inputs_equal" in _forward_parameters(type(loss))
 
 
 def takes_roles(loss: nn.Module) -> bool:
     """Whether ``loss`` takes ``roles`` (0 anchor, 1 response: it ranks responses for anchors)."""
-    return "roles" in inspect.signature(loss.forward).parameters
+    return "roles" in _forward_parameters(type(loss))
 
 
 class WrappedLoss(nn.Module):
