@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
 from typing import Literal
 
@@ -35,21 +34,26 @@ def reduce(terms: Tensor, reduction: str, anchor: Tensor) -> Tensor:
     return terms.sum() if reduction == "sum" else terms.mean()
 
 
-@functools.cache
-def _forward_parameters(cls: type) -> frozenset[str]:
-    """The keyword names a loss class's ``forward`` takes (read once per class: it is asked
-    every batch)."""
-    return frozenset(inspect.signature(cls.forward).parameters)
+_FORWARD_PARAMETERS: dict[type, frozenset[str]] = {}
+
+
+def _forward_parameters(loss: nn.Module) -> frozenset[str]:
+    """The keyword names ``loss``'s ``forward`` takes, read once per class (it is asked every
+    batch)."""
+    cls = type(loss)
+    if cls not in _FORWARD_PARAMETERS:
+        _FORWARD_PARAMETERS[cls] = frozenset(inspect.signature(cls.forward).parameters)
+    return _FORWARD_PARAMETERS[cls]
 
 
 def takes_inputs_equal(loss: nn.Module) -> bool:
     """Whether ``loss`` takes ``inputs_equal`` (identical inputs are then never negatives)."""
-    return "inputs_equal" in _forward_parameters(type(loss))
+    return "inputs_equal" in _forward_parameters(loss)
 
 
 def takes_roles(loss: nn.Module) -> bool:
     """Whether ``loss`` takes ``roles`` (0 anchor, 1 response: it ranks responses for anchors)."""
-    return "roles" in _forward_parameters(type(loss))
+    return "roles" in _forward_parameters(loss)
 
 
 class WrappedLoss(nn.Module):
