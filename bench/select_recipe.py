@@ -102,12 +102,6 @@ CANDIDATES: dict[str, dict[str, Any]] = {
         "scheduler": "cosine",
         "lr": 2e-3,
     },
-    "multi_similarity+uniformity(0.3)+rotation(1.0) joint": {
-        "loss": "multi_similarity",
-        "uniformity": 0.3,
-        "rotation": 1.0,
-        "rotation_joint": True,
-    },
     "nt_xent": {"loss": "nt_xent"},
     "nt_xent+augment": {"loss": "nt_xent", "augment": True},
     "self_supervised nt_xent": {"loss": "nt_xent", "self_supervised": True},

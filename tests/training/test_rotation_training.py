@@ -65,37 +65,6 @@ def test_one_step_adds_the_weighted_rotation_term(tmp_path: Path) -> None:
     assert_same_weights(got_loss, start.state_dict(), atol=1e-5)
 
 
-def test_joint_step_embeds_the_turned_images_in_the_same_forward(tmp_path: Path) -> None:
-    cfg = tiny_config(tmp_path / "j", **ONE_STEP, loss="multi_similarity", rotation_joint=True)
-    torch.manual_seed(3)
-    loss = WithRotation(get_loss("multi_similarity"), RotationLoss(16, hidden=12), weight=0.7)
-    start = copy.deepcopy(loss)
-    train(cfg, progress=False, loss=loss)
-    got_model = load_file(str(tmp_path / "j" / "last" / "model.safetensors"))
-
-    model, x, labels = one_step_start(cfg)
-    g = torch.Generator().manual_seed(cfg.seed * 7_919 + 0)
-    turns = torch.randint(4, (len(x),), generator=g)
-    turned = torch.stack([torch.rot90(xi, int(k), dims=(1, 2)) for xi, k in zip(x, turns)])
-    emb = model.embed(torch.cat([x, turned]))  # one forward: BatchNorm sees both halves
-    value = start.loss(emb[: len(x)], labels)
-    logits = start.rotation.head(emb[len(x) :])
-    (value + 0.7 * F.cross_entropy(logits, turns)).backward()
-    sgd_step([model, start], 0.5)
-    assert_same_weights(got_model, model.state_dict(), atol=1e-5)
-    # the separate forward (the default) gives another step: BatchNorm's batch statistics differ
-    sep = load_file(str(_separate_step(tmp_path) / "last" / "model.safetensors"))
-    assert any(not torch.allclose(sep[k], got_model[k], atol=1e-4) for k in sep)
-
-
-def _separate_step(tmp_path: Path) -> Path:
-    cfg = tiny_config(tmp_path / "s", **ONE_STEP, loss="multi_similarity")
-    torch.manual_seed(3)
-    loss = WithRotation(get_loss("multi_similarity"), RotationLoss(16, hidden=12), weight=0.7)
-    train(cfg, progress=False, loss=loss)
-    return tmp_path / "s"
-
-
 def test_config_runs_and_resumes_with_the_head(tmp_path: Path) -> None:
     cfg = tiny_config(tmp_path / "c", rotation=0.5, epochs=1)
     model = build_model(model_spec(cfg, prepare_data(cfg).train))

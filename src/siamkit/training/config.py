@@ -88,8 +88,6 @@ class TrainConfig(BaseModel):
     # k; the trainer adds w·CE. Square images, one process; 0 = off. None (what a run naming
     # no loss gets) = auto: DEFAULT_IMAGE_ROTATION when the images are square and the run is
     # one process, else 0; the trainer saves the number it used
-    rotation_joint: bool = False  # embed the turned images in the batch's own forward pass
-    # (BatchNorm then sees both) instead of a second one
     augment: bool = False  # random crop, flip, rotation, noise, brightness/contrast (images)
     views: Literal[1, 2] = 1  # 2: each labelled item enters a batch as two augmented views
     # (supervised contrastive style; implies augmentation; needs a labels-based loss)

@@ -123,18 +123,6 @@ def mean_miner_stats(stats: list[MinerStats]) -> dict[str, float]:
     return {k: v for k, v in out.items() if math.isfinite(v)}
 
 
-def turned_batch(
-    raw: Tensor, g: torch.Generator, device: torch.device, channels_last: bool
-) -> tuple[Tensor, Tensor]:
-    """Each raw image ``(b, C, H, H)`` turned by a random multiple of 90° drawn from ``g``:
-    ``(turns (b,) on the CPU, turned images on device)``."""
-    turns = torch.randint(4, (len(raw),), generator=g)  # (b,)
-    turned = quarter_turns(raw, turns).to(device, non_blocking=True)
-    if channels_last:
-        turned = turned.contiguous(memory_format=torch.channels_last)
-    return turns, turned
-
-
 def rotation_term(
     rotation: WithRotation,
     model: SiameseNetwork,
@@ -147,7 +135,10 @@ def rotation_term(
     """``w · CE`` of the rotation task on one batch: each raw image ``(b, C, H, H)`` turned by a
     random multiple of 90° (drawn from ``g``), embedded by ``model`` and classified by the head.
     """
-    turns, turned = turned_batch(raw, g, device, channels_last)
+    turns = torch.randint(4, (len(raw),), generator=g)  # (b,)
+    turned = quarter_turns(raw, turns).to(device, non_blocking=True)
+    if channels_last:
+        turned = turned.contiguous(memory_format=torch.channels_last)
     with amp:
         emb = model.embed(turned)  # (b, D)
     return rotation.weight * rotation.rotation(emb.float(), turns.to(device))

@@ -60,7 +60,6 @@ from siamkit.training.objective import (
     guards_duplicates,
     mean_miner_stats,
     rotation_term,
-    turned_batch,
 )
 from siamkit.training.resume import load_last, prepare_out, saved_config, write_run_config
 from siamkit.training.setup import (  # the setup helpers stay importable from here
@@ -268,10 +267,6 @@ def _train(
                 if eq is not None and len(eq) * 2 == len(x):  # two views: tile the guard
                     eq = eq.repeat(2, 2)
                 x = x.to(device, non_blocking=True)
-                turns = None  # rotation_joint: the turned originals ride in the same forward
-                if rotation is not None and config.rotation_joint:
-                    turns, turned = turned_batch(raw, g, device, channels_last)
-                    x = torch.cat([x, turned])
                 if channels_last:
                     x = x.contiguous(memory_format=torch.channels_last)
                 with sync:
@@ -279,8 +274,6 @@ def _train(
                         emb = model.embed(x) if ddp is None else ddp(x)  # (b, D)
                     # the loss in float32, outside autocast: bf16 distances would blur mining
                     emb = emb.float()
-                    if turns is not None:
-                        emb, emb_turned = emb[: -len(turns)], emb[-len(turns) :]
                     if gathered and labels is not None:  # every process sees the global batch
                         emb, labels, eq = gather_batch(
                             emb,
@@ -301,11 +294,7 @@ def _train(
                     )
                     if uniformity is not None:  # spread over the sphere (the global batch)
                         value = value + config.uniformity * uniformity(emb)
-                    if turns is not None and rotation is not None:  # the head predicts k
-                        value = value + rotation.weight * rotation.rotation(
-                            emb_turned, turns.to(device)
-                        )
-                    elif rotation is not None:  # the turned originals in a second forward
+                    if rotation is not None:  # the turned originals; the head predicts k
                         value = value + rotation_term(
                             rotation, model, raw, g, device, channels_last, amp
                         )
@@ -331,7 +320,7 @@ def _train(
                     opt.zero_grad(set_to_none=True)
                 total += float(value.detach())
                 count += 1
-                seen += len(x) - (0 if turns is None else len(turns))
+                seen += len(x)
                 rate = seen * world / max(time.perf_counter() - started, 1e-9)
                 info_line = f"loss {total / count:.4f}  {rate:,.0f} img/s"
                 if stats is not None:
