@@ -102,6 +102,12 @@ CANDIDATES: dict[str, dict[str, Any]] = {
         "scheduler": "cosine",
         "lr": 2e-3,
     },
+    "multi_similarity+uniformity(0.3)+rotation(1.0)+ema(0.998)": {
+        "loss": "multi_similarity",
+        "uniformity": 0.3,
+        "rotation": 1.0,
+        "ema": 0.998,
+    },
     "nt_xent": {"loss": "nt_xent"},
     "nt_xent+augment": {"loss": "nt_xent", "augment": True},
     "self_supervised nt_xent": {"loss": "nt_xent", "self_supervised": True},

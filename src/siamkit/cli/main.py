@@ -167,6 +167,13 @@ def train(
         float | None,
         typer.Option(help="Every dropout layer's probability while training (the model's own)."),
     ] = None,
+    ema: Annotated[
+        float | None,
+        typer.Option(
+            help="Keep a moving average of the weights, this decay per step (e.g. 0.998); "
+            "validation and the saved model use it (off)."
+        ),
+    ] = None,
     scheduler: Annotated[str | None, typer.Option(help="none | cosine | step")] = None,
     image_size: Annotated[
         int | None, typer.Option(help="image-folder: resize to this size.")

@@ -117,6 +117,9 @@ class TrainConfig(BaseModel):
     # this before each optimiser step (as transformer fine-tuning usually does); None = off
     dropout: float | None = Field(None, ge=0.0, lt=1.0)  # every dropout layer's probability
     # while training (pretrained transformers ship 0.1); None = the model's own
+    ema: float | None = Field(None, gt=0.0, lt=1.0)  # exponential moving average of the
+    # weights and BatchNorm statistics, decay per optimiser step (e.g. 0.998): validation and
+    # the saved model use the average; None = off
     scheduler: Literal["none", "cosine", "step"] = "none"
     lr_step: int = Field(10, ge=1)  # step scheduler: epochs between decays
     lr_gamma: float = Field(0.1, gt=0.0)  # step scheduler: decay factor

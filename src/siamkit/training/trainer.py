@@ -17,12 +17,13 @@ import warnings
 from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from siamkit.data.augment import Augment
 from siamkit.data.identical import identical_inputs
@@ -205,6 +206,13 @@ def _train(
     augment = Augment() if config.augments else None
     sched = build_scheduler(config, opt)
 
+    # the weights' moving average (and BatchNorm's): what validation and checkpoints see
+    averaged = (
+        AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema), use_buffers=True)
+        if config.ema is not None
+        else None
+    )
+    kept = model if averaged is None else cast(SiameseNetwork, averaged.module)  # validated, saved
     start_epoch, history, best_value, best_epoch = 0, [], -math.inf, 0
     best_record: dict[str, Any] = {}
     if resume:  # rank 0 reads the checkpoint; DDP below copies its weights to the others
@@ -215,6 +223,10 @@ def _train(
         start_epoch, history = int(state["epoch"]), list(state["history"])
         best_value, best_epoch = float(state["best_value"]), int(state["best_epoch"])
         best_record = dict(state["best_record"])
+        if averaged is not None:  # the checkpoint holds the average; the state the raw weights
+            averaged.module.load_state_dict(model.state_dict())
+            model.load_state_dict(state["raw_model"])
+            averaged.n_averaged.fill_(int(state["ema_updates"]))
         console.print(f"resuming {run_dir} after epoch {start_epoch}")
     run_config = {"train": config.model_dump(), "model": spec.model_dump()}
     on_main(lambda: write_run_config(run_dir, run_config))
@@ -318,6 +330,8 @@ def _train(
                         torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)
                     opt.step()
                     opt.zero_grad(set_to_none=True)
+                    if averaged is not None:
+                        averaged.update_parameters(model)
                 total += float(value.detach())
                 count += 1
                 seen += len(x)
@@ -340,7 +354,7 @@ def _train(
             record["processes"] = world
         if mined:
             record["miner"] = mean_miner_stats(mined)
-        val = _validate(model, prepared.val, config, device, world)
+        val = _validate(kept, prepared.val, config, device, world)
         history.append(record)
         if not main:
             continue
@@ -362,9 +376,12 @@ def _train(
             "best_epoch": best_epoch,
             "best_record": best_record,
         }
-        save_checkpoint(run_dir / "last", model, config, spec, record, state, loss_fn)
+        if averaged is not None:  # the raw weights, to resume from
+            state["raw_model"] = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+            state["ema_updates"] = int(averaged.n_averaged)
+        save_checkpoint(run_dir / "last", kept, config, spec, record, state, loss_fn)
         if improved:
-            save_checkpoint(run_dir / "best", model, config, spec, record, loss=loss_fn)
+            save_checkpoint(run_dir / "best", kept, config, spec, record, loss=loss_fn)
         threshold = best_record.get("val", {}).get("threshold")
         write_json(
             run_dir / "metrics.json",
