@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -56,8 +57,8 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def one_step_start(cfg: TrainConfig) -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:
-    """The model a ``ONE_STEP`` run starts from (in train mode) and its one batch (x, labels)."""
+def start_with_batches(cfg: TrainConfig) -> tuple[torch.nn.Module, list[Any]]:
+    """The model a run of ``cfg`` starts from (in train mode) and its first epoch's batches."""
     from siamkit.models.spec import build_model
     from siamkit.training.batches import epoch_batches
     from siamkit.training.setup import fit_standardize, model_spec, prepare_data
@@ -68,9 +69,15 @@ def one_step_start(cfg: TrainConfig) -> tuple[torch.nn.Module, torch.Tensor, tor
     fit_standardize(model, prepared.train, cfg.input_mean, cfg.input_std)
     data = prepared.train
     data.y = torch.unique(data.y, return_inverse=True)[1]
-    (x, labels, _, _), *rest = epoch_batches(cfg, data, 0)
-    assert not rest and labels is not None, "ONE_STEP settings should give one labelled batch"
     model.train()
+    return model, epoch_batches(cfg, data, 0)
+
+
+def one_step_start(cfg: TrainConfig) -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:
+    """The model a ``ONE_STEP`` run starts from (in train mode) and its one batch (x, labels)."""
+    model, batches = start_with_batches(cfg)
+    (x, labels, _, _), *rest = batches
+    assert not rest and labels is not None, "ONE_STEP settings should give one labelled batch"
     return model, x, labels
 
 

@@ -9,13 +9,10 @@ import torch
 from safetensors.torch import load_file
 
 from siamkit.losses import get_loss
-from siamkit.models.spec import build_model
 from siamkit.training import train
-from siamkit.training.batches import epoch_batches
 from siamkit.training.checkpoint import load_trainer_state
-from siamkit.training.setup import fit_standardize, model_spec, prepare_data
 
-from conftest import ONE_STEP, assert_same_weights, sgd_step, tiny_config
+from conftest import ONE_STEP, assert_same_weights, sgd_step, start_with_batches, tiny_config
 
 TWO_STEPS = {**ONE_STEP, "sampling": "random", "batch_size": 200, "loss": "multi_similarity"}
 
@@ -26,16 +23,9 @@ def test_saved_model_is_the_average_of_the_steps(tmp_path: Path) -> None:
     got = load_file(str(tmp_path / "e" / "last" / "model.safetensors"))
     raw = load_trainer_state(tmp_path / "e")["raw_model"]
 
-    prepared = prepare_data(cfg)
-    torch.manual_seed(cfg.seed)
-    model = build_model(model_spec(cfg, prepared.train))
-    fit_standardize(model, prepared.train, cfg.input_mean, cfg.input_std)
-    data = prepared.train
-    data.y = torch.unique(data.y, return_inverse=True)[1]
-    batches = epoch_batches(cfg, data, 0)
+    model, batches = start_with_batches(cfg)
     assert len(batches) == 2
     loss = get_loss("multi_similarity")
-    model.train()
     average: dict[str, torch.Tensor] = {}
     for x, labels, _, _ in batches:  # by hand: SGD, then average = 0.25·average + 0.75·new
         assert labels is not None
@@ -58,10 +48,9 @@ def test_resume_carries_the_average_on(tmp_path: Path) -> None:
     part = cfg.model_copy(update={"out": str(tmp_path / "part")})
     train(part, progress=False)
     train(part.model_copy(update={"epochs": 2}), resume=True, progress=False)
-    for name in ("model.safetensors",):
-        a = load_file(str(tmp_path / "straight" / "last" / name))
-        b = load_file(str(tmp_path / "part" / "last" / name))
-        assert_same_weights(a, b, atol=1e-6)
+    a = load_file(str(tmp_path / "straight" / "last" / "model.safetensors"))
+    b = load_file(str(tmp_path / "part" / "last" / "model.safetensors"))
+    assert_same_weights(a, b, atol=1e-6)  # the averages
     a_raw = load_trainer_state(tmp_path / "straight")["raw_model"]
     b_raw = load_trainer_state(tmp_path / "part")["raw_model"]
     assert_same_weights(a_raw, b_raw, atol=1e-6)
