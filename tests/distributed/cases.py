@@ -45,3 +45,21 @@ def loss(name: str) -> nn.Module:
 def views(x: Tensor) -> tuple[Tensor, Tensor]:
     """Two deterministic 'augmented' views (self-supervised case)."""
     return x, 0.8 * x + 0.1
+
+
+ROTATION_WEIGHT = 0.7
+
+
+def rotation_loss() -> nn.Module:
+    """multi-similarity with a rotation-style head beside it (the trainer adds its term)."""
+    from siamkit.losses import RotationLoss, WithRotation
+
+    torch.manual_seed(3)
+    return WithRotation(get_loss("multi_similarity"), RotationLoss(D, hidden=5), ROTATION_WEIGHT)
+
+
+def turned(x: Tensor) -> tuple[Tensor, Tensor]:
+    """A stand-in for quarter turns on vectors: fixed classes 0-3 and a transform of each row
+    (``(N,)`` targets, ``(N, F)`` inputs); only the plumbing around the term is under test."""
+    k = torch.arange(len(x)) % 4
+    return k, torch.roll(x, 1, dims=1) * (1.0 + k.unsqueeze(1).float() / 4)

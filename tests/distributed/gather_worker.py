@@ -53,6 +53,18 @@ def main(out: Path) -> None:
             grads = {f"model.{k}": p.grad.clone() for k, p in model.named_parameters()}
             grads |= {f"loss.{k}": p.grad.clone() for k, p in loss_fn.named_parameters()}
             result[name] = {"value": value.detach(), "grads": grads}
+        # rotation: the metric loss on the gathered batch, the rotation term on this share
+        # (a second forward outside DDP), weighted as the trainer does
+        model, loss_fn = cases.network(), cases.rotation_loss()
+        ddp = wrap_ddp(model, loss_fn, torch.device("cpu"))
+        gb = gather_batch(ddp(xr), yr)
+        value = batch_loss(loss_fn, gb.embeddings, gb.labels, None)
+        k, xt = cases.turned(x)
+        rot = loss_fn.weight * loss_fn.rotation(model.embed(xt[mine]), k[mine])
+        (value + rot * share_weight(len(xr), torch.device("cpu"))).backward()
+        grads = {f"model.{k}": p.grad.clone() for k, p in model.named_parameters()}
+        grads |= {f"loss.{k}": p.grad.clone() for k, p in loss_fn.named_parameters()}
+        result["rotation"] = {"grads": grads}
         for name in ("contrastive", "multi_similarity"):  # --no-gather-negatives
             model, loss_fn = cases.network(), cases.loss(name)
             ddp = wrap_ddp(model, loss_fn, torch.device("cpu"))

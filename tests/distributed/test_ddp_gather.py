@@ -72,6 +72,23 @@ def test_without_gathering_each_process_has_its_own_loss(ranks: list[dict], name
             assert torch.allclose(r[f"{name}/local"]["grads"][k], g, rtol=1e-4, atol=1e-6), k
 
 
+def test_rotation_term_of_each_share_adds_up_to_one_process(ranks: list[dict]) -> None:
+    # one process: metric loss + w·CE over the whole batch; the two shares (5 and 4 items)
+    # each add their own mean, weighted by their size, and DDP averages the gradients
+    x, labels = cases.batch()
+    model, loss_fn = cases.network(), cases.rotation_loss()
+    k, xt = cases.turned(x)
+    value = loss_fn(model.embed(x), labels)
+    (value + loss_fn.weight * loss_fn.rotation(model.embed(xt), k)).backward()
+    grads = {f"model.{n}": p.grad for n, p in model.named_parameters()}
+    grads |= {f"loss.{n}": p.grad for n, p in loss_fn.named_parameters()}
+    assert any(n.startswith("loss.rotation") for n in grads)
+    for r in ranks:
+        assert r["rotation"]["grads"].keys() == grads.keys()
+        for n, g in grads.items():
+            assert torch.allclose(r["rotation"]["grads"][n], g, rtol=1e-4, atol=1e-6), n
+
+
 def test_duplicate_across_processes_changes_the_loss() -> None:
     # the guard matters in this batch: without it the loss differs, so the test above checks it
     x, labels = cases.batch()

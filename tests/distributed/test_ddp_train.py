@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from safetensors.torch import load_file
 
 from siamkit.evaluation.evaluate import evaluate_model
 from siamkit.training import load_run, prepare_data, train
@@ -30,8 +31,9 @@ from conftest import tiny_config
 
 pytestmark = pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds workers in /proc")
 
-# rotation prediction runs in one process only (torchrun leaves it out of the default recipe),
-# so it is off on both sides of the 1-vs-2-process comparison
+# rotation prediction draws its turns per process (each its own share), so the two sides would
+# differ by more than BatchNorm's statistics; it is off on both sides of the comparison (its
+# gradients under DDP are checked exactly in test_ddp_gather.py)
 SETTINGS = {"widths": [8, 16], "embedding_dim": 16, "val_pairs": 500, "batch_size": 64,
             "rotation": 0.0}  # fmt: skip
 
@@ -133,3 +135,16 @@ def test_parallel_validation_scores_the_saved_model(resumed: tuple[Path, int, st
     assert got["num_items"] == ref.num_items
     assert abs(got["roc_auc"] - ref.roc_auc) <= 1e-4
     assert abs(got["precision_at_1"] - ref.precision_at_1) <= 1e-9
+
+
+def test_default_image_recipe_keeps_rotation_under_torchrun(tmp_path: Path) -> None:
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(yaml.safe_dump({k: v for k, v in SETTINGS.items() if k != "rotation"}))
+    out = tmp_path / "run"
+    torchrun(["-m", "siamkit", "train", "--config", str(cfg), "--out", str(out), "--no-progress",
+              "--epochs", "1", "--data", "digits", "--train-classes", "0-4",
+              "--eval-classes", "5-9"], timeout=180)  # fmt: skip
+    run = load_run(out, "last")
+    assert run.config.rotation == 1.0 and run.config.loss == "multi_similarity"
+    assert "rotation.head.0.weight" in load_file(str(out / "last" / "loss.safetensors"))
+    assert torch.isfinite(torch.tensor(run.metrics["train_loss"]))  # one epoch's record

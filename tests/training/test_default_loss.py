@@ -58,18 +58,17 @@ def _data(shape: tuple[int, ...], kind: str = "image") -> LabelledData:
     return LabelledData(torch.zeros(shape), torch.zeros(shape[0], dtype=torch.long), ["a"], kind)  # type: ignore[arg-type]
 
 
-def test_auto_rotation_resolves_by_images_processes_and_run_age() -> None:
+def test_auto_rotation_resolves_by_images_and_run_age() -> None:
     cfg = TrainConfig(data="digits")
     square, wide = _data((2, 1, 8, 8)), _data((2, 1, 8, 12))
-    assert resolve_rotation(cfg, square, 1, None).rotation == DEFAULT_IMAGE_ROTATION == 1.0
-    assert resolve_rotation(cfg, wide, 1, None).rotation == 0.0  # cannot be turned
-    assert resolve_rotation(cfg, square, 2, None).rotation == 0.0  # torchrun: one process only
-    assert resolve_rotation(cfg, _data((2, 5), "vector"), 1, None).rotation == 0.0
+    assert resolve_rotation(cfg, square, None).rotation == DEFAULT_IMAGE_ROTATION == 1.0
+    assert resolve_rotation(cfg, wide, None).rotation == 0.0  # cannot be turned
+    assert resolve_rotation(cfg, _data((2, 5), "vector"), None).rotation == 0.0
     old_run = {"loss": "multi_similarity"}  # saved before the option existed
-    assert resolve_rotation(cfg, square, 1, old_run).rotation == 0.0
-    assert resolve_rotation(cfg, square, 1, {"rotation": 1.0}).rotation == 1.0
+    assert resolve_rotation(cfg, square, old_run).rotation == 0.0
+    assert resolve_rotation(cfg, square, {"rotation": 1.0}).rotation == 1.0
     named = TrainConfig(data="digits", rotation=0.5)
-    assert resolve_rotation(named, wide, 1, None).rotation == 0.5  # a given weight is kept
+    assert resolve_rotation(named, wide, None).rotation == 0.5  # a given weight is kept
 
 
 def test_default_run_saves_the_rotation_it_used(tmp_path: Path) -> None:

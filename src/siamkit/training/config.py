@@ -85,9 +85,9 @@ class TrainConfig(BaseModel):
     # loss sees g(embedding), g = Linear(D,H)-ReLU-Linear(H,D), dropped after training; 0 = off
     rotation: float | None = Field(None, ge=0.0)  # weight w of the rotation-prediction task
     # (Gidaris et al. 2019): each image is also turned k·90° and a training-only head predicts
-    # k; the trainer adds w·CE. Square images, one process; 0 = off. None (what a run naming
-    # no loss gets) = auto: DEFAULT_IMAGE_ROTATION when the images are square and the run is
-    # one process, else 0; the trainer saves the number it used
+    # k; the trainer adds w·CE. Square images; 0 = off. None (what a run naming no loss
+    # gets) = auto: DEFAULT_IMAGE_ROTATION when the images are square, else 0; the trainer
+    # saves the number it used
     augment: bool = False  # random crop, flip, rotation, noise, brightness/contrast (images)
     views: Literal[1, 2] = 1  # 2: each labelled item enters a batch as two augmented views
     # (supervised contrastive style; implies augmentation; needs a labels-based loss)

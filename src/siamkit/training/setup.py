@@ -189,8 +189,8 @@ def set_dropout(model: nn.Module, p: float) -> None:
         m.p = p
 
 
-def check_rotation(data: LabelledData, world_size: int) -> None:
-    """Raise if ``--rotation`` cannot run on ``data`` (square images, one process)."""
+def check_rotation(data: LabelledData) -> None:
+    """Raise if ``--rotation`` cannot run on ``data`` (it needs square images)."""
     if data.kind != "image":
         raise ValueError(
             f"--rotation turns images, and this data is {data.kind}; drop --rotation for it"
@@ -200,25 +200,20 @@ def check_rotation(data: LabelledData, world_size: int) -> None:
             f"--rotation turns images by quarter turns, which needs square images; these are "
             f"{data.x.shape[-2]}x{data.x.shape[-1]} (resize them square with --image-size)"
         )
-    if world_size > 1:
-        raise ValueError(
-            "--rotation runs in one process for now; train without torchrun (or --nproc 1), "
-            "or drop --rotation"
-        )
 
 
 def resolve_rotation(
-    config: TrainConfig, data: LabelledData, world_size: int, saved: dict[str, object] | None
+    config: TrainConfig, data: LabelledData, saved: dict[str, object] | None
 ) -> TrainConfig:
     """``config`` with ``rotation=None`` (the image recipe's "auto") made a number.
 
-    :data:`~siamkit.training.config.DEFAULT_IMAGE_ROTATION` for square images in one process,
-    else 0. ``saved``: the config of a run being resumed; one written before the option
-    existed trained without rotation, so it resumes with 0.
+    :data:`~siamkit.training.config.DEFAULT_IMAGE_ROTATION` for square images, else 0.
+    ``saved``: the config of a run being resumed; one written before the option existed trained
+    without rotation, so it resumes with 0.
     """
     if config.rotation is not None:
         return config
     square = data.kind == "image" and data.x.shape[-1] == data.x.shape[-2]
     fresh = saved is None or "rotation" in saved
-    weight = DEFAULT_IMAGE_ROTATION if square and world_size == 1 and fresh else 0.0
+    weight = DEFAULT_IMAGE_ROTATION if square and fresh else 0.0
     return config.model_copy(update={"rotation": weight})

@@ -167,13 +167,7 @@ def _train(
             warnings.simplefilter("ignore")
         prepared = prepare_data(config)
     saved = saved_config(run_dir) if resume else None
-    auto_rotation = config.rotation is None
-    config = resolve_rotation(config, prepared.train, world, saved)  # None: the recipe's
-    if auto_rotation and world > 1 and prepared.train.kind == "image":
-        console.print(
-            "note: rotation prediction (part of the default image recipe) runs in one process "
-            "only, so this torchrun job trains without it"
-        )
+    config = resolve_rotation(config, prepared.train, saved)  # None: the recipe's
     spec = model_spec(config, prepared.train)
     model = build_model(spec)
     if config.dropout is not None:
@@ -191,7 +185,7 @@ def _train(
     uniformity = UniformityLoss() if config.uniformity > 0 else None
     rotation = loss_fn if isinstance(loss_fn, WithRotation) else None
     if rotation is not None:
-        check_rotation(prepared.train, world)
+        check_rotation(prepared.train)
     # a learned distance is shared by the network and the loss: each parameter once
     params = list({id(p): p for p in [*model.parameters(), *loss_fn.parameters()]}.values())
     opt = build_optimizer(config, params, fused=spec.kind == "text")
@@ -306,10 +300,10 @@ def _train(
                     )
                     if uniformity is not None:  # spread over the sphere (the global batch)
                         value = value + config.uniformity * uniformity(emb)
-                    if rotation is not None:  # the turned originals; the head predicts k
-                        value = value + rotation_term(
-                            rotation, model, raw, g, device, channels_last, amp
-                        )
+                    rot = None  # the turned originals (this process's share); the head predicts k
+                    if rotation is not None:
+                        rot = rotation_term(rotation, model, raw, g, device, channels_last, amp)
+                        value = value + rot
                     stats = getattr(loss_fn, "last_stats", None)
                     if stats is not None:
                         mined.append(stats)
@@ -323,6 +317,8 @@ def _train(
                     scaled = value
                     if ddp is not None and not (gathered and labels is not None):
                         scaled = value * share_weight(len(x), device)  # uneven last shares
+                    elif ddp is not None and rot is not None:  # gathered: only rot is a share's
+                        scaled = value + rot * (share_weight(len(raw), device) - 1.0)
                     # gradient accumulation: grad_accum batches add up before one step
                     (scaled / config.grad_accum if config.grad_accum > 1 else scaled).backward()
                 if step:
