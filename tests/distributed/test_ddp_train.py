@@ -148,3 +148,27 @@ def test_default_image_recipe_keeps_rotation_under_torchrun(tmp_path: Path) -> N
     assert run.config.rotation == 1.0 and run.config.loss == "multi_similarity"
     assert "rotation.head.0.weight" in load_file(str(out / "last" / "loss.safetensors"))
     assert torch.isfinite(torch.tensor(run.metrics["train_loss"]))  # one epoch's record
+
+
+def test_moving_average_resumes_alike_on_every_process(tmp_path: Path) -> None:
+    # 2 processes with --ema: one epoch then a resumed second against two epochs straight.
+    # Only rank 0 reads the checkpoint, yet every process validates with the average, so the
+    # second epoch's validation figures match only if rank 1 got rank 0's average too.
+    cfg = tmp_path / "ema.yaml"
+    cfg.write_text(yaml.safe_dump({**SETTINGS, "ema": 0.9}))
+    common = ["-m", "siamkit", "train", "--config", str(cfg), "--no-progress", "--data",
+              "digits", "--train-classes", "0-4", "--eval-classes", "5-9"]  # fmt: skip
+    torchrun([*common, "--out", str(tmp_path / "straight"), "--epochs", "2"], timeout=180)
+    torchrun([*common, "--out", str(tmp_path / "part"), "--epochs", "1"], timeout=180)
+    torchrun([*common, "--out", str(tmp_path / "part"), "--epochs", "2", "--resume"], timeout=180)
+    straight, part = (
+        json.loads((tmp_path / d / "metrics.json").read_text())["history"]
+        for d in ("straight", "part")
+    )
+    assert [h["epoch"] for h in part] == [1, 2]
+    for key in ("roc_auc", "eer"):
+        assert part[1]["val"][key] == pytest.approx(straight[1]["val"][key], abs=1e-6), key
+    a = load_file(str(tmp_path / "straight" / "last" / "model.safetensors"))
+    b = load_file(str(tmp_path / "part" / "last" / "model.safetensors"))
+    for k in a:
+        assert torch.allclose(a[k].float(), b[k].float(), atol=1e-6), k

@@ -259,6 +259,15 @@ def sync_buffers(module: nn.Module) -> None:
             dist.broadcast(buffer, src=0)
 
 
+def sync_module(module: nn.Module) -> None:
+    """Copy rank 0's parameters and buffers to every process (a module outside DDP, such as
+    the weights' moving average after a resume that only rank 0 read)."""
+    if dist_info().world_size > 1 and dist.is_initialized():
+        with torch.no_grad():
+            for t in [*module.parameters(), *module.buffers()]:
+                dist.broadcast(t, src=0)
+
+
 def barrier() -> None:
     """Wait for every process (nothing without a process group)."""
     if dist.is_available() and dist.is_initialized():

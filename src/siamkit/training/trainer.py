@@ -52,6 +52,7 @@ from siamkit.training.distributed import (
     process_group,
     share_weight,
     sync_buffers,
+    sync_module,
     training_device,
     wrap_ddp,
 )
@@ -221,6 +222,7 @@ def _train(
             averaged.module.load_state_dict(model.state_dict())
             model.load_state_dict(state["raw_model"])
             averaged.n_averaged.fill_(int(state["ema_updates"]))
+            sync_module(averaged.module)  # only rank 0 read the checkpoint's average
         console.print(f"resuming {run_dir} after epoch {start_epoch}")
     run_config = {"train": config.model_dump(), "model": spec.model_dump()}
     on_main(lambda: write_run_config(run_dir, run_config))
