@@ -29,7 +29,7 @@ Example:
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, NamedTuple, TypeVar, cast
@@ -254,17 +254,20 @@ def sync_buffers(module: nn.Module) -> None:
     DDP does so at the start of each training forward; after the last step each process has
     updated its own copy with its own share, so evaluation in parallel would mix statistics.
     """
-    if dist_info().world_size > 1 and dist.is_initialized():
-        for buffer in module.buffers():
-            dist.broadcast(buffer, src=0)
+    _from_rank0(module.buffers())
 
 
 def sync_module(module: nn.Module) -> None:
     """Copy rank 0's parameters and buffers to every process (a module outside DDP, such as
     the weights' moving average after a resume that only rank 0 read)."""
+    _from_rank0([*module.parameters(), *module.buffers()])
+
+
+def _from_rank0(tensors: Iterable[Tensor]) -> None:
+    """Overwrite each tensor with rank 0's copy, in place (nothing in one process)."""
     if dist_info().world_size > 1 and dist.is_initialized():
         with torch.no_grad():
-            for t in [*module.parameters(), *module.buffers()]:
+            for t in tensors:
                 dist.broadcast(t, src=0)
 
 
