@@ -56,6 +56,23 @@ def takes_roles(loss: nn.Module) -> bool:
     return "roles" in _forward_parameters(loss)
 
 
+def apply_loss(
+    loss: nn.Module,
+    embeddings: Tensor,
+    labels: Tensor,
+    inputs_equal: Tensor | None = None,
+    roles: Tensor | None = None,
+) -> Tensor:
+    """``loss`` on ``(B, D)`` embeddings and ``(B,)`` labels, given ``inputs_equal`` (the
+    identical-input guard) and ``roles`` (anchor / response) where it takes them."""
+    extra: dict[str, Tensor] = {}
+    if inputs_equal is not None and takes_inputs_equal(loss):
+        extra["inputs_equal"] = inputs_equal
+    if roles is not None and takes_roles(loss):
+        extra["roles"] = roles
+    return loss(embeddings, labels, **extra)
+
+
 class WrappedLoss(nn.Module):
     """A loss around another one (a head in front of it, a task beside it).
 
@@ -71,8 +88,6 @@ class WrappedLoss(nn.Module):
     def __init__(self, loss: nn.Module) -> None:
         super().__init__()
         self.loss = loss
-        self._takes_equal = takes_inputs_equal(loss)
-        self._takes_roles = takes_roles(loss)
 
     @property
     def last_stats(self) -> object:
@@ -87,12 +102,7 @@ class WrappedLoss(nn.Module):
         roles: Tensor | None = None,
     ) -> Tensor:
         """The wrapped loss on ``(B, D)`` embeddings and ``(B,)`` labels."""
-        extra: dict[str, Tensor] = {}
-        if self._takes_equal and inputs_equal is not None:
-            extra["inputs_equal"] = inputs_equal
-        if self._takes_roles and roles is not None:
-            extra["roles"] = roles
-        return self.loss(embeddings, labels, **extra)
+        return apply_loss(self.loss, embeddings, labels, inputs_equal, roles)
 
 
 def mlp_head(in_dim: int, hidden: int, out_dim: int, what: str) -> nn.Sequential:

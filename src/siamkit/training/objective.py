@@ -11,7 +11,7 @@ from torch import Tensor, nn
 
 from siamkit.data.augment import quarter_turns
 from siamkit.losses import ContrastiveLoss, TripletLoss, get_loss, loss_takes
-from siamkit.losses.base import takes_inputs_equal, takes_roles
+from siamkit.losses.base import apply_loss, takes_inputs_equal
 from siamkit.losses.projection import ProjectedLoss
 from siamkit.losses.rotation import RotationLoss, WithRotation
 from siamkit.miners import MinerStats
@@ -34,12 +34,7 @@ def batch_loss(
     rank responses for anchors (:func:`~siamkit.losses.base.takes_roles`).
     """
     if labels is not None:
-        extra: dict[str, Tensor] = {}
-        if inputs_equal is not None:
-            extra["inputs_equal"] = inputs_equal
-        if roles is not None and takes_roles(loss_fn):
-            extra["roles"] = roles
-        return loss_fn(emb, labels, **extra)
+        return apply_loss(loss_fn, emb, labels, inputs_equal, roles)
     if y is not None:
         if not isinstance(loss_fn, ContrastiveLoss):
             raise ValueError("sampling=pairs needs the contrastive loss (or triplet triplets)")
