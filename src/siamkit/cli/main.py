@@ -26,6 +26,7 @@ from siamkit.cli.options import (
     err,
     fail,
     out,
+    parse_loss_options,
 )
 from siamkit.cli.serve import serve
 from siamkit.training.trainer import NonFiniteLossError
@@ -89,6 +90,13 @@ def train(
     temperature: Annotated[
         float | None,
         typer.Option(help="Softmax temperature (nt_xent 0.1, multiple_negatives_* 0.05)."),
+    ] = None,
+    loss_option: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Another numeric option of the loss, KEY=VALUE (repeat it), e.g. "
+            "--loss-option beta=20 for multi_similarity."
+        ),
     ] = None,
     uniformity: Annotated[
         float | None,
@@ -208,6 +216,7 @@ def train(
         not in {"config", "resume", "overwrite", "progress", "nproc", "TrainConfig", "run_training"}
     }
     try:
+        flags["loss_options"] = parse_loss_options(flags.pop("loss_option"))
         cfg = TrainConfig.from_sources(config, flags)
         result = run_training(
             cfg, resume=resume, overwrite=overwrite, progress=progress, console=err

@@ -25,3 +25,28 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     """Print ``error: message`` on stderr and return the Exit to raise (status 2: bad input)."""
     err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)  # keeps [extra] text
     return typer.Exit(code)
+
+
+def parse_loss_options(items: list[str] | None) -> dict[str, float] | None:
+    """``["beta=20", "base=0.3"]`` (repeated ``--loss-option``) as ``{"beta": 20.0, ...}``.
+
+    Raises:
+        ValueError: An item that is not ``KEY=NUMBER``, naming it.
+
+    Example:
+        >>> parse_loss_options(["beta=20", "base=0.3"])
+        {'beta': 20.0, 'base': 0.3}
+    """
+    if not items:
+        return None
+    options: dict[str, float] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if not sep or not key.strip() or number is None:
+            raise ValueError(f"--loss-option {item!r}: expected KEY=NUMBER, e.g. beta=20")
+        options[key.strip()] = number
+    return options
