@@ -26,6 +26,9 @@ MEAN, STD = 0.2860, 0.3530
 
 FOLDS = ((0, 1), (2, 3), (3, 4))  # held-out training classes; fixed before any result was seen
 
+# the current image recipe; later candidates add to it
+CURRENT: dict[str, Any] = {"loss": "multi_similarity", "uniformity": 0.3, "rotation": 1.0}
+
 CANDIDATES: dict[str, dict[str, Any]] = {
     "triplet(0.2)+batch_hard": {"loss": "triplet", "margin": 0.2, "miner": "batch_hard"},
     "triplet(0.2)+distance_weighted": {
@@ -67,81 +70,45 @@ CANDIDATES: dict[str, dict[str, Any]] = {
         "scheduler": "cosine",
     },
     "nt_xent+projection(256)": {"loss": "nt_xent", "projection": 256},
-    "multi_similarity+uniformity(0.3)+rotation(1.0)": {
-        "loss": "multi_similarity",
-        "uniformity": 0.3,
-        "rotation": 1.0,
-    },
+    "multi_similarity+uniformity(0.3)+rotation(1.0)": {**CURRENT},
     "multi_similarity+rotation(1.0)": {"loss": "multi_similarity", "rotation": 1.0},
     "multi_similarity+uniformity(0.3)+rotation(0.5)": {
         "loss": "multi_similarity",
         "uniformity": 0.3,
         "rotation": 0.5,
     },
-    "multi_similarity+uniformity(0.3)+rotation(1.0)+augment": {
-        "loss": "multi_similarity",
-        "uniformity": 0.3,
-        "rotation": 1.0,
-        "augment": True,
-    },
+    "multi_similarity+uniformity(0.3)+rotation(1.0)+augment": {**CURRENT, "augment": True},
     "multi_similarity+uniformity(0.3)+rotation(2.0)": {
         "loss": "multi_similarity",
         "uniformity": 0.3,
         "rotation": 2.0,
     },
-    "multi_similarity+uniformity(0.3)+rotation(1.0)+cosine": {
-        "loss": "multi_similarity",
-        "uniformity": 0.3,
-        "rotation": 1.0,
-        "scheduler": "cosine",
-    },
+    "multi_similarity+uniformity(0.3)+rotation(1.0)+cosine": {**CURRENT, "scheduler": "cosine"},
     "multi_similarity+uniformity(0.3)+rotation(1.0)+lr(2e-3)+cosine": {
-        "loss": "multi_similarity",
-        "uniformity": 0.3,
-        "rotation": 1.0,
+        **CURRENT,
         "scheduler": "cosine",
         "lr": 2e-3,
     },
-    "multi_similarity+uniformity(0.3)+rotation(1.0)+ema(0.998)": {
-        "loss": "multi_similarity",
-        "uniformity": 0.3,
-        "rotation": 1.0,
-        "ema": 0.998,
-    },
+    "multi_similarity+uniformity(0.3)+rotation(1.0)+ema(0.998)": {**CURRENT, "ema": 0.998},
     "multi_similarity+uniformity(0.3)+rotation(1.0)+base(0.3)": {
-        "loss": "multi_similarity",
-        "uniformity": 0.3,
-        "rotation": 1.0,
+        **CURRENT,
         "loss_options": {"base": 0.3},
     },
     "multi_similarity+uniformity(0.3)+rotation(1.0)+beta(20)": {
-        "loss": "multi_similarity",
-        "uniformity": 0.3,
-        "rotation": 1.0,
+        **CURRENT,
         "loss_options": {"beta": 20.0},
     },
     "multi_similarity+uniformity(0.3)+rotation(1.0)+base(0.7)": {
-        "loss": "multi_similarity",
-        "uniformity": 0.3,
-        "rotation": 1.0,
+        **CURRENT,
         "loss_options": {"base": 0.7},
     },
-    "multi_similarity+uniformity(0.3)+rotation(1.0)+lr(2e-3)": {
-        "loss": "multi_similarity",
-        "uniformity": 0.3,
-        "rotation": 1.0,
-        "lr": 2e-3,
-    },
+    "multi_similarity+uniformity(0.3)+rotation(1.0)+lr(2e-3)": {**CURRENT, "lr": 2e-3},
     "multi_similarity+uniformity(0.3)+rotation(1.0)+base(0.8)": {
-        "loss": "multi_similarity",
-        "uniformity": 0.3,
-        "rotation": 1.0,
+        **CURRENT,
         "loss_options": {"base": 0.8},
     },
     "multi_similarity+uniformity(0.3)+rotation(1.0)+epsilon(0.3)": {
-        "loss": "multi_similarity",
-        "uniformity": 0.3,
-        "rotation": 1.0,
+        **CURRENT,
         "loss_options": {"epsilon": 0.3},
     },
     "nt_xent": {"loss": "nt_xent"},
