@@ -4,6 +4,8 @@ checked against the same loss built by hand, and the answers to options it does 
 from __future__ import annotations
 
 import json
+import math
+import re
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from siamkit.cli.main import app
 from siamkit.cli.options import parse_loss_options
 from siamkit.losses import MultiSimilarityLoss
 from siamkit.models.spec import build_model
+from siamkit.training.config import TrainConfig
 from siamkit.training.objective import build_loss
 from siamkit.training.setup import model_spec, prepare_data
 
@@ -41,9 +44,20 @@ def test_an_option_the_loss_does_not_take_is_named(tmp_path: Path) -> None:
         _built(tmp_path, loss_options={"gamma": 1.0})
 
 
-def test_an_option_with_its_own_setting_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="loss_options sets margin, which has its own setting"):
-        _built(tmp_path, loss_options={"margin": 0.5})
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"margin": 0.5}, "margin has its own setting; use --margin instead"),
+        ({"num_classes": 3.0}, "num_classes has its own setting; use nothing (the training data"),
+        ({"base": math.nan}, "base=nan is not a finite number"),
+        ({"beta": math.inf}, "beta=inf is not a finite number"),
+    ],
+)
+def test_own_settings_and_non_finite_values_are_refused(
+    tmp_path: Path, options: dict[str, float], expected: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        TrainConfig.from_sources(None, {"loss": "multi_similarity", "loss_options": options})
 
 
 def test_parse() -> None:

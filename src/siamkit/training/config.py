@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,6 +28,17 @@ from siamkit.models.registry import ENCODERS
 DEFAULT_IMAGE_LOSS = "multi_similarity"
 DEFAULT_IMAGE_UNIFORMITY = 0.3
 DEFAULT_IMAGE_ROTATION = 1.0
+# loss options that come from their own settings (or from the data and model): never in
+# loss_options
+_OWN_SETTINGS = {
+    "margin": "--margin",
+    "distance": "--loss-distance (or --distance)",
+    "miner": "--miner",
+    "temperature": "--temperature",
+    "reduction": "--reduction",
+    "num_classes": "nothing (the training data sets it)",
+    "embedding_dim": "--embedding-dim",
+}
 IMAGE_SOURCES = ("digits", "fashion-mnist", "image-folder", "omniglot", "cedar", "cedar-hands")
 
 
@@ -179,6 +191,19 @@ class TrainConfig(BaseModel):
     @classmethod
     def _known_loss(cls, v: str) -> str:
         LOSSES.get(v)
+        return v
+
+    @field_validator("loss_options")
+    @classmethod
+    def _plain_loss_options(cls, v: dict[str, float]) -> dict[str, float]:
+        own = sorted(set(v) & set(_OWN_SETTINGS))
+        if own:
+            raise ValueError(
+                f"{own[0]} has its own setting; use {_OWN_SETTINGS[own[0]]} instead of loss_options"
+            )
+        bad = [k for k, x in v.items() if not math.isfinite(x)]
+        if bad:
+            raise ValueError(f"{bad[0]}={v[bad[0]]} is not a finite number")
         return v
 
     @field_validator("miner")

@@ -70,13 +70,7 @@ def build_loss(config: TrainConfig, model: SiameseNetwork, n_classes: int) -> nn
         "temperature": config.temperature,
         "reduction": config.reduction,
     }
-    clash = sorted(set(config.loss_options) & set(options))
-    if clash:
-        raise ValueError(
-            f"loss_options sets {', '.join(clash)}, which has its own setting; use that "
-            f"(e.g. --{clash[0]} in the CLI) instead"
-        )
-    options.update(config.loss_options)
+    options.update(config.loss_options)  # never one of the above (TrainConfig refuses them)
     if loss_takes(config.loss, "num_classes"):
         options["num_classes"] = n_classes
     if loss_takes(config.loss, "embedding_dim"):
