@@ -111,6 +111,10 @@ CANDIDATES: dict[str, dict[str, Any]] = {
         **CURRENT,
         "loss_options": {"epsilon": 0.3},
     },
+    "multi_similarity+uniformity(0.3)+rotation(1.0)+rotation_classes": {
+        **CURRENT,
+        "rotation_classes": True,
+    },
     "nt_xent": {"loss": "nt_xent"},
     "nt_xent+augment": {"loss": "nt_xent", "augment": True},
     "self_supervised nt_xent": {"loss": "nt_xent", "self_supervised": True},

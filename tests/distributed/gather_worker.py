@@ -22,7 +22,12 @@ from siamkit.training.distributed import (
     share_weight,
     wrap_ddp,
 )
-from siamkit.training.objective import batch_loss, guards_duplicates
+from siamkit.training.objective import (
+    Turned,
+    batch_loss,
+    guards_duplicates,
+    with_rotation_classes,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import cases
@@ -65,6 +70,18 @@ def main(out: Path) -> None:
         grads = {f"model.{k}": p.grad.clone() for k, p in model.named_parameters()}
         grads |= {f"loss.{k}": p.grad.clone() for k, p in loss_fn.named_parameters()}
         result["rotation"] = {"grads": grads}
+        # rotation classes: this share's turned items join the metric loss before gathering
+        model, loss_fn = cases.network(), cases.rotation_loss()
+        ddp = wrap_ddp(model, loss_fn, torch.device("cpu"))
+        turned = Turned(k[mine], xt[mine], model.embed(xt[mine]))
+        emb, joint, inputs, rows = with_rotation_classes(ddp(xr), yr, None, xr, turned)
+        gb = gather_batch(emb, joint, inputs, rows)
+        value = batch_loss(loss_fn, gb.embeddings, gb.labels, None, gb.inputs_equal)
+        rot = loss_fn.weight * loss_fn.rotation(turned.embeddings, turned.turns)
+        (value + rot * share_weight(len(xr), torch.device("cpu"))).backward()
+        grads = {f"model.{k}": p.grad.clone() for k, p in model.named_parameters()}
+        grads |= {f"loss.{k}": p.grad.clone() for k, p in loss_fn.named_parameters()}
+        result["rotation_classes"] = {"value": value.detach(), "grads": grads}
         for name in ("contrastive", "multi_similarity"):  # --no-gather-negatives
             model, loss_fn = cases.network(), cases.loss(name)
             ddp = wrap_ddp(model, loss_fn, torch.device("cpu"))

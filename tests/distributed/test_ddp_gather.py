@@ -89,6 +89,30 @@ def test_rotation_term_of_each_share_adds_up_to_one_process(ranks: list[dict]) -
             assert torch.allclose(r["rotation"]["grads"][n], g, rtol=1e-4, atol=1e-6), n
 
 
+def test_rotation_classes_gathered_equal_one_process(ranks: list[dict]) -> None:
+    # one process: the metric loss over the batch and its turned copies, each (class, turn) a
+    # class, guarded over both; plus w·CE. Gathered, the rows come in another order (rank 0's
+    # own and turned, then rank 1's), which the loss does not depend on.
+    x, labels = cases.batch()
+    model, loss_fn = cases.network(), cases.rotation_loss()
+    k, xt = cases.turned(x)
+    emb_t = model.embed(xt)
+    both = torch.cat([x, xt])
+    value = loss_fn(
+        torch.cat([model.embed(x), emb_t]),
+        torch.cat([labels * 4, labels * 4 + k]),
+        inputs_equal=identical_inputs(both),
+    )
+    (value + loss_fn.weight * loss_fn.rotation(emb_t, k)).backward()
+    grads = {f"model.{n}": p.grad for n, p in model.named_parameters()}
+    grads |= {f"loss.{n}": p.grad for n, p in loss_fn.named_parameters()}
+    for r in ranks:
+        got = r["rotation_classes"]
+        assert torch.allclose(got["value"], value.detach(), rtol=1e-5, atol=1e-6)
+        for n, g in grads.items():
+            assert torch.allclose(got["grads"][n], g, rtol=1e-4, atol=1e-6), n
+
+
 def test_duplicate_across_processes_changes_the_loss() -> None:
     # the guard matters in this batch: without it the loss differs, so the test above checks it
     x, labels = cases.batch()

@@ -81,6 +81,18 @@ def train(
         float | None,
         typer.Option(help="Weight of the rotation-prediction task (images turned k·90°; 0 = off)."),
     ] = None,
+    rotation_hidden: Annotated[
+        int | None,
+        typer.Option(help="Hidden width of the rotation task's head (0 = one linear layer)."),
+    ] = None,
+    rotation_classes: Annotated[
+        bool | None,
+        typer.Option(
+            "--rotation-classes/--no-rotation-classes",
+            help="The rotation task's turned images also enter the metric loss, each "
+            "(class, turn) a class of its own.",
+        ),
+    ] = None,
     projection: Annotated[
         int | None,
         typer.Option(

@@ -26,7 +26,8 @@ class RotationLoss(nn.Module):
 
     Args:
         embedding_dim: ``D``, the model's embedding size.
-        hidden: Width of the head's hidden layer.
+        hidden: Width of the head's hidden layer; 0 makes the head one linear layer, so the
+            turns must be told apart linearly in the embedding itself.
 
     Example:
         >>> import torch
@@ -37,7 +38,15 @@ class RotationLoss(nn.Module):
 
     def __init__(self, embedding_dim: int, hidden: int = 128) -> None:
         super().__init__()
-        self.head = mlp_head(embedding_dim, hidden, TURNS, "the rotation head")
+        if hidden < 0:
+            raise ValueError(
+                f"the rotation head's hidden width must be >= 0 (0: linear); got {hidden}"
+            )
+        self.head: nn.Module = (
+            nn.Linear(embedding_dim, TURNS)
+            if hidden == 0
+            else mlp_head(embedding_dim, hidden, TURNS, "the rotation head")
+        )
 
     def forward(self, embeddings: Tensor, turns: Tensor) -> Tensor:
         """Mean cross-entropy over the batch.

@@ -102,6 +102,11 @@ class TrainConfig(BaseModel):
     # k; the trainer adds w·CE. Square images; 0 = off. None (what a run naming no loss
     # gets) = auto: DEFAULT_IMAGE_ROTATION when the images are square, else 0; the trainer
     # saves the number it used
+    rotation_hidden: int = Field(128, ge=0)  # the rotation head's hidden width; 0 = one linear
+    # layer (the turns must then be told apart linearly in the embedding)
+    rotation_classes: bool = False  # the rotation task's turned images also enter the metric
+    # loss, each (class, turn) a class of its own (self-supervised label augmentation, Lee, Hwang
+    # & Shin 2020); needs the rotation task on
     augment: bool = False  # random crop, flip, rotation, noise, brightness/contrast (images)
     views: Literal[1, 2] = 1  # 2: each labelled item enters a batch as two augmented views
     # (supervised contrastive style; implies augmentation; needs a labels-based loss)
@@ -165,6 +170,20 @@ class TrainConfig(BaseModel):
             # config.json of an unresolved run holds) stays None.
             values = {**values, "rotation": 0.0}
         return values
+
+    @model_validator(mode="after")
+    def _rotation_classes_need_rotation(self) -> TrainConfig:
+        if self.rotation_classes and self.rotation == 0:
+            raise ValueError(
+                "rotation_classes puts the rotation task's turned images into the metric loss; "
+                "it needs the task on: give --rotation W (W > 0) or drop --rotation-classes"
+            )
+        if self.rotation_classes and self.self_supervised:
+            raise ValueError(
+                "rotation_classes labels turned images by their class, and self-supervised runs "
+                "have no classes; drop --rotation-classes (or --self-supervised)"
+            )
+        return self
 
     @property
     def augments(self) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -13,7 +13,7 @@ from siamkit.data.augment import quarter_turns
 from siamkit.losses import ContrastiveLoss, TripletLoss, get_loss, loss_takes
 from siamkit.losses.base import apply_loss, takes_inputs_equal
 from siamkit.losses.projection import ProjectedLoss
-from siamkit.losses.rotation import RotationLoss, WithRotation
+from siamkit.losses.rotation import TURNS, RotationLoss, WithRotation
 from siamkit.miners import MinerStats
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.training.config import TrainConfig
@@ -106,7 +106,8 @@ def build_loss(config: TrainConfig, model: SiameseNetwork, n_classes: int) -> nn
                 "--rotation adds a task beside a loss over labelled batches; sampling=pairs "
                 "gives explicit pairs, so use --sampling balanced (or drop --rotation)"
             )
-        loss = WithRotation(loss, RotationLoss(config.embedding_dim), config.rotation)
+        head = RotationLoss(config.embedding_dim, config.rotation_hidden)
+        loss = WithRotation(loss, head, config.rotation)
     return loss
 
 
@@ -119,6 +120,34 @@ def mean_miner_stats(stats: list[MinerStats]) -> dict[str, float]:
     return {k: v for k, v in out.items() if math.isfinite(v)}
 
 
+class Turned(NamedTuple):
+    """One batch's raw images turned for the rotation task, and their embeddings."""
+
+    turns: Tensor  # (n,) int64 in 0..3, on the device
+    images: Tensor  # (n, C, H, H) the turned images, on the CPU (the duplicate guard reads them)
+    embeddings: Tensor  # (n, D) float32
+
+
+def embed_turned(
+    model: SiameseNetwork,
+    raw: Tensor,
+    g: torch.Generator,
+    device: torch.device,
+    channels_last: bool,
+    amp: AbstractContextManager[Any],
+) -> Turned:
+    """Each raw image ``(n, C, H, H)`` turned by a random multiple of 90° (drawn from ``g``)
+    and embedded by ``model``."""
+    turns = torch.randint(4, (len(raw),), generator=g)  # (n,)
+    images = quarter_turns(raw, turns)
+    x = images.to(device, non_blocking=True)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    with amp:
+        emb = model.embed(x)  # (n, D)
+    return Turned(turns.to(device), images, emb.float())
+
+
 def rotation_term(
     rotation: WithRotation,
     model: SiameseNetwork,
@@ -127,14 +156,57 @@ def rotation_term(
     device: torch.device,
     channels_last: bool,
     amp: AbstractContextManager[Any],
+    turned: Turned | None = None,
 ) -> Tensor:
     """``w · CE`` of the rotation task on one batch: each raw image ``(b, C, H, H)`` turned by a
     random multiple of 90° (drawn from ``g``), embedded by ``model`` and classified by the head.
+    ``turned``: those turned images already embedded (with rotation classes), used as they are.
     """
-    turns = torch.randint(4, (len(raw),), generator=g)  # (b,)
-    turned = quarter_turns(raw, turns).to(device, non_blocking=True)
-    if channels_last:
-        turned = turned.contiguous(memory_format=torch.channels_last)
-    with amp:
-        emb = model.embed(turned)  # (b, D)
-    return rotation.weight * rotation.rotation(emb.float(), turns.to(device))
+    if turned is None:
+        turned = embed_turned(model, raw, g, device, channels_last, amp)
+    return rotation.weight * rotation.rotation(turned.embeddings, turned.turns)
+
+
+def with_rotation_classes(
+    emb: Tensor,
+    labels: Tensor,
+    rows: Tensor | None,
+    raw: Tensor,
+    turned: Turned,
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """The metric loss's batch with the turned images added, each (class, turn) a class.
+
+    An item of class ``c`` turned ``k`` quarter turns gets label ``4c + k``; the batch's own
+    items (not turned) keep ``4c``, so a turned copy with ``k = 0`` stays their positive.
+
+    Args:
+        emb: ``(b, D)`` the batch's embeddings; ``labels`` ``(b,)`` their classes ``0..C-1``.
+        rows: ``(b,)`` index into ``raw`` of each embedding row (two views), or None (``arange``).
+        raw: ``(n, ...)`` the batch's raw items; ``turned``: them turned and embedded.
+
+    Returns:
+        ``(b + n, D)`` embeddings; ``(b + n,)`` labels; the inputs the rows come from,
+        ``(2n, ...)`` (``raw``, then the turned images); and ``(b + n,)`` each row's index into
+        those inputs. The last two are what the identical-input guard compares.
+
+    Example:
+        >>> import torch
+        >>> t = Turned(torch.tensor([1]), torch.zeros(1, 1, 2, 2), torch.ones(1, 3))
+        >>> _, y, _, r = with_rotation_classes(torch.zeros(1, 3), torch.tensor([2]), None,
+        ...                                    torch.ones(1, 1, 2, 2), t)
+        >>> y.tolist(), r.tolist()
+        ([8, 9], [0, 1])
+    """
+    n = len(raw)
+    own = torch.arange(len(emb)) if rows is None else rows.cpu()
+    labels = labels.to(emb.device)
+    item_labels = labels.new_empty(n)
+    item_labels[own.to(labels.device)] = labels  # each raw item's class (views share it)
+    joint = torch.cat([labels * TURNS, item_labels * TURNS + turned.turns])
+    inputs = torch.cat([raw, turned.images])  # (2n, ...)
+    return (
+        torch.cat([emb, turned.embeddings]),
+        joint,
+        inputs,
+        torch.cat([own, n + torch.arange(n)]),
+    )

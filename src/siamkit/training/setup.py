@@ -210,10 +210,19 @@ def resolve_rotation(
     :data:`~siamkit.training.config.DEFAULT_IMAGE_ROTATION` for square images, else 0.
     ``saved``: the config of a run being resumed; one written before the option existed trained
     without rotation, so it resumes with 0.
+
+    Raises:
+        ValueError: ``rotation_classes`` asked for where "auto" turns the rotation task off.
     """
     if config.rotation is not None:
         return config
     square = data.kind == "image" and data.x.shape[-1] == data.x.shape[-2]
     fresh = saved is None or "rotation" in saved
     weight = DEFAULT_IMAGE_ROTATION if square and fresh else 0.0
+    if config.rotation_classes and weight == 0:
+        raise ValueError(
+            "--rotation-classes needs the rotation task, which is off for this data (it turns "
+            "square images only); resize the images square with --image-size, or drop "
+            "--rotation-classes"
+        )
     return config.model_copy(update={"rotation": weight})

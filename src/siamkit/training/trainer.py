@@ -59,9 +59,11 @@ from siamkit.training.distributed import (
 from siamkit.training.objective import (
     batch_loss,
     build_loss,
+    embed_turned,
     guards_duplicates,
     mean_miner_stats,
     rotation_term,
+    with_rotation_classes,
 )
 from siamkit.training.resume import load_last, prepare_out, saved_config, write_run_config
 from siamkit.training.setup import (  # the setup helpers stay importable from here
@@ -187,6 +189,8 @@ def _train(
     rotation = loss_fn if isinstance(loss_fn, WithRotation) else None
     if rotation is not None:
         check_rotation(prepared.train)
+    # the turned images also in the metric loss, each (class, turn) a class
+    rotation_classes = rotation is not None and bool(config.rotation_classes)
     # a learned distance is shared by the network and the loss: each parameter once
     params = list({id(p): p for p in [*model.parameters(), *loss_fn.parameters()]}.values())
     opt = build_optimizer(config, params, fused=spec.kind == "text")
@@ -282,14 +286,25 @@ def _train(
                         emb = model.embed(x) if ddp is None else ddp(x)  # (b, D)
                     # the loss in float32, outside autocast: bf16 distances would blur mining
                     emb = emb.float()
+                    turned, inputs, own = None, raw, None  # inputs: what the guard compares
+                    if rotation_classes and labels is not None:
+                        turned = embed_turned(model, raw, g, device, channels_last, amp)
+                        emb, labels, inputs, rows = with_rotation_classes(
+                            emb, labels, rows, raw, turned
+                        )
+                        own = torch.arange(len(emb), device=device) < len(emb) - len(raw)
+                        if eq is not None:
+                            eq = identical_inputs(inputs)[rows][:, rows]
                     if gathered and labels is not None:  # every process sees the global batch
                         emb, labels, eq = gather_batch(
                             emb,
                             labels.to(device),
-                            raw if guard else None,
+                            inputs if guard else None,
                             rows,
                             item_labels=config.self_supervised,
                         )
+                        if own is not None:  # the rows not turned, in the global batch
+                            own = gather(own.to(torch.uint8)).bool()
                         if roles is not None:
                             roles = gather(roles.to(device))
                     value = batch_loss(
@@ -301,10 +316,13 @@ def _train(
                         None if roles is None else roles.to(device),
                     )
                     if uniformity is not None:  # spread over the sphere (the global batch)
-                        value = value + config.uniformity * uniformity(emb)
+                        spread = emb if own is None else emb[own]  # turned rows: not here
+                        value = value + config.uniformity * uniformity(spread)
                     rot = None  # the turned originals (this process's share); the head predicts k
                     if rotation is not None:
-                        rot = rotation_term(rotation, model, raw, g, device, channels_last, amp)
+                        rot = rotation_term(
+                            rotation, model, raw, g, device, channels_last, amp, turned
+                        )
                         value = value + rot
                     stats = getattr(loss_fn, "last_stats", None)
                     if stats is not None:
