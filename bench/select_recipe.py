@@ -3,8 +3,9 @@
 Cross-validation over classes: in each fold two of the training classes 0-4 are held out whole
 and the candidate trains on the other three (5 epochs, the protocol's encoder, batch and
 optimiser); it is scored on the held-out pair, a stand-in for unseen classes. A candidate's
-score is its mean over the folds (one fold, classes 3-4, proved a poor proxy on its own).
-Classes 5-9 are never loaded.
+score is its mean over the folds (one fold, classes 3-4, proved a poor proxy on its own; the
+latest comparisons use all ten two-class folds, `--folds 0,1 0,2 ... 3,4`, see
+docs/benchmarks.md). Classes 5-9 are never loaded.
 
     python bench/select_recipe.py            # all candidates x folds; results to bench/results/
     python bench/select_recipe.py --smoke --data-dir D
@@ -114,6 +115,10 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     "multi_similarity+uniformity(0.3)+rotation(1.0)+rotation_classes": {
         **CURRENT,
         "rotation_classes": True,
+    },
+    "multi_similarity+uniformity(0.3)+rotation(1.0)+rotation_hidden(0)": {
+        **CURRENT,
+        "rotation_hidden": 0,
     },
     "nt_xent": {"loss": "nt_xent"},
     "nt_xent+augment": {"loss": "nt_xent", "augment": True},
