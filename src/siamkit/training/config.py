@@ -40,18 +40,40 @@ _OWN_SETTINGS = {
     "embedding_dim": "--embedding-dim",
 }
 IMAGE_SOURCES = ("digits", "fashion-mnist", "image-folder", "omniglot", "cedar", "cedar-hands")
+TEXT_SOURCES = ("text-pairs", "text-labelled", "wordnet")
+# pretrained transformers (the encoder's name before any ':'): fine-tuned, not trained afresh
+PRETRAINED_TEXT_ENCODERS = ("minilm", "hf")
+# how siamkit fine-tunes a pretrained transformer unless told otherwise: the optimiser settings
+# of the WordNet benchmark (docs/benchmarks.md, "Text"), where lr 5e-5 was chosen on
+# training-side synsets; Adam at 1e-3, the image default, unlearns what the model knew
+PRETRAINED_OPTIMIZER: dict[str, Any] = {"optimizer": "adamw", "lr": 5e-5, "weight_decay": 0.01}
+# the loss of that benchmark, chosen there on training-side synsets
+DEFAULT_TEXT_LOSS = "multiple_negatives_ranking"
 
 
-def default_loss(data: str, sampling: str = "balanced", self_supervised: bool = False) -> str:
+def is_pretrained_text(encoder: str) -> bool:
+    """Whether ``encoder`` names a pretrained transformer (``minilm``, ``hf:PATH``)."""
+    return encoder.split(":", 1)[0] in PRETRAINED_TEXT_ENCODERS
+
+
+def default_loss(
+    data: str, sampling: str = "balanced", self_supervised: bool = False, encoder: str = "conv"
+) -> str:
     """The loss a run gets when none is named.
 
-    ``nt_xent`` for self-supervised runs; ``contrastive`` for explicit pairs and for non-image
+    ``nt_xent`` for self-supervised runs; ``contrastive`` for explicit pairs; for text data
+    with a pretrained transformer :data:`DEFAULT_TEXT_LOSS`; ``contrastive`` for other non-image
     data; otherwise the image recipe :data:`DEFAULT_IMAGE_LOSS` (which a config completes with
     :data:`DEFAULT_IMAGE_UNIFORMITY` unless ``uniformity`` is given).
     """
+    source = data.split(":", 1)[0]
     if self_supervised:
         return "nt_xent"
-    if sampling == "pairs" or data.split(":", 1)[0] not in IMAGE_SOURCES:
+    if sampling == "pairs":
+        return "contrastive"
+    if source in TEXT_SOURCES and is_pretrained_text(encoder):
+        return DEFAULT_TEXT_LOSS
+    if source not in IMAGE_SOURCES:
         return "contrastive"
     return DEFAULT_IMAGE_LOSS
 
@@ -128,6 +150,8 @@ class TrainConfig(BaseModel):
     grad_accum: int = Field(1, ge=1)  # batches whose gradients add up before one optimiser
     # step (a larger effective batch; in-batch negatives still come from one batch)
     batch_size: int = Field(128, ge=2)  # items per batch (pairs mode: pairs per batch)
+    # not given: adamw, lr 5e-5, weight decay 0.01 for pretrained transformers (minilm, hf:PATH;
+    # PRETRAINED_OPTIMIZER), else these
     optimizer: Literal["adam", "adamw", "sgd"] = "adam"
     lr: float = Field(1e-3, gt=0.0)
     weight_decay: float = Field(0.0, ge=0.0)
@@ -154,13 +178,19 @@ class TrainConfig(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _default_loss(cls, values: Any) -> Any:
+        if isinstance(values, dict) and is_pretrained_text(str(values.get("encoder", "conv"))):
+            # fine-tuning: the optimiser settings that keep what the model knows, unless given
+            values = {**PRETRAINED_OPTIMIZER, **values}
         if isinstance(values, dict) and values.get("loss") is None:
             values = {**values}
             values["loss"] = default_loss(
                 str(values.get("data", "digits")),
                 str(values.get("sampling", "balanced")),
                 bool(values.get("self_supervised", False)),
+                str(values.get("encoder", "conv")),
             )
+            if values["loss"] == DEFAULT_TEXT_LOSS and values.get("distance") is None:
+                values["distance"] = "cosine"  # how text embeddings are compared
             if values["loss"] == DEFAULT_IMAGE_LOSS and values.get("uniformity") is None:
                 values["uniformity"] = DEFAULT_IMAGE_UNIFORMITY  # the whole image recipe
             if values["loss"] != DEFAULT_IMAGE_LOSS and values.get("rotation") is None:
