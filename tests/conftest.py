@@ -11,6 +11,9 @@ import torch
 from siamkit.training import TrainConfig, train
 
 # One optimiser step over one batch, plain SGD: what a step-by-hand test compares against.
+# the CLI flags of a quick `siamkit train` on digits (one epoch, small embeddings)
+TINY_TRAIN_FLAGS = ["--epochs", "1", "--batch-size", "64", "--embedding-dim", "16", "--no-progress"]
+
 ONE_STEP: dict[str, object] = {
     "epochs": 1,
     "train_classes": "0-1",  # about 320 items

@@ -20,7 +20,7 @@ from siamkit.training.config import TrainConfig
 from siamkit.training.objective import build_loss
 from siamkit.training.setup import model_spec, prepare_data
 
-from conftest import tiny_config
+from conftest import TINY_TRAIN_FLAGS, tiny_config
 
 runner = CliRunner()
 
@@ -69,8 +69,7 @@ def test_parse() -> None:
 
 
 def test_cli_saves_them_and_names_bad_ones(tmp_path: Path) -> None:
-    tiny = ["--epochs", "1", "--batch-size", "64", "--embedding-dim", "16", "--no-progress"]
-    common = ["train", "--loss", "multi_similarity", "--rotation", "0", *tiny]
+    common = ["train", "--loss", "multi_similarity", "--rotation", "0", *TINY_TRAIN_FLAGS]
     out = tmp_path / "ok"
     args = [*common, "--loss-option", "beta=20", "--loss-option", "alpha=1", "--out", str(out)]
     r = runner.invoke(app, args)

@@ -20,7 +20,14 @@ from siamkit.training import TrainConfig, load_run, train
 from siamkit.training.objective import Turned, with_rotation_classes
 from siamkit.training.setup import resolve_rotation
 
-from conftest import ONE_STEP, assert_same_weights, one_step_start, sgd_step, tiny_config
+from conftest import (
+    ONE_STEP,
+    TINY_TRAIN_FLAGS,
+    assert_same_weights,
+    one_step_start,
+    sgd_step,
+    tiny_config,
+)
 
 
 def test_labels_rows_and_inputs_match_a_plain_loop() -> None:
@@ -108,16 +115,7 @@ def test_cli_flag_is_saved_and_a_bad_combination_named(tmp_path: Path) -> None:
 
     from siamkit.cli.main import app
 
-    tiny = [
-        "train",
-        "--epochs",
-        "1",
-        "--batch-size",
-        "64",
-        "--embedding-dim",
-        "16",
-        "--no-progress",
-    ]
+    tiny = ["train", *TINY_TRAIN_FLAGS]
     r = CliRunner().invoke(app, [*tiny, "--rotation-classes", "--out", str(tmp_path / "ok")])
     assert r.exit_code == 0, r.output
     assert load_run(tmp_path / "ok", "last").config.rotation_classes is True

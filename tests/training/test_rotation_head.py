@@ -13,6 +13,8 @@ from safetensors.torch import load_file
 from siamkit.losses import RotationLoss
 from siamkit.training import load_run
 
+from conftest import TINY_TRAIN_FLAGS
+
 
 def test_linear_head_is_cross_entropy_of_one_layer() -> None:
     torch.manual_seed(0)
@@ -32,16 +34,7 @@ def test_cli_run_saves_the_head_it_used(tmp_path: Path) -> None:
 
     from siamkit.cli.main import app
 
-    tiny = [
-        "train",
-        "--epochs",
-        "1",
-        "--batch-size",
-        "64",
-        "--embedding-dim",
-        "16",
-        "--no-progress",
-    ]
+    tiny = ["train", *TINY_TRAIN_FLAGS]
     r = CliRunner().invoke(app, [*tiny, "--rotation-hidden", "0", "--out", str(tmp_path / "lin")])
     assert r.exit_code == 0, r.output
     weights = load_file(str(tmp_path / "lin" / "last" / "loss.safetensors"))
