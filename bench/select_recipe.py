@@ -120,6 +120,7 @@ CANDIDATES: dict[str, dict[str, Any]] = {
         **CURRENT,
         "rotation_hidden": 0,
     },
+    "multi_similarity+uniformity(0.5)+rotation(1.0)": {**CURRENT, "uniformity": 0.5},
     "nt_xent": {"loss": "nt_xent"},
     "nt_xent+augment": {"loss": "nt_xent", "augment": True},
     "self_supervised nt_xent": {"loss": "nt_xent", "self_supervised": True},
