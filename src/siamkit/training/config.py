@@ -45,7 +45,8 @@ TEXT_SOURCES = ("text-pairs", "text-labelled", "wordnet")
 PRETRAINED_TEXT_ENCODERS = ("minilm", "hf")
 # how siamkit fine-tunes a pretrained transformer unless told otherwise: the optimiser settings
 # of the WordNet benchmark (docs/benchmarks.md, "Text"), where lr 5e-5 was chosen on
-# training-side synsets; Adam at 1e-3, the image default, unlearns what the model knew
+# training-side synsets; at the image default's lr 1e-3 MiniLM falls below its untouched
+# self there (docs/text.md)
 PRETRAINED_OPTIMIZER: dict[str, Any] = {"optimizer": "adamw", "lr": 5e-5, "weight_decay": 0.01}
 # the loss of that benchmark, chosen there on training-side synsets
 DEFAULT_TEXT_LOSS = "multiple_negatives_ranking"
