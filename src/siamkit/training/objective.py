@@ -198,15 +198,15 @@ def with_rotation_classes(
         ([8, 9], [0, 1])
     """
     n = len(raw)
-    own = torch.arange(len(emb)) if rows is None else rows.cpu()
+    item_rows = torch.arange(len(emb)) if rows is None else rows.cpu()
     labels = labels.to(emb.device)
     item_labels = labels.new_empty(n)
-    item_labels[own.to(labels.device)] = labels  # each raw item's class (views share it)
+    item_labels[item_rows.to(labels.device)] = labels  # each raw item's class (views share it)
     joint = torch.cat([labels * TURNS, item_labels * TURNS + turned.turns])
     inputs = torch.cat([raw, turned.images])  # (2n, ...)
     return (
         torch.cat([emb, turned.embeddings]),
         joint,
         inputs,
-        torch.cat([own, n + torch.arange(n)]),
+        torch.cat([item_rows, n + torch.arange(n)]),
     )

@@ -265,7 +265,9 @@ def _train(
                 sync = ddp.no_sync() if ddp is not None and not step else nullcontext()
                 labelled = labels is not None or config.self_supervised
                 raw, rows = x, None  # inputs before augmentation; raw item of each view
-                eq = identical_inputs(x) if guard and labelled and not gathered else None
+                # the duplicate guard (with rotation classes: over the turned images too, below)
+                local_guard = guard and labelled and not gathered
+                eq = identical_inputs(x) if local_guard and not rotation_classes else None
                 if config.self_supervised and augment is not None:
                     v1, v2 = augment.two_views(x, g)
                     labels = torch.arange(len(x)).repeat(2)  # the two views of an item match
@@ -293,7 +295,7 @@ def _train(
                             emb, labels, rows, raw, turned
                         )
                         own = torch.arange(len(emb), device=device) < len(emb) - len(raw)
-                        if eq is not None:
+                        if local_guard:
                             eq = identical_inputs(inputs)[rows][:, rows]
                     if gathered and labels is not None:  # every process sees the global batch
                         emb, labels, eq = gather_batch(
