@@ -84,6 +84,15 @@ def one_step_start(cfg: TrainConfig) -> tuple[torch.nn.Module, torch.Tensor, tor
     return model, x, labels
 
 
+def first_turns(cfg: TrainConfig, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The quarter turns the trainer draws for a ``ONE_STEP`` run's batch ``x`` (epoch 0's
+    generator), and ``x`` turned by them with ``torch.rot90``: ``(B,)`` and ``x``'s shape."""
+    g = torch.Generator().manual_seed(cfg.seed * 7_919 + 0)  # the trainer's draws, epoch 0
+    turns = torch.randint(4, (len(x),), generator=g)
+    turned = torch.stack([torch.rot90(xi, int(k), dims=(1, 2)) for xi, k in zip(x, turns)])
+    return turns, turned
+
+
 def sgd_step(modules: list[torch.nn.Module], lr: float) -> None:
     """``p -= lr * p.grad`` for every parameter with a gradient."""
     with torch.no_grad():

@@ -24,6 +24,7 @@ from conftest import (
     ONE_STEP,
     TINY_TRAIN_FLAGS,
     assert_same_weights,
+    first_turns,
     one_step_start,
     sgd_step,
     tiny_config,
@@ -61,9 +62,7 @@ def test_one_step_uses_the_turned_images_as_classes(tmp_path: Path) -> None:
     got_loss = load_file(str(tmp_path / "r" / "last" / "loss.safetensors"))
 
     model, x, labels = one_step_start(cfg)
-    g = torch.Generator().manual_seed(cfg.seed * 7_919 + 0)  # the trainer's draws, epoch 0
-    turns = torch.randint(4, (len(x),), generator=g)
-    turned = torch.stack([torch.rot90(xi, int(k), dims=(1, 2)) for xi, k in zip(x, turns)])
+    turns, turned = first_turns(cfg, x)
     emb, emb_t = model.embed(x), model.embed(turned)
     both = torch.cat([x, turned])
     value = start.loss(

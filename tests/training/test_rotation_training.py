@@ -19,7 +19,14 @@ from siamkit.training import load_run, train
 from siamkit.training.objective import build_loss
 from siamkit.training.setup import check_rotation, model_spec, prepare_data
 
-from conftest import ONE_STEP, assert_same_weights, one_step_start, sgd_step, tiny_config
+from conftest import (
+    ONE_STEP,
+    assert_same_weights,
+    first_turns,
+    one_step_start,
+    sgd_step,
+    tiny_config,
+)
 
 
 def test_quarter_turns_match_rot90_per_image() -> None:
@@ -54,9 +61,7 @@ def test_one_step_adds_the_weighted_rotation_term(tmp_path: Path) -> None:
     got_loss = load_file(str(tmp_path / "r" / "last" / "loss.safetensors"))
 
     model, x, labels = one_step_start(cfg)
-    g = torch.Generator().manual_seed(cfg.seed * 7_919 + 0)  # the trainer's draws, epoch 0
-    turns = torch.randint(4, (len(x),), generator=g)
-    turned = torch.stack([torch.rot90(xi, int(k), dims=(1, 2)) for xi, k in zip(x, turns)])
+    turns, turned = first_turns(cfg, x)
     value = start.loss(model.embed(x), labels)
     logits = start.rotation.head(model.embed(turned))
     (value + 0.7 * F.cross_entropy(logits, turns)).backward()
