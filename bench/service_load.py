@@ -99,9 +99,9 @@ def prepare_run(run: Path | None, tmp: Path) -> Path:
 
 def build_gallery(run: Path, folder: Path, items: int) -> None:
     from siamkit.index import Gallery
-    from siamkit.serving.torch_embedder import TorchRunEmbedder
+    from siamkit.index.run_embedder import RunEmbedder
 
-    emb = TorchRunEmbedder.load(run)
+    emb = RunEmbedder(run)
     x, labels = model_images(items, emb.input_shape)
     vectors = np.concatenate([emb.embed(x[i : i + 2048]) for i in range(0, len(x), 2048)])
     with Gallery.create(folder, run) as g:
@@ -316,10 +316,10 @@ def main() -> None:
         )
     rows = []
     with tempfile.TemporaryDirectory(prefix="siamkit-load-") as tmp:
-        from siamkit.serving.torch_embedder import TorchRunEmbedder
+        from siamkit.index.run_embedder import RunEmbedder
 
         run = prepare_run(args.run, Path(tmp))
-        shape = TorchRunEmbedder.load(run).input_shape
+        shape = RunEmbedder(run).input_shape
         t = time.perf_counter()
         build_gallery(run, Path(tmp) / "gallery", args.items)
         print(

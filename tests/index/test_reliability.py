@@ -171,3 +171,20 @@ def test_bad_input_gets_a_clear_error_and_writes_nothing(tmp_path: Path) -> None
         t.enroll(np.zeros((1, 4), np.float32), label="x")  # wrong modality
     assert len(t) == 0
     t.close()
+
+
+def test_an_empty_text_is_never_read_as_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Path("") is ".", a folder: with one subfolder of texts there, "" used to enroll it
+    (tmp_path / "cwd" / "ann").mkdir(parents=True)
+    (tmp_path / "cwd" / "ann" / "note.txt").write_text("abc")
+    monkeypatch.chdir(tmp_path / "cwd")
+    t = Gallery.create(tmp_path / "t", TextEmbedder())
+    for empty in ("", "   "):
+        with pytest.raises(GalleryError, match="cannot enroll an empty text"):
+            t.enroll([empty])
+        with pytest.raises(GalleryError, match="cannot enroll an empty text"):
+            t.enroll(["fine", empty], label="x")
+    assert len(t) == 0
+    t.close()

@@ -140,10 +140,10 @@ def test_embed_vectors_and_texts_hand_worked(vector_client: tuple[TestClient, ob
 
 
 def test_healthz_describes_the_model(image_client: TestClient, calibrated_run: Path) -> None:
-    from siamkit.serving.torch_embedder import TorchRunEmbedder
+    from siamkit.index.run_embedder import RunEmbedder
 
     h = image_client.get("/healthz").json()
-    ref = TorchRunEmbedder.load(calibrated_run)
+    ref = RunEmbedder(calibrated_run)
     assert h == {
         "status": "ok",
         "kind": "image",

@@ -51,10 +51,13 @@ def test_text_embedder_matches_the_run(text_run: Path) -> None:
 
 
 def test_gallery_and_service_embedders_take_texts(text_run: Path) -> None:
-    index = pytest.importorskip("siamkit.index.run_embedder")
-    serving = pytest.importorskip("siamkit.serving.torch_embedder")
+    from siamkit.index.run_embedder import RunEmbedder
+    from siamkit.serving import load_embedder
+
     want = _reference(text_run)
-    gallery_emb = index.RunEmbedder(text_run)
+    gallery_emb = RunEmbedder(text_run)
     assert np.allclose(gallery_emb.embed(TEXTS), want, atol=1e-6)
-    service_emb = serving.TorchRunEmbedder.load(text_run)
+    service_emb = load_embedder(text_run)  # the service's, fed a JSON array of texts
     assert np.allclose(service_emb.embed(np.array(TEXTS, dtype=object)), want, atol=1e-6)
+    with pytest.raises(ValueError, match="list of texts"):
+        service_emb.embed("one string")

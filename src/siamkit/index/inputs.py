@@ -70,9 +70,10 @@ def plan_enroll(inputs: Sequence[str], label: str | None, kind: str) -> list[Gro
     label = None if label is None else check_label(label)
     groups: list[Group] = []
     for raw in inputs:
+        # before any path test: Path("") is the working directory, which would enroll it
+        if kind == "text" and not raw.strip():
+            raise GalleryError("cannot enroll an empty text; give some words")
         if kind == "text" and not Path(raw).is_file() and not Path(raw).is_dir():
-            if not raw.strip():
-                raise GalleryError("cannot enroll an empty text; give some words")
             groups.append(Group([raw], [_need(label, "a text")]))
             continue
         p = Path(raw)

@@ -1,7 +1,7 @@
 """The FastAPI application: endpoints, limits, metrics and errors put together.
 
 Example:
-    >>> embedder = TorchRunEmbedder.load("runs/demo")
+    >>> embedder = RunEmbedder("runs/demo")
     >>> app = create_app(embedder, DecisionRule.from_run("runs/demo", embedder),
     ...                  ServiceConfig(insecure_local=True))
     >>> uvicorn.run(app, host="127.0.0.1", port=8000)

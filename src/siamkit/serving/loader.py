@@ -19,7 +19,8 @@ from siamkit.serving.decision import DecisionRule
 def load_embedder(run_dir: str | Path, onnx: str | Path | None = None) -> Any:
     """The model to serve: the run's best checkpoint (torch), or an exported ONNX file.
 
-    A run is served by :class:`TorchRunEmbedder` (a text run through its own tokenizer); a
+    A run is served by :class:`~siamkit.index.RunEmbedder` (a text run through its own
+    tokenizer), the same embedder the gallery and the CLI use; a
     ``siamkit faces init`` folder by :class:`~siamkit.apps.faces.FaceEmbedder`.
 
     Raises:
@@ -35,9 +36,9 @@ def load_embedder(run_dir: str | Path, onnx: str | Path | None = None) -> Any:
         from siamkit.apps.faces import FaceEmbedder
 
         return FaceEmbedder.from_run_dir(run_dir)
-    from siamkit.serving.torch_embedder import TorchRunEmbedder
+    from siamkit.index.run_embedder import RunEmbedder
 
-    return TorchRunEmbedder.load(run_dir)
+    return RunEmbedder(run_dir)
 
 
 def load_service(
