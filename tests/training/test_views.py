@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import Tensor
 
-import siamkit.training.trainer as trainer_module
+import siamkit.training.step as step_module
 from siamkit.training import train
 
 from conftest import tiny_config
@@ -19,7 +19,7 @@ def test_two_views_double_the_batch_and_repeat_the_labels(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[tuple[Tensor, Tensor]] = []
-    real = trainer_module.batch_loss
+    real = step_module.batch_loss
 
     def spy(
         loss_fn: Any,
@@ -33,7 +33,7 @@ def test_two_views_double_the_batch_and_repeat_the_labels(
         seen.append((emb.detach().clone(), labels.clone()))
         return real(loss_fn, emb, labels, y, eq, roles)
 
-    monkeypatch.setattr(trainer_module, "batch_loss", spy)
+    monkeypatch.setattr(step_module, "batch_loss", spy)
     train(tiny_config(tmp_path, epochs=1, views=2, loss="nt_xent"), progress=False)
     assert seen
     for emb, labels in seen:
@@ -63,7 +63,7 @@ def test_trainer_marks_duplicate_inputs_for_the_guard(
     csv = tmp_path / "dup.csv"
     csv.write_text("\n".join(lines) + "\n")
     marks: list[Tensor] = []
-    real = trainer_module.batch_loss
+    real = step_module.batch_loss
 
     def spy(
         loss_fn: Any,
@@ -80,7 +80,7 @@ def test_trainer_marks_duplicate_inputs_for_the_guard(
         marks.append(eq)
         return real(loss_fn, emb, lab, y, eq, roles)
 
-    monkeypatch.setattr(trainer_module, "batch_loss", spy)
+    monkeypatch.setattr(step_module, "batch_loss", spy)
     cfg = tiny_config(
         tmp_path / "run", data=f"csv:{csv}", train_classes="0-3", eval_classes="4-5",
         encoder="mlp", widths=[16], loss="multi_similarity", sampling="random", epochs=1,

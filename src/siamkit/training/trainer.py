@@ -26,7 +26,6 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from siamkit.data.augment import Augment
-from siamkit.data.identical import identical_inputs
 from siamkit.data.labelled import LabelledData
 from siamkit.evaluation.embed import embed_all
 from siamkit.evaluation.evaluate import EvalMetrics, evaluate_model
@@ -45,26 +44,15 @@ from siamkit.training.distributed import (
     DistInfo,
     all_sum,
     barrier,
-    gather,
-    gather_batch,
     is_main,
     on_main,
     process_group,
-    share_weight,
     sync_buffers,
     sync_module,
     training_device,
     wrap_ddp,
 )
-from siamkit.training.objective import (
-    batch_loss,
-    build_loss,
-    embed_turned,
-    guards_duplicates,
-    mean_miner_stats,
-    rotation_term,
-    with_rotation_classes,
-)
+from siamkit.training.objective import build_loss, guards_duplicates, mean_miner_stats
 from siamkit.training.resume import load_last, prepare_out, saved_config, write_run_config
 from siamkit.training.setup import (  # the setup helpers stay importable from here
     PreparedData,
@@ -79,6 +67,7 @@ from siamkit.training.setup import (  # the setup helpers stay importable from h
     set_dropout,
     source_options,
 )
+from siamkit.training.step import Objective, forward_batch
 
 __all__ = [
     "NonFiniteLossError",
@@ -238,6 +227,10 @@ def _train(
         if device.type == "cuda" and config.amp
         else nullcontext()
     )
+    objective = Objective(
+        config, model, ddp, loss_fn, guard, gathered, uniformity, rotation,
+        rotation_classes, augment, device, channels_last, amp,
+    )  # fmt: skip
     console.print(
         f"training on {len(prepared.train)} items of {len(torch.unique(prepared.train.y))} "
         f"classes; validating on {0 if prepared.val is None else len(prepared.val)} items "
@@ -263,70 +256,9 @@ def _train(
                 step = (b + 1) % config.grad_accum == 0 or b + 1 == len(batches)
                 # gradient accumulation under DDP: synchronise only on the stepping batch
                 sync = ddp.no_sync() if ddp is not None and not step else nullcontext()
-                labelled = labels is not None or config.self_supervised
-                raw, rows = x, None  # inputs before augmentation; raw item of each view
-                # the duplicate guard (with rotation classes: over the turned images too, below)
-                local_guard = guard and labelled and not gathered
-                eq = identical_inputs(x) if local_guard and not rotation_classes else None
-                if config.self_supervised and augment is not None:
-                    v1, v2 = augment.two_views(x, g)
-                    labels = torch.arange(len(x)).repeat(2)  # the two views of an item match
-                    x, rows = torch.cat([v1, v2]), labels
-                elif augment is not None and config.views == 2 and labels is not None:
-                    v1, v2 = augment.two_views(x, g)  # two views per item, its label on both
-                    labels, x = labels.repeat(2), torch.cat([v1, v2])
-                    rows = torch.arange(len(raw)).repeat(2)
-                elif augment is not None:
-                    x = augment(x, g)
-                if eq is not None and len(eq) * 2 == len(x):  # two views: tile the guard
-                    eq = eq.repeat(2, 2)
-                x = x.to(device, non_blocking=True)
-                if channels_last:
-                    x = x.contiguous(memory_format=torch.channels_last)
                 with sync:
-                    with amp:
-                        emb = model.embed(x) if ddp is None else ddp(x)  # (b, D)
-                    # the loss in float32, outside autocast: bf16 distances would blur mining
-                    emb = emb.float()
-                    turned, inputs, own = None, raw, None  # inputs: what the guard compares
-                    if rotation_classes and labels is not None:
-                        turned = embed_turned(model, raw, g, device, channels_last, amp)
-                        emb, labels, inputs, rows = with_rotation_classes(
-                            emb, labels, rows, raw, turned
-                        )
-                        own = torch.arange(len(emb), device=device) < len(emb) - len(raw)
-                        if local_guard:
-                            eq = identical_inputs(inputs)[rows][:, rows]
-                    if gathered and labels is not None:  # every process sees the global batch
-                        emb, labels, eq = gather_batch(
-                            emb,
-                            labels.to(device),
-                            inputs if guard else None,
-                            rows,
-                            item_labels=config.self_supervised,
-                        )
-                        if own is not None:  # the rows not turned, in the global batch
-                            own = gather(own.to(torch.uint8)).bool()
-                        if roles is not None:
-                            roles = gather(roles.to(device))
-                    value = batch_loss(
-                        loss_fn,
-                        emb,
-                        None if labels is None else labels.to(device),
-                        y,
-                        None if eq is None else eq.to(device),
-                        None if roles is None else roles.to(device),
-                    )
-                    if uniformity is not None:  # spread over the sphere (the global batch)
-                        spread = emb if own is None else emb[own]  # turned rows: not here
-                        value = value + config.uniformity * uniformity(spread)
-                    rot = None  # the turned originals (this process's share); the head predicts k
-                    if rotation is not None:
-                        rot = rotation_term(
-                            rotation, model, raw, g, device, channels_last, amp, turned
-                        )
-                        value = value + rot
-                    stats = getattr(loss_fn, "last_stats", None)
+                    out = forward_batch(objective, x, labels, y, roles, g)
+                    value, stats = out.value, out.stats
                     if stats is not None:
                         mined.append(stats)
                     if not torch.isfinite(value):
@@ -336,11 +268,7 @@ def _train(
                             f"{run_dir / 'last'} (if an epoch had completed). Try a lower --lr or "
                             "check the inputs for NaN."
                         )
-                    scaled = value
-                    if ddp is not None and not (gathered and labels is not None):
-                        scaled = value * share_weight(len(x), device)  # uneven last shares
-                    elif ddp is not None and rot is not None:  # gathered: only rot is a share's
-                        scaled = value + rot * (share_weight(len(raw), device) - 1.0)
+                    scaled = out.scaled
                     # gradient accumulation: grad_accum batches add up before one step
                     (scaled / config.grad_accum if config.grad_accum > 1 else scaled).backward()
                 if step:
@@ -352,7 +280,7 @@ def _train(
                         averaged.update_parameters(model)
                 total += float(value.detach())
                 count += 1
-                seen += len(x)
+                seen += out.inputs
                 rate = seen * world / max(time.perf_counter() - started, 1e-9)
                 info_line = f"loss {total / count:.4f}  {rate:,.0f} img/s"
                 if stats is not None:
