@@ -148,22 +148,9 @@ def embed_turned(
     return Turned(turns.to(device), images, emb.float())
 
 
-def rotation_term(
-    rotation: WithRotation,
-    model: SiameseNetwork,
-    raw: Tensor,
-    g: torch.Generator,
-    device: torch.device,
-    channels_last: bool,
-    amp: AbstractContextManager[Any],
-    turned: Turned | None = None,
-) -> Tensor:
-    """``w · CE`` of the rotation task on one batch: each raw image ``(b, C, H, H)`` turned by a
-    random multiple of 90° (drawn from ``g``), embedded by ``model`` and classified by the head.
-    ``turned``: those turned images already embedded (with rotation classes), used as they are.
-    """
-    if turned is None:
-        turned = embed_turned(model, raw, g, device, channels_last, amp)
+def rotation_term(rotation: WithRotation, turned: Turned) -> Tensor:
+    """``w · CE`` of the rotation task: the head's guess of each turned image's quarter turns
+    (from :func:`embed_turned`) against the turns it was given."""
     return rotation.weight * rotation.rotation(turned.embeddings, turned.turns)
 
 

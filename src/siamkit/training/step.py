@@ -146,9 +146,9 @@ def forward_batch(
         value = value + cfg.uniformity * obj.uniformity(spread)
     rot = None  # the turned originals (this process's share); the head predicts k
     if obj.rotation is not None:
-        rot = rotation_term(
-            obj.rotation, obj.model, raw, g, device, obj.channels_last, obj.amp, turned
-        )
+        if turned is None:  # without rotation classes the turned images are embedded here
+            turned = embed_turned(obj.model, raw, g, device, obj.channels_last, obj.amp)
+        rot = rotation_term(obj.rotation, turned)
         value = value + rot
     stats = getattr(obj.loss_fn, "last_stats", None)
     scaled = value
