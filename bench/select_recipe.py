@@ -122,6 +122,8 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     },
     "multi_similarity+uniformity(0.5)+rotation(1.0)": {**CURRENT, "uniformity": 0.5},
     "multi_similarity+uniformity(0.3)+rotation(1.0)+lr(5e-4)": {**CURRENT, "lr": 5e-4},
+    "arcface+uniformity(0.3)+rotation(1.0)": {**CURRENT, "loss": "arcface"},
+    "nt_xent+uniformity(0.3)+rotation(1.0)": {**CURRENT, "loss": "nt_xent"},
     "nt_xent": {"loss": "nt_xent"},
     "nt_xent+augment": {"loss": "nt_xent", "augment": True},
     "self_supervised nt_xent": {"loss": "nt_xent", "self_supervised": True},
