@@ -24,6 +24,7 @@ from siamkit.training.distributed import gather, gather_batch, share_weight
 from siamkit.training.objective import (
     batch_loss,
     embed_turned,
+    guards_duplicates,
     rotation_term,
     with_rotation_classes,
 )
@@ -60,6 +61,35 @@ class Objective:
     device: torch.device
     channels_last: bool
     amp: AbstractContextManager[Any]
+
+    @classmethod
+    def build(
+        cls,
+        config: TrainConfig,
+        model: SiameseNetwork,
+        ddp: nn.Module | None,
+        loss_fn: nn.Module,
+        device: torch.device,
+        channels_last: bool,
+        amp: AbstractContextManager[Any],
+    ) -> Objective:
+        """The objective of a run: the rest follows from ``config`` and ``loss_fn``."""
+        rotation = loss_fn if isinstance(loss_fn, WithRotation) else None
+        return cls(
+            config=config,
+            model=model,
+            ddp=ddp,
+            loss_fn=loss_fn,
+            guard=guards_duplicates(loss_fn),  # identical inputs are then never negatives
+            gathered=ddp is not None and config.gather_negatives,
+            uniformity=UniformityLoss() if config.uniformity > 0 else None,
+            rotation=rotation,
+            rotation_classes=rotation is not None and config.rotation_classes,
+            augment=Augment() if config.augments else None,
+            device=device,
+            channels_last=channels_last,
+            amp=amp,
+        )
 
 
 class BatchLoss(NamedTuple):

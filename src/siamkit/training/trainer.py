@@ -25,12 +25,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from siamkit.data.augment import Augment
 from siamkit.data.labelled import LabelledData
 from siamkit.evaluation.embed import embed_all
 from siamkit.evaluation.evaluate import EvalMetrics, evaluate_model
 from siamkit.losses.rotation import WithRotation
-from siamkit.losses.uniformity import UniformityLoss
 from siamkit.miners import MinerStats
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.models.spec import build_model
@@ -52,7 +50,7 @@ from siamkit.training.distributed import (
     training_device,
     wrap_ddp,
 )
-from siamkit.training.objective import build_loss, guards_duplicates, mean_miner_stats
+from siamkit.training.objective import build_loss, mean_miner_stats
 from siamkit.training.resume import load_last, prepare_out, saved_config, write_run_config
 from siamkit.training.setup import (  # the setup helpers stay importable from here
     PreparedData,
@@ -173,13 +171,8 @@ def _train(
         model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     n_classes = int(len(torch.unique(prepared.train.y)))
     loss_fn = (loss or build_loss(config, model, n_classes)).to(device)
-    guard = guards_duplicates(loss_fn)  # identical inputs are then never negatives
-    uniformity = UniformityLoss() if config.uniformity > 0 else None
-    rotation = loss_fn if isinstance(loss_fn, WithRotation) else None
-    if rotation is not None:
+    if isinstance(loss_fn, WithRotation):  # before anything is written
         check_rotation(prepared.train)
-    # the turned images also in the metric loss, each (class, turn) a class
-    rotation_classes = rotation is not None and bool(config.rotation_classes)
     # a learned distance is shared by the network and the loss: each parameter once
     params = list({id(p): p for p in [*model.parameters(), *loss_fn.parameters()]}.values())
     opt = build_optimizer(config, params, fused=spec.kind == "text")
@@ -191,7 +184,6 @@ def _train(
         prepared.train.kind,
         roles=prepared.train.roles,
     )
-    augment = Augment() if config.augments else None
     sched = build_scheduler(config, opt)
 
     # the weights' moving average (and BatchNorm's): what validation and checkpoints see
@@ -221,22 +213,18 @@ def _train(
     on_main(lambda: write_run_config(run_dir, run_config))
     # pretrained transformers carry a pooler that mean-pooled embeddings never use
     ddp = wrap_ddp(model, loss_fn, device, find_unused=spec.kind == "text") if world > 1 else None
-    gathered = ddp is not None and config.gather_negatives
     amp = (
         torch.autocast("cuda", dtype=torch.bfloat16)
         if device.type == "cuda" and config.amp
         else nullcontext()
     )
-    objective = Objective(
-        config, model, ddp, loss_fn, guard, gathered, uniformity, rotation,
-        rotation_classes, augment, device, channels_last, amp,
-    )  # fmt: skip
+    objective = Objective.build(config, model, ddp, loss_fn, device, channels_last, amp)
     console.print(
         f"training on {len(prepared.train)} items of {len(torch.unique(prepared.train.y))} "
         f"classes; validating on {0 if prepared.val is None else len(prepared.val)} items "
         f"(from training classes only); device {device}"
         + (f"; {world} processes, " if world > 1 else "")
-        + (f"negatives {'gathered' if gathered else 'per process'}" if world > 1 else "")
+        + (f"negatives {'gathered' if objective.gathered else 'per process'}" if world > 1 else "")
     )
 
     for epoch in range(start_epoch, config.epochs):
@@ -268,8 +256,7 @@ def _train(
                             f"{run_dir / 'last'} (if an epoch had completed). Try a lower --lr or "
                             "check the inputs for NaN."
                         )
-                    scaled = out.scaled
-                    # gradient accumulation: grad_accum batches add up before one step
+                    scaled = out.scaled  # gradient accumulation: grad_accum batches add up
                     (scaled / config.grad_accum if config.grad_accum > 1 else scaled).backward()
                 if step:
                     if config.max_grad_norm is not None:  # after DDP's all-reduce: same on all
