@@ -16,7 +16,8 @@ from siamkit.data.labelled import LabelledData
 
 
 def parse_classes(spec: str | Sequence[int | str], class_names: Sequence[str]) -> list[int]:
-    """Class indices from a spec such as ``"0-4"``, ``"0,2,7"``, ``"cat,dog"`` or ``"all"``.
+    """Class indices from a spec such as ``"0-4"``, ``"0,2,7"``, ``"cat,dog"``, ``"all"`` or
+    ``"none"`` (no class: a run with no evaluation classes).
 
     Tokens are matched to class names first, then read as integer indices or ranges ``a-b``.
     A class that does not exist is a ValueError listing those that do.
@@ -29,6 +30,8 @@ def parse_classes(spec: str | Sequence[int | str], class_names: Sequence[str]) -
     if isinstance(spec, str):
         if spec.strip() == "all":
             return list(range(len(names)))
+        if spec.strip() == "none" and "none" not in names:
+            return []
         tokens: list[int | str] = [t.strip() for t in spec.split(",") if t.strip()]
     else:
         tokens = list(spec)

@@ -283,12 +283,12 @@ def calibrate_run(
     emb = embed_all(run.model, subset.x)  # (N, D)
     dist = run.model.distance
     cal = subset.subset(cal_idx)
-    same, d = _pair_distances(emb[cal_idx], cal.y, num_pairs, seed, dist)
+    same, d = pair_distances(emb[cal_idx], cal.y, num_pairs, seed, dist)
     test_same = test_d = None
     test_names: list[str] = []
     if len(test_idx):
         test = subset.subset(test_idx)
-        test_same, test_d = _pair_distances(emb[test_idx], test.y, num_pairs, seed + 1, dist)
+        test_same, test_d = pair_distances(emb[test_idx], test.y, num_pairs, seed + 1, dist)
         test_names = _class_names(test)
     info = CalibrationSource(
         data=source,
@@ -345,7 +345,7 @@ def _split(
 
 
 @torch.no_grad()
-def _pair_distances(
+def pair_distances(
     emb: torch.Tensor, labels: torch.Tensor, num_pairs: int, seed: int, distance: Distance
 ) -> tuple[np.ndarray, FloatArray]:
     """``(K,)`` same labels (1 = same) and distances of balanced pairs drawn from ``labels``."""

@@ -86,11 +86,20 @@ class TrainConfig(BaseModel):
 
     # --- data ---
     data: str = "digits"  # digits | fashion-mnist[:DIR] | image-folder:PATH | csv:PATH
-    train_classes: str = "0-4"  # classes trained on (validation is carved from these)
-    eval_classes: str = "5-9"  # classes never seen in training; only `evaluate` looks at them
-    val_classes: str | None = None  # training classes held out whole; None = the last one,
-    # "none" = no class held out (with val_fraction 0: no validation, the last epoch is kept)
+    train_classes: str = "0-4"  # classes trained on (validation is carved from these); "all"
+    eval_classes: str = "5-9"  # classes never seen in training; only `evaluate` looks at them;
+    # "none" = a production run that trains on every class it is given (the default when
+    # train_classes is "all")
+    val_classes: str | None = None  # training classes held out whole; None = the last two with
+    # refit and 4+ training classes (so the operating point is fitted on pairs of unseen
+    # classes), else the last one; "none" = no class held out (with val_fraction 0: no
+    # validation, the last epoch is kept)
     val_fraction: float = Field(0.1, ge=0.0, lt=1.0)  # share of other training items held out
+    refit: bool = True  # with validation: after choosing the epoch count and the operating point
+    # on the held-out split, train the final model on *all* training classes for that many
+    # epochs (RUN/selection keeps the choosing run); False = the model of the held-in classes
+    target_far: float = Field(0.05, gt=0.0, lt=1.0)  # refit runs: the false accept rate the
+    # default operating point promises, fitted on pairs of held-out training classes
     image_size: int | None = Field(None, ge=1)  # image-folder: resize to this size
     grayscale: bool = True  # image-folder: 1 channel (True) or RGB (False)
     on_mismatch: Literal["resize", "reject"] = "resize"  # image-folder: odd-sized images
@@ -200,6 +209,18 @@ class TrainConfig(BaseModel):
             # a named loss: no rotation unless asked. An explicit None (auto, as a saved
             # config.json of an unresolved run holds) stays None.
             values = {**values, "rotation": 0.0}
+        return values
+
+    @model_validator(mode="before")
+    @classmethod
+    def _all_classes_leave_none(cls, values: Any) -> Any:
+        # training on every class leaves nothing to evaluate: no --eval-classes needed
+        if (
+            isinstance(values, dict)
+            and str(values.get("train_classes", "")).strip() == "all"
+            and values.get("eval_classes") is None
+        ):
+            values = {**values, "eval_classes": "none"}
         return values
 
     @model_validator(mode="after")

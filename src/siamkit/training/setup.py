@@ -27,11 +27,13 @@ from siamkit.training.config import DEFAULT_IMAGE_ROTATION, TrainConfig
 
 
 class PreparedData(NamedTuple):
-    """The training split, the validation split (None if it has < 2 classes) and class names."""
+    """The training split, the validation split (None if it has < 2 classes), class names and
+    the training classes held out whole for validation."""
 
     train: LabelledData
     val: LabelledData | None
     class_names: list[str]
+    held_out: tuple[int, ...] = ()
 
 
 def source_options(config: TrainConfig) -> SourceOptions:
@@ -55,13 +57,15 @@ def prepare_data(config: TrainConfig) -> PreparedData:
     if overlap and not config.self_supervised:  # unlabelled training items may be any class
         raise ValueError(
             f"classes {[data.class_names[c] for c in overlap]} are in both --train-classes and "
-            "--eval-classes; evaluation classes must never be trained on"
+            "--eval-classes; evaluation classes must never be trained on (to train on every "
+            "class, pass --eval-classes none)"
         )
-    val_classes: list[int] | None = None
     if config.val_classes == "none":
-        val_classes = []
+        val_classes: list[int] = []
     elif config.val_classes is not None:
         val_classes = parse_classes(config.val_classes, data.class_names)
+    else:
+        val_classes = default_val_classes(train_classes, config.refit)
     split = train_val_split(data, train_classes, val_classes, config.val_fraction, config.seed)
     train_data = data.subset(split.train)
     classes, counts = torch.unique(train_data.y, return_counts=True)
@@ -77,7 +81,19 @@ def prepare_data(config: TrainConfig) -> PreparedData:
     val = data.subset(split.val) if len(split.val) else None
     if val is not None and len(torch.unique(val.y)) < 2:
         val = None
-    return PreparedData(train_data, val, data.class_names)
+    return PreparedData(train_data, val, data.class_names, tuple(split.val_classes))
+
+
+def default_val_classes(train_classes: list[int], refit: bool) -> list[int]:
+    """The training classes held out whole when ``--val-classes`` is not given.
+
+    With ``refit`` and 4+ training classes, the last two: the operating point is then fitted
+    on pairs *between* held-out classes, as evaluation pairs are, and the refit trains the
+    final model on all of them anyway. Otherwise the last one (3+ classes), else none.
+    """
+    if refit and len(train_classes) >= 4:
+        return train_classes[-2:]
+    return train_classes[-1:] if len(train_classes) >= 3 else []
 
 
 def model_spec(config: TrainConfig, data: LabelledData) -> ModelSpec:

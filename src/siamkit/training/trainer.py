@@ -51,6 +51,7 @@ from siamkit.training.distributed import (
     wrap_ddp,
 )
 from siamkit.training.objective import build_loss, mean_miner_stats
+from siamkit.training.refit import refits, train_with_refit
 from siamkit.training.resume import load_last, prepare_out, saved_config, write_run_config
 from siamkit.training.setup import (  # the setup helpers stay importable from here
     PreparedData,
@@ -107,6 +108,12 @@ def train(
 ) -> TrainResult:
     """Train a twin network as ``config`` says and write its run directory.
 
+    With validation data and ``config.refit`` (the default), this trains twice
+    (:mod:`siamkit.training.refit`): a selection run in ``OUT/selection`` chooses the epoch
+    count and the operating point on held-out training classes, then the final model is trained
+    on every training class; the result is the final run's, with the selection's validation
+    figures in ``best``.
+
     Launched by ``torchrun`` (``WORLD_SIZE`` > 1), every process runs this function: they
     train one DDP model on shares of each batch (:mod:`siamkit.training.distributed`) and
     only rank 0 prints, shows progress, writes the run directory and calls ``on_epoch_end``;
@@ -129,8 +136,22 @@ def train(
         torch.set_num_threads(config.num_threads)
     device = resolve_device(config.device)
     with process_group(device) as info:
-        return _train(
-            config, info, device, resume, overwrite, progress, console, loss, on_epoch_end
+        if not refits(config):
+            return _train(
+                config, info, device, resume, overwrite, progress, console, loss, on_epoch_end
+            )
+        shown = (console if info.is_main else None) or Console(
+            quiet=not (progress and info.is_main), stderr=True
+        )
+
+        def phase(cfg: TrainConfig, resume_phase: bool) -> TrainResult:
+            return _train(
+                cfg, info, device, resume_phase, False, progress, shown, loss, on_epoch_end
+            )
+
+        return cast(
+            TrainResult,
+            train_with_refit(config, phase, resume, overwrite, shown, info.is_main),
         )
 
 

@@ -1,0 +1,305 @@
+"""Choose on held-out training classes, then train the final model on all of them (refit).
+
+A run with validation data first trains a *selection* run (``RUN/selection``) on the training
+classes minus the held-out ones; it chooses the epoch count (the best validation epoch) and the
+default operating point: the distance threshold, and the distance -> P(same) map, fitted on
+pairs of the held-out classes for the target false accept rate (``--target-far``). The model
+saved for the user (``RUN/best``, ``RUN/last``) is then trained on *every* training class for
+that many epochs, with nothing held out, and takes the chosen operating point
+(``RUN/calibration.json``, and ``operating_point`` in ``RUN/metrics.json``).
+
+The evaluation classes are never read here. The refit costs one more training run (about
+``best_epoch / epochs`` of the selection's time, times the share of items it adds); both times
+are printed and recorded under ``selection`` and ``refit`` in ``RUN/metrics.json``.
+
+Example:
+    >>> result = train(TrainConfig(data="digits", epochs=3, out="runs/refit"))  # refit=True
+    >>> json.loads(Path("runs/refit/metrics.json").read_text())["operating_point"]["target_far"]
+    0.05
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from rich.console import Console
+
+from siamkit.data.labelled import LabelledData
+from siamkit.evaluation.calibrated_run import (
+    Calibration,
+    CalibrationSource,
+    fit_calibration,
+    pair_distances,
+)
+from siamkit.evaluation.embed import embed_all
+from siamkit.models.siamese import SiameseNetwork
+from siamkit.training.checkpoint import load_run, write_json
+from siamkit.training.config import TrainConfig
+from siamkit.training.setup import PreparedData, prepare_data
+
+SELECTION = "selection"  # the choosing run's folder inside the run directory
+OPERATING_PAIRS = 20_000  # balanced pairs the operating point is fitted on
+SCALE_ITEMS = 5_000  # training items whose impostor pairs match the two models' scales
+
+
+def refits(config: TrainConfig) -> bool:
+    """Whether ``config`` trains a selection run and then refits on all training classes:
+    ``refit`` is on, labels are used, and some validation data is held out."""
+    held_out = config.val_classes != "none" or config.val_fraction > 0
+    return config.refit and not config.self_supervised and held_out
+
+
+def selection_config(config: TrainConfig) -> TrainConfig:
+    """The selection run's settings: the user's (``refit`` stays on, so the default held-out
+    classes are the refit's), written to ``RUN/selection``."""
+    return config.model_copy(update={"out": str(Path(config.out) / SELECTION)})
+
+
+def refit_config(config: TrainConfig, epochs: int) -> TrainConfig:
+    """The final run's settings: every training class, no validation, ``epochs`` epochs."""
+    return config.model_copy(
+        update={"val_classes": "none", "val_fraction": 0.0, "epochs": epochs, "refit": False}
+    )
+
+
+def prepare_refit_out(run_dir: Path, resume: bool, overwrite: bool) -> None:
+    """Refuse to write over a run unless told; clear one being overwritten (both phases)."""
+    sel = run_dir / SELECTION
+    started = (run_dir / "last").exists() or (sel / "last").exists()
+    if started and not resume and not overwrite:
+        raise ValueError(
+            f"{run_dir} already holds a run; pass --resume to continue it, --overwrite to "
+            "replace it, or choose another --out"
+        )
+    if (
+        overwrite
+        and not resume
+        and ((run_dir / "config.json").is_file() or (sel / "config.json").is_file())
+    ):
+        shutil.rmtree(run_dir)
+
+
+def selection_done(config: TrainConfig) -> bool:
+    """Whether ``RUN/selection`` finished all of ``config.epochs`` (a resume skips it)."""
+    path = Path(config.out) / SELECTION / "metrics.json"
+    try:
+        history = json.loads(path.read_text())["history"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return isinstance(history, list) and len(history) >= config.epochs
+
+
+def operating_point(
+    selection: SiameseNetwork,
+    final: SiameseNetwork,
+    prepared: PreparedData,
+    config: TrainConfig,
+    device: torch.device | str = "cpu",
+) -> tuple[Calibration, dict[str, Any]] | None:
+    """The final model's operating point for ``config.target_far``, chosen on held-out classes.
+
+    The selection model's distances on balanced pairs *between held-out classes* (what
+    evaluation on unseen classes sees; with fewer than two classes held out whole, pairs of all
+    validation items, which is optimistic and recorded as such) are carried to the final model's
+    scale, which has seen those classes, by matching the two models' distance quantiles on the
+    same impostor pairs of the classes *both* trained on (:func:`match_scale`). The threshold
+    for the target FAR and the P(same) map are fitted on the carried distances, so the promised
+    FAR is the selection model's FAR on held-out classes. None without validation data.
+
+    Args:
+        selection: The selection run's best model (trained without the held-out data).
+        final: The refit model.
+        prepared: The selection run's data split.
+
+    Returns:
+        The calibration (threshold + P(same) map) and the ``operating_point`` record.
+    """
+    classes_only = held_out_data(prepared)
+    val = classes_only if classes_only is not None else prepared.val
+    if val is None:
+        return None
+    fitted_on = "held-out classes" if classes_only is not None else "held-out items"
+    dist = selection.distance
+    emb = embed_all(selection, val.x, device=device)  # (N, D)
+    same, d = pair_distances(emb, val.y, OPERATING_PAIRS, config.seed, dist)
+    # impostor pairs among items both models trained on, embedded by each
+    g = torch.Generator().manual_seed(config.seed)
+    both = prepared.train
+    if len(both) > SCALE_ITEMS:
+        both = both.subset(torch.randperm(len(both), generator=g)[:SCALE_ITEMS].sort().values)
+    scale_same, before = pair_distances(
+        embed_all(selection, both.x, device=device), both.y, OPERATING_PAIRS, config.seed, dist
+    )
+    _, after = pair_distances(
+        embed_all(final, both.x, device=device), both.y, OPERATING_PAIRS, config.seed, dist
+    )
+    impostor = scale_same == 0
+    carried = match_scale(d, before[impostor], after[impostor])
+    names = [val.class_names[c] for c in torch.unique(val.y).tolist()]
+    source = CalibrationSource(
+        data=config.data,
+        split="train",
+        checkpoint=f"{SELECTION}/best, carried to best",
+        split_by="none",
+        calibration_classes=names,
+        test_classes=[],
+        calibration_items=len(val),
+        test_items=0,
+        num_pairs=OPERATING_PAIRS,
+        seed=config.seed,
+    )
+    cal = fit_calibration(
+        same,
+        carried,
+        distance=config.distance,
+        larger_is_closer=dist.larger_is_closer,
+        target_far=config.target_far,
+        source=source,
+    )
+    record = {
+        "threshold": cal.threshold,
+        "target_far": config.target_far,
+        "promised_far": cal.calibration_rates.far,
+        "promised_frr": cal.calibration_rates.frr,
+        "fitted_on": fitted_on,
+        "classes": names,
+        "pairs": len(same),
+        "carried_by": "impostor-distance quantiles on training classes both models saw",
+    }
+    return cal, record
+
+
+def match_scale(
+    values: npt.NDArray[np.float64],
+    before: npt.NDArray[np.float64],
+    after: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """Carry distances of one model to another's scale by quantile matching.
+
+    A value at quantile ``q`` of ``before`` (one model's distances on some pairs) goes to
+    quantile ``q`` of ``after`` (the other model's distances on the same pairs); values outside
+    ``before``'s range move by the shift at that end. The map is increasing, so the order of
+    ``values``, and any rate counted at a carried threshold, is kept.
+
+    Args:
+        values: ``(K,)`` distances of the first model.
+        before, after: ``(M,)`` the two models' distances on the same reference pairs.
+
+    Example:
+        >>> match_scale(np.array([1.0]), np.array([0.0, 2.0]), np.array([0.0, 4.0]))
+        array([2.])
+    """
+    levels = np.linspace(0.0, 1.0, 1001)
+    qa = np.maximum.accumulate(np.quantile(before, levels))
+    qb = np.maximum.accumulate(np.quantile(after, levels))
+    out = np.interp(values, qa, qb)
+    out = np.where(values < qa[0], values - qa[0] + qb[0], out)
+    return np.where(values > qa[-1], values - qa[-1] + qb[-1], out)
+
+
+def train_with_refit(
+    config: TrainConfig,
+    run_phase: Callable[[TrainConfig, bool], Any],
+    resume: bool,
+    overwrite: bool,
+    console: Console,
+    is_main: bool,
+) -> Any:
+    """Selection run, operating point, then the refit; returns the refit's ``TrainResult``.
+
+    Args:
+        config: The user's settings (``refits(config)`` is True).
+        run_phase: Trains one plain run: ``run_phase(config, resume) -> TrainResult``.
+        resume, overwrite: As for :func:`siamkit.training.train`.
+        console: Where the phases are announced.
+        is_main: Rank 0 (writes the operating point and the records).
+    """
+    run_dir = Path(config.out)
+    if is_main:
+        prepare_refit_out(run_dir, resume, overwrite)
+    sel_cfg = selection_config(config)
+    started = time.perf_counter()
+    if resume and selection_done(config):
+        console.print(f"selection run {sel_cfg.out} already finished; going on to the refit")
+        sel_metrics = json.loads((Path(sel_cfg.out) / "metrics.json").read_text())
+        best_epoch = int(sel_metrics["best_epoch"])
+        best_val: dict[str, Any] = {}
+    else:
+        console.print(
+            f"[bold]1/2 selection[/]: training on the training classes minus those held out, "
+            f"to choose the epoch count and the operating point ({sel_cfg.out})"
+        )
+        sel = run_phase(sel_cfg, resume and (Path(sel_cfg.out) / "last").exists())
+        best_epoch, best_val = sel.best_epoch, dict(sel.best)
+    selection_seconds = time.perf_counter() - started
+    final_cfg = refit_config(config, max(best_epoch, 1))
+    console.print(
+        f"[bold]2/2 refit[/]: training the final model on every training class for "
+        f"{final_cfg.epochs} epoch(s), the selection's best (the selection took "
+        f"{selection_seconds:.0f} s; the refit costs about as much again)"
+    )
+    started = time.perf_counter()
+    result = run_phase(final_cfg, resume and (run_dir / "last").exists())
+    refit_seconds = time.perf_counter() - started
+    op: tuple[Calibration, dict[str, Any]] | None = None
+    if is_main:
+        chosen = load_run(sel_cfg.out, "best")
+        final = load_run(run_dir, "best")
+        op = operating_point(chosen.model, final.model, prepare_data(sel_cfg), chosen.config)
+        _record(run_dir, config, op, best_epoch, best_val, selection_seconds, refit_seconds)
+        if op is not None:
+            console.print(
+                f"operating point: threshold {op[1]['threshold']:.4f} for FAR "
+                f"{op[1]['target_far']} (fitted on pairs of {op[1]['fitted_on']} "
+                f"{op[1]['classes']}: FAR {op[1]['promised_far']:.3f}, FRR "
+                f"{op[1]['promised_frr']:.3f}); refit took {refit_seconds:.0f} s"
+            )
+    threshold = op[0].threshold if op is not None else result.threshold
+    return result._replace(threshold=threshold, best=best_val or result.best)
+
+
+def _record(
+    run_dir: Path,
+    config: TrainConfig,
+    op: tuple[Calibration, dict[str, Any]] | None,
+    best_epoch: int,
+    best_val: dict[str, Any],
+    selection_seconds: float,
+    refit_seconds: float,
+) -> None:
+    """Add the selection, the refit and the operating point to ``RUN/metrics.json`` (and the
+    calibration to ``RUN/calibration.json``); ``RUN/config.json`` keeps what was asked."""
+    metrics_path = run_dir / "metrics.json"
+    metrics = json.loads(metrics_path.read_text())
+    metrics["selection"] = {
+        "run": SELECTION,
+        "best_epoch": best_epoch,
+        "val": best_val,
+        "seconds": selection_seconds,
+    }
+    metrics["refit"] = {"epochs": max(best_epoch, 1), "seconds": refit_seconds}
+    if op is not None:
+        cal, record = op
+        metrics["threshold"] = cal.threshold
+        metrics["operating_point"] = record
+        cal.save(run_dir)
+    write_json(metrics_path, metrics)
+    run_config = json.loads((run_dir / "config.json").read_text())
+    run_config["requested"] = config.model_dump()
+    write_json(run_dir / "config.json", run_config)
+
+
+def held_out_data(prepared: PreparedData) -> LabelledData | None:
+    """The validation items of the classes held out whole (None if fewer than two)."""
+    if prepared.val is None or len(prepared.held_out) < 2:
+        return None
+    keep = torch.isin(prepared.val.y, torch.tensor(list(prepared.held_out)))
+    return prepared.val.subset(keep.nonzero().flatten())
