@@ -5,6 +5,15 @@ Protocol (issue 4): Fashion-MNIST train split classes 0-4 for training, test spl
 L2-normalised); Adam 1e-3, batch 128, 5 epochs, 2 threads. Every contender runs in its own
 subprocess (so peak RSS is its own) and all of them in one invocation of this script.
 
+The siamkit rows (issue 22) run what the README shows, nothing else: ``siamkit train`` then
+``siamkit evaluate RUN --json``, as subprocesses of the real CLI (``python -m siamkit``) with
+``OMP_NUM_THREADS=2`` in their environment; the table lists the exact commands. Their figures
+are the evaluate record's (the run's own distance, checkpoint and pairs), their train img/s the
+median of ``images_per_second`` over ``RUN/metrics.json["history"]``, their peak RSS the larger
+of the two commands' peaks (``getrusage(RUSAGE_CHILDREN).ru_maxrss`` in the row's process, whose
+only children they are); they have no embed img/s. The PML rows, the floor and the bare loop run
+in this file, on PyTorch and PML's own code, scored by :func:`evaluate`.
+
     python bench/fmnist_openset.py                      # 3 seeds, 5 epochs, rewrites the docs table
     python bench/fmnist_openset.py --smoke --data-dir D # 1 epoch on whatever small IDX files D holds
 
@@ -16,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import statistics
@@ -24,30 +34,30 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-import torch.nn.functional as F
-from torch import Tensor, nn
+
+if TYPE_CHECKING:  # torch is imported where used: a CLI row's process only starts the CLI
+    from torch import Tensor, nn
 
 ROOT = Path(__file__).resolve().parent.parent
 MEAN, STD = 0.2860, 0.3530
 TRAIN_CLASSES, EVAL_CLASSES = [0, 1, 2, 3, 4], [5, 6, 7, 8, 9]
 BATCH, LR = 128, 1e-3
 
-# siamkit's own recipe, chosen WITHOUT classes 5-9: each candidate trained on three of classes
-# 0-4 and was scored on the other two, folds (0,1) and (3,4), seed 0; mean validation MAP@R.
-# Loss (bench/select_recipe.py, bench/results/select-recipe-cv.jsonl): multi_similarity 0.714
-# (0.703/0.726), contrastive 0.697, triplet(0.2)+batch_hard 0.612, nt_xent views=2 0.584 (one
-# fold). Then the uniformity weight on top of multi-similarity (bench/select_uniformity.py,
-# bench/results/select-uniformity.jsonl; rule fixed before: adopt if the mean beats λ = 0):
-# λ 0 -> 0.670 (0.687/0.652), λ 0.3 -> 0.720 (0.735/0.704), λ 1.0 -> 0.660 (0.758/0.561).
-# Then rotation prediction beside it (bench/select_recipe.py, bench/results/select-recipe-cv2.jsonl;
-# three seeds x folds (0,1), (3,4); rule fixed before: adopt if the mean beats the recipe
-# without it, same harness): with rotation(1.0) 0.739 against 0.711, higher in all 6 pairs.
-BEST_RECIPE: dict[str, Any] = {"loss": "multi_similarity", "uniformity": 0.3, "rotation": 1.0}
-CONTRASTIVE_RECIPE: dict[str, Any] = {"loss": "contrastive", "margin": 1.0}
+# The siamkit rows: extra `siamkit train` flags on top of CLI_TRAIN. siamkit_default is the
+# README's command as it stands, so it runs siamkit's default image recipe (multi-similarity +
+# 0.3 uniformity + rotation prediction, chosen on the training classes only: README "Default
+# loss", docs/benchmarks.md) and its default validation, refit and checkpoint.
+ALL_LAST = ["--val-classes", "none", "--val-fraction", "0"]  # all training classes, last epoch
+CLI_ROWS: dict[str, list[str]] = {
+    "siamkit_default": [],
+    "siamkit_all_last": ALL_LAST,
+    "siamkit_no_refit": ["--no-refit"],
+    "siamkit_contrastive": ["--loss", "contrastive", "--margin", "1", *ALL_LAST],
+    "siamkit_triplet": ["--loss", "triplet", "--margin", "1", *ALL_LAST],
+}
 
 # name -> what it is (shown in the table)
 CONTENDERS: dict[str, str] = {
@@ -56,27 +66,31 @@ CONTENDERS: dict[str, str] = {
     "pml_triplet_semihard": "PML TripletMarginLoss(0.2) + semihard miner",
     "pml_contrastive_pairmargin": "PML ContrastiveLoss(0,1) + PairMarginMiner(0.2,0.8)",
     "pml_contrastive": "PML ContrastiveLoss(0,1), no miner",
-    "siamkit_contrastive": "siamkit contrastive (m=1, P×K batches, all pairs)"
-    + (" = best recipe" if BEST_RECIPE == CONTRASTIVE_RECIPE else ""),
-    "siamkit_triplet": "siamkit triplet (m=1, P×K batches, all triplets)",
+    "siamkit_default": "siamkit CLI, defaults (refit on all training classes)",
+    "siamkit_all_last": "siamkit CLI, all training classes, last epoch",
+    "siamkit_no_refit": "siamkit CLI, --no-refit (a training class held out, best epoch)",
+    "siamkit_contrastive": "siamkit CLI, contrastive m=1, all training classes, last epoch",
+    "siamkit_triplet": "siamkit CLI, triplet m=1, all training classes, last epoch",
 }
-if BEST_RECIPE != CONTRASTIVE_RECIPE:  # else the contrastive row is the best recipe's row
-    CONTENDERS["siamkit_best"] = "siamkit best recipe: " + ", ".join(
-        f"{k}={v}" for k, v in BEST_RECIPE.items()
-    )
+DEFAULT_CONTENDERS = [n for n in CONTENDERS if n != "siamkit_triplet"]  # triplet: on request
 
 
-class Reference(nn.Module):
+def reference() -> nn.Module:
     """The protocol's encoder: siamkit's ConvEncoder defaults, L2-normalised, fixed inputs."""
+    import torch.nn.functional as F
+    from torch import nn
 
-    def __init__(self) -> None:
-        super().__init__()
-        from siamkit.models import ConvEncoder
+    from siamkit.models import ConvEncoder
 
-        self.net = ConvEncoder(1, 64, (32, 64, 128))
+    class Reference(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = ConvEncoder(1, 64, (32, 64, 128))
 
-    def forward(self, x: Tensor) -> Tensor:
-        return F.normalize(self.net((x - MEAN) / STD), dim=1)
+        def forward(self, x: Tensor) -> Tensor:
+            return F.normalize(self.net((x - MEAN) / STD), dim=1)
+
+    return Reference()
 
 
 def load(data_dir: Path) -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -106,6 +120,8 @@ def evaluate(emb: Tensor, y: Tensor, episodes: int) -> dict[str, float]:
 
 
 def embed(model: nn.Module, x: Tensor) -> Tensor:
+    import torch
+
     model.eval()
     with torch.inference_mode():
         return torch.cat([model(x[i : i + 512]) for i in range(0, len(x), 512)])
@@ -113,6 +129,7 @@ def embed(model: nn.Module, x: Tensor) -> Tensor:
 
 def pml_train(name: str, model: nn.Module, x: Tensor, y: Tensor, epochs: int) -> float:
     """Train with pytorch-metric-learning's loss, miner and MPerClassSampler; images/s."""
+    import torch
     from pytorch_metric_learning import losses, miners, samplers
     from torch.utils.data import DataLoader, TensorDataset
 
@@ -143,6 +160,9 @@ def bare_train(model: nn.Module, x: Tensor, epochs: int) -> float:
 
     Speed only, so one epoch (the first 10 batches, warm-up, not timed) whatever ``epochs``.
     """
+    import torch
+    import torch.nn.functional as F
+
     y = torch.arange(len(x)) % 5  # labels do not matter for speed
     opt = torch.optim.Adam(model.parameters(), lr=LR)
     i, j = torch.triu_indices(BATCH, BATCH, offset=1)
@@ -165,56 +185,99 @@ def bare_train(model: nn.Module, x: Tensor, epochs: int) -> float:
     return seen / (time.perf_counter() - started)
 
 
-def siamkit_train(name: str, data_dir: Path, epochs: int, seed: int) -> tuple[nn.Module, float]:
-    from siamkit.training import TrainConfig, train
+def cli_commands(
+    name: str, data_dir: str, run: str, seed: str, epochs: int, episodes: int
+) -> tuple[list[str], list[str]]:
+    """The ``siamkit train`` and ``siamkit evaluate`` arguments of a CLI row (after ``siamkit``)."""
+    train = ["train", "--data", f"fashion-mnist:{data_dir}", "--train-classes", "0-4",
+             "--eval-classes", "5-9", *CLI_ROWS[name], "--epochs", str(epochs), "--seed", seed,
+             "--out", run, "--no-progress"]  # fmt: skip
+    return train, ["evaluate", run, "--json", "--episodes", str(episodes)]
 
-    recipe = {"siamkit_contrastive": CONTRASTIVE_RECIPE,
-              "siamkit_triplet": {"loss": "triplet", "margin": 1.0},
-              "siamkit_best": BEST_RECIPE}[name]  # fmt: skip
+
+def shown(args: list[str]) -> str:
+    """A command as the table prints it."""
+    return " ".join(["siamkit", *args])
+
+
+def figures(record: dict[str, Any]) -> dict[str, Any]:
+    """The table's figures from a ``siamkit evaluate --json`` record."""
+    few_shot = {
+        (r["n_way"], r["k_shot"]): r["mean"]
+        for r in record["few_shot"]
+        if r["method"] == "prototype"
+    }
+    out: dict[str, Any] = {
+        "p_at_1": record["retrieval"]["precision_at_1"],
+        "map_at_r": record["retrieval"]["map_at_r"],
+        "roc_auc": record["verification"]["roc_auc"]["value"],
+        "eer": record["verification"]["eer"]["value"],
+        "distance": record["distance"],
+    }
+    for k in (1, 5):
+        if (5, k) in few_shot:
+            out[f"5w{k}s"] = few_shot[(5, k)]
+    point = record.get("operating_point") or {}
+    for key, src in (("far_promised", "promised_far"), ("far_achieved", "far"),
+                     ("frr_promised", "promised_frr"), ("frr_achieved", "frr")):  # fmt: skip
+        if point.get(src) is not None:
+            out[key] = point[src]
+    return out
+
+
+def run_cli(name: str, seed: int, epochs: int, episodes: int, data_dir: Path) -> dict[str, Any]:
+    """A siamkit row: ``siamkit train`` then ``siamkit evaluate --json``, as a user runs them."""
+    env = {**os.environ, "OMP_NUM_THREADS": "2"}
+    row: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        cfg = TrainConfig(
-            data=f"fashion-mnist:{data_dir}", train_classes="0-4", eval_classes="5-9",
-            val_classes="none", val_fraction=0.0, input_mean=[MEAN], input_std=[STD],
-            epochs=epochs, batch_size=BATCH, lr=LR, seed=seed, num_threads=2, device="cpu",
-            out=f"{tmp}/run", **recipe,
-        )  # fmt: skip
-        result = train(cfg, progress=False)
-        from siamkit.training import load_run
-
-        model = load_run(result.run_dir, "last").model
-    rate = statistics.mean(h["images_per_second"] for h in result.history)
-    return model, rate
+        run = f"{tmp}/run"
+        train, evaluate = cli_commands(name, str(data_dir), run, str(seed), epochs, episodes)
+        out = ""
+        for key, args in (("train_s", train), ("eval_s", evaluate)):
+            started = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, "-m", "siamkit", *args], capture_output=True, text=True, env=env
+            )
+            row[key] = time.perf_counter() - started
+            if done.returncode != 0:
+                raise SystemExit(f"`{shown(args)}` failed:\n{done.stderr[-3000:]}")
+            out = done.stdout
+        metrics = json.loads((Path(run) / "metrics.json").read_text())
+    row["train_img_s"] = statistics.median(h["images_per_second"] for h in metrics["history"])
+    if "refit" in metrics:
+        row["refit"] = metrics["refit"]
+    row.update(figures(json.loads(out.strip().splitlines()[-1])))
+    # the larger of the two commands' peaks: they are this process's only children
+    row["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return row
 
 
 def run_one(name: str, seed: int, epochs: int, episodes: int, data_dir: Path) -> dict[str, Any]:
+    """One (contender, seed): its figures, speeds and peak RSS (``--one`` runs this)."""
+    row: dict[str, Any] = {"contender": name, "seed": seed, "epochs": epochs}
+    if name in CLI_ROWS:
+        return row | run_cli(name, seed, epochs, episodes, data_dir)
+    import torch
+
     torch.set_num_threads(2)
     torch.manual_seed(seed)
     x, y, xt, yt = load(data_dir)
-    row: dict[str, Any] = {"contender": name, "seed": seed, "epochs": epochs}
-    if name.startswith("siamkit"):
-        model, row["train_img_s"] = siamkit_train(name, data_dir, epochs, seed)
+    model = reference()
+    if name == "bare_loop":
+        row["train_img_s"] = bare_train(model, x, epochs)
+    elif name.startswith("pml"):
+        row["train_img_s"] = pml_train(name, model, x, y, epochs)
+    started = time.perf_counter()
+    emb = embed(model, xt)
+    row["embed_img_s"] = len(xt) / (time.perf_counter() - started)
+    if name == "floor":  # siamkit's embed_all on the same weights, for the embedding ratio
         from siamkit.evaluation import embed_all
+        from siamkit.models import SiameseNetwork
 
+        net = SiameseNetwork(model, "cosine")
         started = time.perf_counter()
-        emb = embed_all(model, xt)  # type: ignore[arg-type]
-        row["embed_img_s"] = len(xt) / (time.perf_counter() - started)
-    else:
-        model = Reference()
-        if name == "bare_loop":
-            row["train_img_s"] = bare_train(model, x, epochs)
-        elif name.startswith("pml"):
-            row["train_img_s"] = pml_train(name, model, x, y, epochs)
-        started = time.perf_counter()
-        emb = embed(model, xt)
-        row["embed_img_s"] = len(xt) / (time.perf_counter() - started)
-        if name == "floor":  # siamkit's embed_all on the same weights, for the embedding ratio
-            from siamkit.evaluation import embed_all
-            from siamkit.models import SiameseNetwork
-
-            net = SiameseNetwork(model, "cosine")
-            started = time.perf_counter()
-            embed_all(net, xt)
-            row["siamkit_embed_img_s"] = len(xt) / (time.perf_counter() - started)
+        embed_all(net, xt)
+        row["siamkit_embed_img_s"] = len(xt) / (time.perf_counter() - started)
     if name != "bare_loop":
         row.update(evaluate(emb, yt, episodes))
     row["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -226,7 +289,12 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--episodes", type=int, default=2000)
-    ap.add_argument("--contenders", nargs="+", default=list(CONTENDERS))
+    ap.add_argument(
+        "--contenders",
+        nargs="+",
+        default=DEFAULT_CONTENDERS,
+        help=f"default: {' '.join(DEFAULT_CONTENDERS)}; also: siamkit_triplet",
+    )
     ap.add_argument("--data-dir", type=Path, default=Path("/usr/share/datasets/fashion-mnist"))
     ap.add_argument("--results", type=Path, default=ROOT / "bench/results/fmnist-openset.jsonl")
     ap.add_argument("--docs", type=Path, default=ROOT / "docs/benchmarks.md")
@@ -306,8 +374,7 @@ def render(rows: list[dict[str, Any]], args: argparse.Namespace, seconds: float)
         notes.append(
             f"- siamkit trainer / bare loop, training images/s: **{sk / bare:.2f}** (target ≥ 0.9)"
         )
-    pml_speeds = [med(n, "train_img_s") for n in CONTENDERS if n.startswith("pml")]
-    pml_speeds = [v for v in pml_speeds if v]
+    pml_speeds = [v for n in CONTENDERS if n.startswith("pml") and (v := med(n, "train_img_s"))]
     if sk and pml_speeds:
         notes.append(
             f"- siamkit trainer / fastest PML contender: **{sk / max(pml_speeds):.2f}** (target ≥ 1)"
@@ -317,9 +384,9 @@ def render(rows: list[dict[str, Any]], args: argparse.Namespace, seconds: float)
         notes.append(
             f"- siamkit `embed_all` / bare inference_mode forward: **{sk_e / bare_e:.2f}** (target ≥ 0.95)"
         )
-    # the best recipe was fixed before this run (validation folds): its row is the one compared,
+    # the row compared is what a user gets from the README's command, fixed before this run;
     # never the best of the siamkit rows (picking that would look at classes 5-9)
-    best = "siamkit_best" if "siamkit_best" in CONTENDERS else "siamkit_contrastive"
+    best = "siamkit_default"
     pml = [n for n in CONTENDERS if n.startswith("pml") and med(n, "map_at_r") is not None]
     best_map = med(best, "map_at_r")
     if pml and best_map is not None:
@@ -327,20 +394,57 @@ def render(rows: list[dict[str, Any]], args: argparse.Namespace, seconds: float)
         top_map, top_p1, best_p1 = med(top, "map_at_r"), med(top, "p_at_1"), med(best, "p_at_1")
         assert top_map is not None and top_p1 is not None and best_p1 is not None
         notes.append(
-            f"- siamkit best recipe MAP@R / best PML MAP@R ({CONTENDERS[top]}): "
+            f"- siamkit defaults (CLI) MAP@R / best PML MAP@R ({CONTENDERS[top]}): "
             f"**{best_map / top_map:.2f}** (target ≥ 1.15)"
         )
         notes.append(
-            f"- siamkit best recipe P@1 / that PML contender's P@1: **{best_p1 / top_p1:.3f}** "
+            f"- siamkit defaults (CLI) P@1 / that PML contender's P@1: **{best_p1 / top_p1:.3f}** "
             "(target ≥ 1)"
         )
+    ref_map = med("siamkit_all_last", "map_at_r")
+    if best_map is not None and ref_map:
+        notes.append(
+            f"- refit vs all-classes-last-epoch MAP@R: **{best_map / ref_map:.2f}** (target ≥ 1)"
+        )
+    promised, achieved = med(best, "far_promised"), med(best, "far_achieved")
+    if promised is not None and achieved is not None:
+        ratio = f"**{achieved / promised:.2f}×**" if promised > 0 else "— (promised 0)"
+        notes.append(
+            f"- FAR at the default operating point on the unseen classes, promised vs achieved: "
+            f"{promised:.4f} vs {achieved:.4f}, achieved / promised {ratio} (target: achieved "
+            "within a factor 2 of promised)"
+        )
+    t_best, t_ref = med(best, "train_s"), med("siamkit_all_last", "train_s")
+    if t_best and t_ref:
+        notes.append(
+            f"- refit cost, `siamkit train` wall time defaults / all-classes-last-epoch: "
+            f"**{t_best / t_ref:.2f}×** ({t_best:,.0f} s vs {t_ref:,.0f} s)"
+        )
+    commands = [
+        f"- {CONTENDERS[n]}: `{shown(train)}` then `{shown(evaluate)}`"
+        for n in CLI_ROWS
+        if by.get(n)
+        for train, evaluate in [cli_commands(n, "DIR", "RUN", "S", args.epochs, args.episodes)]
+    ]
+    if commands:
+        commands = [
+            "",
+            "siamkit rows: the commands run (`python -m siamkit ...`, `OMP_NUM_THREADS=2`, a fresh "
+            "RUN per seed S; DIR is the Fashion-MNIST folder; figures from the evaluate record, "
+            "train img/s from RUN/metrics.json):",
+            "",
+            *commands,
+        ]
     cmd = "python bench/fmnist_openset.py " + " ".join(
         f"--seeds {' '.join(map(str, args.seeds))} --epochs {args.epochs} --episodes {args.episodes}".split()
     )
-    machine = f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}"
+    import torch
+
+    machine = f"{platform.machine()}, 2 threads, torch {torch.__version__}"
     return "\n".join(
         [f"Command: `{cmd}` ({seconds / 60:.1f} min; {machine}; medians over seeds "
-         f"{', '.join(map(str, args.seeds))}, per-seed values in brackets)", "", *lines, "", *notes]
+         f"{', '.join(map(str, args.seeds))}, per-seed values in brackets)", "", *lines, "", *notes,
+         *commands]
     )  # fmt: skip
 
 

@@ -47,21 +47,38 @@ def test_smoke_run_produces_every_row(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
-    rows = [json.loads(line) for line in results.read_text().splitlines()]
-    names = {r["contender"] for r in rows}
+    rows = {(r := json.loads(line))["contender"]: r for line in results.read_text().splitlines()}
     sys.path.insert(0, str(ROOT / "bench"))
-    from fmnist_openset import CONTENDERS
+    from fmnist_openset import CLI_ROWS, DEFAULT_CONTENDERS
 
-    assert names == set(CONTENDERS)
-    assert {"floor", "bare_loop", "pml_contrastive", "siamkit_contrastive"} <= names
-    for r in rows:
+    assert list(rows) == DEFAULT_CONTENDERS
+    assert {"floor", "bare_loop", "pml_contrastive", "siamkit_contrastive"} <= set(rows)
+    assert {"siamkit_default", "siamkit_all_last", "siamkit_no_refit"} <= set(rows)
+    for name, r in rows.items():
         assert r["peak_rss_mb"] > 0
-        if r["contender"] != "bare_loop":
-            assert 0.0 <= r["map_at_r"] <= 1.0 and 0.0 <= r["p_at_1"] <= 1.0
-            assert 0.0 <= r["eer"] <= 1.0 and 0.0 <= r["5w1s"] <= 1.0
-        if r["contender"] != "floor":
+        if name != "bare_loop":
+            for key in ("p_at_1", "map_at_r", "roc_auc", "eer", "5w1s", "5w5s"):
+                assert 0.0 <= r[key] <= 1.0, (name, key, r[key])
+        if name != "floor":
             assert r["train_img_s"] > 0
-    assert "siamkit trainer / bare loop" in done.stdout
+        if name in CLI_ROWS:  # the real CLI ran: both commands timed, no embed speed
+            assert r["train_s"] > 0 and r["eval_s"] > 0
+            assert "embed_img_s" not in r
+    out = done.stdout
+    assert "siamkit trainer / bare loop" in out
+    assert "siamkit defaults (CLI) MAP@R / best PML MAP@R" in out
+    assert "refit vs all-classes-last-epoch MAP@R" in out
+    assert "refit cost" in out
+    default = rows["siamkit_default"]  # the operating point training chose, and what it achieved
+    assert 0.0 <= default["far_promised"] <= 1.0 and 0.0 <= default["far_achieved"] <= 1.0
+    assert "FAR at the default operating point on the unseen classes, promised vs achieved" in out
+    # the table lists the commands each CLI row ran, with placeholders
+    common = "siamkit train --data fashion-mnist:DIR --train-classes 0-4 --eval-classes 5-9"
+    tail = "--epochs 1 --seed S --out RUN --no-progress` then `siamkit evaluate RUN --json"
+    assert f"`{common} {tail}" in out  # siamkit_default: no other flag
+    assert f"`{common} --val-classes none --val-fraction 0 {tail}" in out
+    assert f"`{common} --no-refit {tail}" in out
+    assert f"`{common} --loss contrastive --margin 1 --val-classes none --val-fraction 0" in out
     assert not docs.exists()  # smoke runs never rewrite the docs table
 
 

@@ -114,7 +114,7 @@ def test_verify_and_embed(trained_run: Path, tmp_path: Path) -> None:
         (
             "--encoder",
             "resnet",
-            "unknown encoder 'resnet'; choose one of: conv, hf, minilm, mlp, text_cnn",
+            "unknown encoder 'resnet'; choose one of: conv, efficientnet_lite0, hf, minilm, mlp, text_cnn",
         ),
         (
             "--data",

@@ -44,7 +44,11 @@ def evaluate(
     run_dir: RunDir,
     data: DataSource = None,
     classes: Annotated[
-        str | None, typer.Option(help="Classes to evaluate; default: the run's --eval-classes.")
+        str | None,
+        typer.Option(
+            help="Classes to evaluate; default: the run's --eval-classes (required when the run "
+            "has none)."
+        ),
     ] = None,
     split: Split = "test",
     pairs: VerifyPairs = 20_000,
@@ -54,7 +58,10 @@ def evaluate(
     as_json: AsJson = False,
 ) -> None:
     """Evaluate a trained run on classes it never saw: verification, retrieval, few-shot,
-    classification, distances, open-set (tables, or one JSON object with --json)."""
+    classification, distances, open-set (tables, or one JSON object with --json).
+
+    Classes it trained on are evaluated too, but written apart (evaluation-seen-*.json) and
+    never as its held-out figures."""
     from siamkit.cli.tables import print_evaluation
     from siamkit.evaluation.run_eval import evaluate_run
 
@@ -66,10 +73,21 @@ def evaluate(
         raise fail(str(e)) from None
     if as_json:
         print(json.dumps(record))
-        return
-    print_evaluation(record, str(run_dir), out)
-    if record["seen_in_training"]:
-        err.print(f"[yellow]warning:[/] classes {record['seen_in_training']} were trained on")
+    else:
+        print_evaluation(record, str(run_dir), out)
+    if not record["held_out"]:
+        from rich.markup import escape
+
+        err.print(
+            "[yellow]warning:[/] "
+            + escape(
+                f"these figures include classes the run trained on "
+                f"({', '.join(record['seen_in_training'])}), so they are not held-out figures; "
+                f"written to {Path(run_dir) / record['file']} only, apart from the held-out "
+                f"evaluation-{checkpoint}.json and metrics.json"
+            ),
+            highlight=False,
+        )
 
 
 @app.command()
@@ -178,6 +196,7 @@ def demo(
 
 
 app.command("calibrate")(calibrate)
+app.command("init")(__import__("siamkit.cli.init", fromlist=["x"]).init)
 app.command("export")(export)
 app.command("serve")(serve)
 app.add_typer(gallery_app, name="gallery")

@@ -7,6 +7,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from siamkit.evaluation.run_eval import operating_point_line, threshold_origin
+
 
 def _ci(est: dict[str, float]) -> str:
     return f"{est['value']:.4f}  [{est['low']:.4f}, {est['high']:.4f}]"
@@ -14,11 +16,25 @@ def _ci(est: dict[str, float]) -> str:
 
 def print_evaluation(record: dict[str, Any], title: str, console: Console) -> None:
     """Print verification, retrieval, few-shot, classification, distance and open-set tables."""
+    seen = record.get("seen_in_training") or []
+    thr = record["threshold"]
+    kind = (
+        f"[yellow]including classes trained on: {', '.join(map(str, seen))}[/]"
+        if seen
+        else "held-out classes"
+    )
     console.print(
         f"[bold]{title}[/]: {record['data']} ({record['split']}) classes "
-        f"{', '.join(map(str, record['classes']))}; {record['num_items']} items, "
-        f"distance {record['distance']}, threshold {record['threshold']}"
+        f"{', '.join(map(str, record['classes']))} ({kind}); {record['num_items']} items, "
+        f"distance {record['distance']}"
     )
+    line = operating_point_line(record)
+    if line is not None:
+        console.print(line, highlight=False)
+    elif thr is not None:  # a record from before operating points were recorded
+        console.print(f"threshold {thr:.4f}", highlight=False)
+    else:
+        console.print("no threshold in this run: FAR/FRR not measured", highlight=False)
     v = record["verification"]
     t = Table(title=f"verification ({v['num_pairs']} pairs; value [95% bootstrap interval])")
     t.add_column("metric")
@@ -74,7 +90,7 @@ def print_evaluation(record: dict[str, Any], title: str, console: Console) -> No
             t.add_column(col, justify="right")
         points = [(f"FPIR ≤ {p['target_fpir']:g}", p) for p in o["at_fpir"]]
         if o["at_threshold"]:
-            points.append(("calibrated threshold", o["at_threshold"]))
+            points.append((f"run threshold ({threshold_origin(record)})", o["at_threshold"]))
         for name, p in points:
             t.add_row(
                 name, f"{p['threshold']:.4f}", f"{p['dir']:.4f}", f"{p['fpir']:.4f}",

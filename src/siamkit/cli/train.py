@@ -26,18 +26,36 @@ def train(
         ),
     ] = None,
     train_classes: Annotated[
-        str | None, typer.Option(help="Classes to train on, e.g. 0-4.")
+        str | None, typer.Option(help="Classes to train on, e.g. 0-4, or all.")
     ] = None,
     eval_classes: Annotated[
-        str | None, typer.Option(help="Classes never trained on, e.g. 5-9.")
+        str | None,
+        typer.Option(
+            help="Classes never trained on, e.g. 5-9; none for a production run on every class (the default with --train-classes all)."
+        ),
     ] = None,
     val_classes: Annotated[
         str | None,
-        typer.Option(help="Training classes held out for validation (default: the last)."),
+        typer.Option(
+            help="Training classes held out for validation (default: the last two with the refit and 4+ classes, else the last; none: no class)."
+        ),
     ] = None,
     val_fraction: Annotated[
         float | None,
         typer.Option(help="Share of the other training classes' items held out (default 0.1)."),
+    ] = None,
+    refit: Annotated[
+        bool | None,
+        typer.Option(
+            "--refit/--no-refit",
+            help="After choosing the epoch count and operating point on held-out training classes, train the final model on every training class (default; about twice the time). --no-refit keeps the model of the held-in classes.",
+        ),
+    ] = None,
+    target_far: Annotated[
+        float | None,
+        typer.Option(
+            help="False accept rate the default operating point promises, fitted on pairs of held-out training classes (default 0.05)."
+        ),
     ] = None,
     encoder: Annotated[
         str | None, typer.Option(help="conv | mlp | minilm | hf:PATH | text_cnn")
@@ -219,5 +237,6 @@ def train(
     best = result.best
     msg = f"done: best epoch {result.best_epoch}, run in {result.run_dir}"
     if best:
-        msg += f" (validation ROC-AUC {best['roc_auc']:.4f}, threshold {best['threshold']:.4f})"
+        msg += f" (validation ROC-AUC {best['roc_auc']:.4f}"
+        msg += f", threshold {result.threshold:.4f})" if result.threshold is not None else ")"
     err.print(msg)

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from siamkit.data.labelled import LabelledData
+from siamkit.evaluation.run_eval import evaluate_run, operating_point_line, threshold_origin
 from siamkit.evaluation.suite import EvaluationSuite
 
 if TYPE_CHECKING:
@@ -208,7 +209,7 @@ def _metric_tables(record: dict[str, Any]) -> str:
     if o:
         pts = [(f"FPIR ≤ {p['target_fpir']:g}", p) for p in o["at_fpir"]]
         if o["at_threshold"]:
-            pts.append(("calibrated threshold", o["at_threshold"]))
+            pts.append((f"run threshold ({threshold_origin(record)})", o["at_threshold"]))
         parts += [
             f"<h3>Open-set identification (rank-1 {o['rank1']:.4f})</h3>",
             table(
@@ -260,12 +261,22 @@ def render_report(
         f"{html.escape(str(record['data']))} ({record['split']}), classes "
         f"{html.escape(', '.join(map(str, record['classes'])))}: {record['num_items']} items"
     )
+    seen = record.get("seen_in_training") or []
+    unseen = (
+        f"<strong>including classes the run trained on ({html.escape(', '.join(seen))}), so "
+        "these are not held-out figures</strong>"
+        if seen
+        else "never seen in training"
+    )
+    thr = "none" if suite.threshold is None else f"{suite.threshold} ({threshold_origin(record)})"
+    op = operating_point_line(record)
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>siamkit report: "
         f"{html.escape(str(run_dir))}</title><style>{_CSS}</style></head><body>"
-        f"<h1>siamkit report: {html.escape(str(run_dir))}</h1><p>Evaluated on {what}, never "
-        f"seen in training. Distance: {suite.distance}; threshold: {suite.threshold}.</p>"
-        f"{body}</body></html>"
+        f"<h1>siamkit report: {html.escape(str(run_dir))}</h1><p>Evaluated on {what}, "
+        f"{unseen}. Distance: {suite.distance}; threshold: {thr}.</p>"
+        + ("" if op is None else f"<p>{html.escape(op)}</p>")
+        + f"{body}</body></html>"
     )
 
 
@@ -286,7 +297,6 @@ def write_report(
         The path written (atomically: a temporary file renamed into place).
     """
     from siamkit.data import load_data, parse_classes
-    from siamkit.evaluation.run_eval import evaluate_run
     from siamkit.training.checkpoint import load_run
     from siamkit.training.trainer import source_options
 
@@ -297,7 +307,7 @@ def write_report(
     )
     run = load_run(run_dir)
     full = load_data(data or run.config.data, source_options(run.config), split=split)  # type: ignore[arg-type]
-    subset = full.of_classes(parse_classes(classes or run.config.eval_classes, full.class_names))
+    subset = full.of_classes(parse_classes(record["classes"], full.class_names))
     metrics = json.loads((run_dir / "metrics.json").read_text())
     config = json.loads((run_dir / "config.json").read_text())
     text = render_report(run_dir, config, metrics.get("history", []), suite, record, subset, seed)

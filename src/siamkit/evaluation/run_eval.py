@@ -1,18 +1,106 @@
 """Evaluating a run directory: load the checkpoint and data, run the suite, save the figures.
 
+Figures on classes the run never trained on are its held-out figures: they go to
+``RUN/evaluation-CHECKPOINT.json`` and under ``evaluation_CHECKPOINT`` in ``RUN/metrics.json``.
+An evaluation that includes any trained class is kept apart, in
+``RUN/evaluation-seen-CHECKPOINT.json`` only, so it can never pass for a held-out figure.
+
 Example:
     >>> suite, record = evaluate_run("runs/fmnist")  # the run's evaluation classes, test split
-    >>> record["verification"]["roc_auc"]["value"]
+    >>> record["verification"]["roc_auc"]["value"], record["held_out"]
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from siamkit.evaluation.calibrated_run import Calibration
 from siamkit.evaluation.suite import EvaluationSuite, evaluate_suite
+
+NO_EVAL_CLASSES = "none"  # a run's eval_classes when it trained on every class of its data
+ALL_CLASSES = "all"  # a run's train_classes when it trained on every class of its data
+THRESHOLD_SOURCES = {"calibration": "calibration.json", "training": "training"}  # how a
+# record's operating_point["from"] is shown
+
+
+def evaluation_file(checkpoint: str, held_out: bool) -> str:
+    """The file name, inside the run directory, an evaluation record is written to.
+
+    Example:
+        >>> evaluation_file("best", held_out=False)
+        'evaluation-seen-best.json'
+    """
+    return f"evaluation-{checkpoint}.json" if held_out else f"evaluation-seen-{checkpoint}.json"
+
+
+def trained_class_indices(train_classes: str, class_names: Sequence[str]) -> list[int]:
+    """Indices of the classes a run trained on, from its ``train_classes`` setting.
+
+    Args:
+        train_classes: The run config's ``train_classes``: a class spec such as ``0-4``, or
+            ``all`` for every class of the data.
+        class_names: The classes of the run's data source.
+
+    Example:
+        >>> trained_class_indices("all", ["a", "b", "c"])
+        [0, 1, 2]
+    """
+    from siamkit.data import parse_classes
+
+    if train_classes.strip() == ALL_CLASSES:
+        return list(range(len(class_names)))
+    return parse_classes(train_classes, class_names)
+
+
+def _operating_point(
+    suite: EvaluationSuite, calibration: Calibration | None, metrics: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """The run's threshold, what it promised and what it achieved on the evaluated pairs.
+
+    The achieved FAR/FRR are the suite's own verification figures at the threshold (the same
+    pairs as every other verification figure). The threshold is "from training" when there is
+    no ``calibration.json`` or when it holds the training's own operating point (training saves
+    it there too); otherwise "from calibration" (``siamkit calibrate``), whose promise is its
+    test rates, else its calibration rates. None when the run has no threshold.
+    """
+    v = suite.verification
+    if suite.threshold is None or v.far is None or v.frr is None:
+        return None
+    op = metrics.get("operating_point")
+    op = op if isinstance(op, Mapping) else {}
+    if calibration is None or _number(op.get("threshold")) == calibration.threshold:
+        source = "training"
+        target, promised_far, promised_frr = (
+            _number(op.get(key)) for key in ("target_far", "promised_far", "promised_frr")
+        )
+    else:
+        promise = calibration.test_rates or calibration.calibration_rates
+        source = "calibration"
+        target, promised_far, promised_frr = calibration.target_far, promise.far, promise.frr
+    return {
+        "threshold": suite.threshold,
+        "from": source,
+        "target_far": target,
+        "promised_far": promised_far,
+        "promised_frr": promised_frr,
+        "far": v.far.value,
+        "frr": v.frr.value,
+    }
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _training_threshold(metrics: Mapping[str, Any]) -> float | None:
+    """The threshold training chose: its ``operating_point``'s, else the older ``threshold``."""
+    op = metrics.get("operating_point")
+    if isinstance(op, Mapping) and op.get("threshold") is not None:
+        return float(op["threshold"])
+    return _number(metrics.get("threshold"))
 
 
 def evaluate_run(
@@ -26,17 +114,31 @@ def evaluate_run(
     episodes: int = 600,
     seed: int = 0,
 ) -> tuple[EvaluationSuite, dict[str, Any]]:
-    """Evaluate a trained run and write ``RUN/evaluation-CHECKPOINT.json`` and ``metrics.json``.
+    """Evaluate a trained run and write its record into the run directory.
+
+    On held-out classes only (none the run trained on, or another data source) the record goes
+    to ``RUN/evaluation-CHECKPOINT.json`` and under ``evaluation_CHECKPOINT`` in
+    ``RUN/metrics.json``. If any evaluated class was trained on, it goes to
+    ``RUN/evaluation-seen-CHECKPOINT.json`` only, and the held-out figures stay untouched.
 
     Args:
         run_dir: A run directory from ``siamkit train``.
         data: Data source; default: the run's.
-        classes: Classes to evaluate; default: the run's evaluation classes.
+        classes: Classes to evaluate; default: the run's evaluation classes (required when the
+            run has none, ``eval_classes: none``).
         split: ``test`` or ``train`` where the source has standard splits.
         checkpoint: ``best`` or ``last``.
+        num_pairs, n_boot, episodes, seed: As in :func:`evaluate_suite`.
 
     Returns:
-        The suite and the JSON record written (figures + what was evaluated).
+        The suite and the JSON record written: the figures, what was evaluated, ``held_out``,
+        ``seen_in_training`` (trained class names among those evaluated), ``file`` (the name
+        written inside ``run_dir``) and ``operating_point`` (the run's threshold, its source,
+        the FAR/FRR it promised and the FAR/FRR achieved here; None without a threshold).
+
+    Raises:
+        ValueError: Bad settings, not a run directory, or no classes to evaluate; says how to
+            fix it.
     """
     from siamkit.data import load_data, parse_classes
     from siamkit.training.checkpoint import load_run, write_json
@@ -48,14 +150,21 @@ def evaluate_run(
         raise ValueError(f"unknown checkpoint '{checkpoint}'; choose one of: best, last")
     run = load_run(run_dir, checkpoint)
     cfg = run.config
+    if classes is None and cfg.eval_classes.strip() == NO_EVAL_CLASSES:
+        raise ValueError(
+            f"run {run_dir} has no evaluation classes (eval_classes '{NO_EVAL_CLASSES}': it "
+            f"trained on every class of {cfg.data}); pass --data SOURCE --classes C with data "
+            "of your own, classes it never trained on"
+        )
     source = data or cfg.data
     full = load_data(source, source_options(cfg), split=split)  # type: ignore[arg-type]
     cls = parse_classes(classes or cfg.eval_classes, full.class_names)
     trained: set[int] = set()
     if source == cfg.data:
-        trained = set(parse_classes(cfg.train_classes, full.class_names))
+        trained = set(trained_class_indices(cfg.train_classes, full.class_names))
+    seen = sorted(full.class_names[c] for c in set(cls) & trained)
     calibration = Calibration.load(run_dir)
-    threshold = calibration.threshold if calibration else run.metrics.get("threshold")
+    threshold = calibration.threshold if calibration else _training_threshold(run.metrics)
     suite = evaluate_suite(
         run.model,
         full.of_classes(cls),
@@ -65,18 +174,63 @@ def evaluate_run(
         episodes=episodes,
         seed=seed,
     )
+    held_out = not seen
+    name = evaluation_file(checkpoint, held_out)
     record = {
         "data": source,
         "split": split,
         "classes": [full.class_names[c] for c in cls],
-        "seen_in_training": sorted(full.class_names[c] for c in set(cls) & trained),
+        "held_out": held_out,
+        "seen_in_training": seen,
         "checkpoint": checkpoint,
+        "file": name,
         **suite.as_dict(),
+        "operating_point": _operating_point(suite, calibration, run.metrics),
     }
     run_dir = Path(run_dir)
-    write_json(run_dir / f"evaluation-{checkpoint}.json", record)
-    metrics_path = run_dir / "metrics.json"
-    metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
-    metrics[f"evaluation_{checkpoint}"] = record
-    write_json(metrics_path, metrics)
+    write_json(run_dir / name, record)
+    if held_out:
+        metrics_path = run_dir / "metrics.json"
+        metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
+        metrics[f"evaluation_{checkpoint}"] = record
+        write_json(metrics_path, metrics)
     return suite, record
+
+
+def threshold_origin(record: Mapping[str, Any]) -> str:
+    """Where the run's threshold came from: ``from calibration.json`` / ``from training``.
+
+    Only a threshold from ``calibration.json`` is ever called calibrated.
+    """
+    op = record.get("operating_point") or {}
+    source = THRESHOLD_SOURCES.get(op.get("from", ""), "")
+    return f"from {source}" if source else "from the run"
+
+
+def operating_point_line(record: Mapping[str, Any]) -> str | None:
+    """The run's threshold, where it came from, and FAR/FRR promised beside those achieved.
+
+    Args:
+        record: An evaluation record (see ``siamkit.evaluation.run_eval.evaluate_run``).
+
+    Returns:
+        One line, or None when the record has no operating point (the run has no threshold).
+
+    Example:
+        ``operating point: threshold 0.8100 (from training, target FAR 0.05); FAR promised
+        0.050, achieved 0.063; FRR promised 0.210, achieved 0.250``
+    """
+    op = record.get("operating_point")
+    if not op:
+        return None
+    target = "" if op["target_far"] is None else f", target FAR {op['target_far']:g}"
+
+    def rate(name: str) -> str:
+        promised = op[f"promised_{name}"]
+        was = "not recorded" if promised is None else f"{promised:.3f}"
+        return f"{name.upper()} promised {was}, achieved {op[name]:.3f}"
+
+    return (
+        f"operating point: threshold {op['threshold']:.4f} ({threshold_origin(record)}{target}); "
+        f"{rate('far')}; {rate('frr')}"
+    )

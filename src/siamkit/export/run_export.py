@@ -194,7 +194,11 @@ def export_run(
 
 def _run_items(run: LoadedRun, parity_items: int, calibration_items: int, seed: int) -> _RunItems:
     """The evaluation split (held-out batch + metric items) and training items to calibrate on:
-    the run's training part, without its validation items, as the trainer split them."""
+    the run's training part, without its validation items, as the trainer split them.
+
+    A run made without training (``siamkit init``) calibrates on the training split's classes
+    outside its evaluation classes; a run with no evaluation classes (trained on every class)
+    is checked on its data's test split, whose classes it trained on."""
     from siamkit.data import load_data, parse_classes
     from siamkit.training.trainer import prepare_data, source_options
 
@@ -202,10 +206,16 @@ def _run_items(run: LoadedRun, parity_items: int, calibration_items: int, seed: 
     g = torch.Generator().manual_seed(seed)
     try:
         test = load_data(cfg.data, source_options(cfg), split="test")
-        evaluation = test.of_classes(parse_classes(cfg.eval_classes, test.class_names))
+        eval_classes = parse_classes(cfg.eval_classes, test.class_names)
+        evaluation = test.of_classes(eval_classes) if eval_classes else test
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # training-data warnings were shown at training
-            training = prepare_data(cfg).train  # the items the model (and Standardize) saw
+            if parse_classes(cfg.train_classes, test.class_names):
+                training = prepare_data(cfg).train  # the items the model (and Standardize) saw
+            else:  # no training: items of the classes it will not be evaluated on
+                train_split = load_data(cfg.data, source_options(cfg), split="train")
+                others = [c for c in range(len(test.class_names)) if c not in eval_classes]
+                training = train_split.of_classes(others) if others else train_split
     except ValueError as e:
         raise ValueError(
             f"the export checks read the run's data '{cfg.data}', which failed: {e}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from siamkit.models.conv import ConvEncoder
 from siamkit.models.mlp import MLPEncoder
+from siamkit.models.pretrained_image import PretrainedImageEncoder
 from siamkit.models.registry import ENCODERS, build_encoder
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.models.standardize import Standardize
@@ -13,6 +14,7 @@ __all__ = [
     "ENCODERS",
     "ConvEncoder",
     "MLPEncoder",
+    "PretrainedImageEncoder",
     "SiameseNetwork",
     "Standardize",
     "TextCNNEncoder",

@@ -18,6 +18,10 @@ def build_encoder(
     input_shape: Sequence[int],
     embedding_dim: int,
     widths: Sequence[int] | None = None,
+    *,
+    image_size: int | None = None,
+    head: bool = True,
+    pretrained: bool = False,
 ) -> nn.Module:
     """Build a registered encoder for inputs of ``input_shape`` (one item, no batch axis).
 
@@ -27,13 +31,20 @@ def build_encoder(
         input_shape: ``(C, H, W)`` for images, ``(F,)`` for feature vectors, ``(L,)`` for text.
         embedding_dim: Size of the output embedding.
         widths: Channel widths (conv) or hidden sizes (mlp); the encoder's default if None.
+        image_size, head, pretrained: Pretrained image encoders only: the side images are
+            resized to inside the model, a linear head to ``embedding_dim`` (else the pooled
+            features), and whether to load the pretrained weights (a fresh run).
     """
     base, _, arg = name.partition(":")
     factory = ENCODERS.get(base)
-    if not arg:
-        return factory(input_shape=tuple(input_shape), embedding_dim=embedding_dim, widths=widths)
-    if "path" not in inspect.signature(factory).parameters:
-        raise ValueError(f"encoder '{base}' takes no argument; got '{name}'")
+    accepts = inspect.signature(factory).parameters
+    extra: dict[str, object] = {}
+    if "image_size" in accepts:
+        extra = {"image_size": image_size, "head": head, "pretrained": pretrained}
+    if arg:
+        if "path" not in accepts:
+            raise ValueError(f"encoder '{base}' takes no argument; got '{name}'")
+        extra["path"] = arg
     return factory(
-        input_shape=tuple(input_shape), embedding_dim=embedding_dim, widths=widths, path=arg
+        input_shape=tuple(input_shape), embedding_dim=embedding_dim, widths=widths, **extra
     )

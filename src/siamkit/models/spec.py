@@ -24,6 +24,10 @@ class ModelSpec(BaseModel):
     tokenizer: str | None = None  # text: "minilm" or the Hugging Face model dir whose tokenizer
     # turns texts into ids (see siamkit.models.text_tokenizer)
     max_length: int | None = None  # text: tokens kept per text (longer texts are truncated)
+    image_size: int | None = None  # pretrained image encoders: the side images are resized to
+    # inside the model (grey copied to RGB, then the weights' own normalisation)
+    head: bool = True  # pretrained image encoders: a linear head to embedding_dim; False = the
+    # backbone's pooled features (embedding_dim is then their size)
 
     def standardize_shape(self) -> tuple[int, ...]:
         """Shape of the Standardize buffers: per channel for images, per feature for vectors."""
@@ -32,9 +36,10 @@ class ModelSpec(BaseModel):
         return tuple(self.input_shape)
 
 
-def build_model(spec: ModelSpec) -> SiameseNetwork:
+def build_model(spec: ModelSpec, pretrained: bool = False) -> SiameseNetwork:
     """A fresh :class:`SiameseNetwork` for ``spec``: Standardize then the registered encoder
-    (text encoders take token ids, so they have no Standardize layer)."""
+    (text encoders take token ids, so they have no Standardize layer). ``pretrained`` loads a
+    pretrained image encoder's published weights (a fresh run; a saved run has its own)."""
     from torch import nn
 
     if spec.kind == "text":
@@ -44,7 +49,15 @@ def build_model(spec: ModelSpec) -> SiameseNetwork:
         )
     encoder = nn.Sequential(
         Standardize.identity(spec.standardize_shape()),
-        build_encoder(spec.encoder, spec.input_shape, spec.embedding_dim, spec.widths),
+        build_encoder(
+            spec.encoder,
+            spec.input_shape,
+            spec.embedding_dim,
+            spec.widths,
+            image_size=spec.image_size,
+            head=spec.head,
+            pretrained=pretrained,
+        ),
     )
     return SiameseNetwork(
         encoder, spec.distance, normalize=spec.normalize, embedding_dim=spec.embedding_dim

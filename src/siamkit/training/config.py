@@ -18,6 +18,7 @@ from pydantic import (
 
 from siamkit.distances import DISTANCES
 from siamkit.losses import LOSSES
+from siamkit.models.pretrained_image import is_pretrained_image
 from siamkit.models.registry import ENCODERS
 
 # siamkit's image recipe, chosen by bench/select_recipe.py and bench/select_uniformity.py on
@@ -100,18 +101,28 @@ class TrainConfig(BaseModel):
     # epochs (RUN/selection keeps the choosing run); False = the model of the held-in classes
     target_far: float = Field(0.05, gt=0.0, lt=1.0)  # refit runs: the false accept rate the
     # default operating point promises, fitted on pairs of held-out training classes
-    image_size: int | None = Field(None, ge=1)  # image-folder: resize to this size
-    grayscale: bool = True  # image-folder: 1 channel (True) or RGB (False)
+    image_size: int | None = Field(None, ge=1)  # image-folder: resize to this size; pretrained
+    # image encoders: the side images are resized to inside the model (default 64)
+    grayscale: bool = True  # image-folder: 1 channel (True) or RGB (False); not given: RGB for
+    # a pretrained image encoder, grey otherwise
     on_mismatch: Literal["resize", "reject"] = "resize"  # image-folder: odd-sized images
     label_column: str = "label"  # csv: the label column
     input_mean: list[float] | None = None  # standardisation constants (per channel/feature, or
     input_std: list[float] | None = None  # one for all); None = fitted on the training items
     # --- model ---
-    encoder: str = "conv"  # registered encoder: conv | mlp | minilm | hf:PATH | text_cnn
+    encoder: str = "conv"  # registered encoder: conv | efficientnet_lite0 (ImageNet weights) |
+    # mlp | minilm | hf:PATH | text_cnn
     max_length: int = Field(128, ge=2)  # text: tokens kept per text (longer ones truncated)
     embedding_dim: int = Field(64, ge=1)  # embedding size D
     widths: list[int] | None = None  # encoder channel widths / hidden sizes
     normalize: bool = True  # L2-normalise embeddings
+    trainable_blocks: int | None = Field(None, ge=0)  # pretrained image encoders: how many of
+    # the backbone's blocks train, counted from the top; 0 = frozen backbone (only the head
+    # trains); None = all of it (full fine-tuning)
+    backbone_lr_mult: float = Field(0.1, gt=0.0)  # pretrained image encoders: the backbone's
+    # learning rate is lr x this (the head takes lr)
+    freeze_bn: bool = True  # pretrained image encoders: keep the backbone's BatchNorm
+    # statistics as pretrained while fine-tuning (CPU batches are too small to re-estimate them)
     distance: str = "euclidean"  # how embeddings are compared (loss, evaluation, verify)
     # --- objective ---
     loss: str = DEFAULT_IMAGE_LOSS  # registered loss: contrastive | triplet | online_contrastive
@@ -209,6 +220,17 @@ class TrainConfig(BaseModel):
             # a named loss: no rotation unless asked. An explicit None (auto, as a saved
             # config.json of an unresolved run holds) stays None.
             values = {**values, "rotation": 0.0}
+        return values
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pretrained_image_reads_rgb(cls, values: Any) -> Any:
+        if (
+            isinstance(values, dict)
+            and is_pretrained_image(str(values.get("encoder", "conv")))
+            and values.get("grayscale") is None
+        ):
+            values = {**values, "grayscale": False}  # image-folder photos stay RGB
         return values
 
     @model_validator(mode="before")

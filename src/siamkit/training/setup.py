@@ -10,7 +10,7 @@ Example:
 from __future__ import annotations
 
 import warnings
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
@@ -18,6 +18,12 @@ from torch import nn
 from siamkit.data.labelled import LabelledData
 from siamkit.data.sources import SourceOptions, load_data
 from siamkit.data.splits import parse_classes, train_val_split
+from siamkit.models.efficientnet_lite import LITE0_FEATURES
+from siamkit.models.pretrained_image import (
+    DEFAULT_IMAGE_SIZE,
+    is_pretrained_image,
+    pretrained_encoders,
+)
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.models.spec import ModelSpec
 from siamkit.models.standardize import Standardize
@@ -112,6 +118,16 @@ def model_spec(config: TrainConfig, data: LabelledData) -> ModelSpec:
     dim = config.embedding_dim
     if tokenizer is not None and "embedding_dim" not in config.model_fields_set:
         dim = pretrained_dim(config.encoder) or dim  # a pretrained model gives its own size
+    image_size, head = None, True
+    if is_pretrained_image(config.encoder):
+        image_size = config.image_size or DEFAULT_IMAGE_SIZE
+        if "embedding_dim" not in config.model_fields_set:  # the pooled features themselves
+            head, dim = False, LITE0_FEATURES
+    elif config.trainable_blocks is not None:
+        raise ValueError(
+            f"--trainable-blocks applies to pretrained image encoders (efficientnet_lite0); "
+            f"--encoder {config.encoder} trains whole"
+        )
     return ModelSpec(
         encoder=config.encoder,
         input_shape=[config.max_length] if tokenizer else list(data.item_shape),
@@ -122,6 +138,8 @@ def model_spec(config: TrainConfig, data: LabelledData) -> ModelSpec:
         distance=config.distance,
         tokenizer=tokenizer,
         max_length=config.max_length if tokenizer else None,
+        image_size=image_size,
+        head=head,
     )
 
 
@@ -164,19 +182,36 @@ def resolve_device(name: str) -> torch.device:
 
 
 def build_optimizer(
-    config: TrainConfig, params: list[nn.Parameter], fused: bool = False
+    config: TrainConfig,
+    params: list[nn.Parameter],
+    fused: bool = False,
+    backbone: list[nn.Parameter] | None = None,
 ) -> torch.optim.Optimizer:
     """The configured optimiser; ``fused`` Adam/AdamW (one kernel over all parameters, the
     same update) is used for text models, where the per-tensor loop over a transformer's
-    weights costs seconds per step on CPU."""
+    weights costs seconds per step on CPU. Parameters in ``backbone`` (a pretrained image
+    backbone) take ``lr * backbone_lr_mult``; parameters that do not train are left out."""
+    ids = {id(p) for p in backbone or []}
+    slow = [p for p in params if id(p) in ids and p.requires_grad]
+    rest = [p for p in params if id(p) not in ids and p.requires_grad]
+    groups: list[dict[str, Any]] = [{"params": rest}]
+    if slow:
+        groups.append({"params": slow, "lr": config.lr * config.backbone_lr_mult})
     if config.optimizer == "sgd":
         return torch.optim.SGD(
-            params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
+            groups, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
         )
     cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
     if fused:
-        return cls(params, lr=config.lr, weight_decay=config.weight_decay, fused=True)
-    return cls(params, lr=config.lr, weight_decay=config.weight_decay)
+        return cls(groups, lr=config.lr, weight_decay=config.weight_decay, fused=True)
+    return cls(groups, lr=config.lr, weight_decay=config.weight_decay)
+
+
+def set_trainable(model: nn.Module, config: TrainConfig) -> None:
+    """Apply ``trainable_blocks`` and ``freeze_bn`` to the pretrained image encoders of
+    ``model`` (nothing for other encoders)."""
+    for enc in pretrained_encoders(model):
+        enc.set_trainable(config.trainable_blocks, config.freeze_bn)
 
 
 def build_scheduler(

@@ -30,6 +30,7 @@ from siamkit.evaluation.embed import embed_all
 from siamkit.evaluation.evaluate import EvalMetrics, evaluate_model
 from siamkit.losses.rotation import WithRotation
 from siamkit.miners import MinerStats
+from siamkit.models.pretrained_image import backbone_parameters
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.models.spec import build_model
 from siamkit.training.batches import epoch_batches
@@ -64,6 +65,7 @@ from siamkit.training.setup import (  # the setup helpers stay importable from h
     resolve_device,
     resolve_rotation,
     set_dropout,
+    set_trainable,
     source_options,
 )
 from siamkit.training.step import Objective, forward_batch
@@ -180,11 +182,18 @@ def _train(
     saved = saved_config(run_dir) if resume else None
     config = resolve_rotation(config, prepared.train, saved)  # None: the recipe's
     spec = model_spec(config, prepared.train)
-    model = build_model(spec)
+    model = build_model(spec, pretrained=not resume)  # a resumed run loads its own weights
     if config.dropout is not None:
         set_dropout(model, config.dropout)
-    if spec.kind != "text":  # text encoders read token ids: nothing to standardise
+    if spec.image_size is not None:  # a pretrained image encoder normalises as its weights do
+        if config.input_mean is not None or config.input_std is not None:
+            raise ValueError(
+                f"--encoder {config.encoder} normalises inputs as its pretrained weights "
+                "expect; drop input_mean/input_std"
+            )
+    elif spec.kind != "text":  # text encoders read token ids: nothing to standardise
         fit_standardize(model, prepared.train, config.input_mean, config.input_std)
+    set_trainable(model, config)
     model.to(device)
     # NHWC is markedly faster for convolutions on CPU (and tensor cores); same numbers, layout only
     channels_last = config.channels_last and prepared.train.kind == "image"
@@ -196,7 +205,16 @@ def _train(
         check_rotation(prepared.train)
     # a learned distance is shared by the network and the loss: each parameter once
     params = list({id(p): p for p in [*model.parameters(), *loss_fn.parameters()]}.values())
-    opt = build_optimizer(config, params, fused=spec.kind == "text")
+    if not any(p.requires_grad for p in params):
+        raise ValueError(
+            f"nothing to train: the {config.encoder} backbone is frozen (--trainable-blocks 0), "
+            f"it has no head (give --embedding-dim) and the loss {config.loss} has no "
+            "parameters; give --embedding-dim D or --trainable-blocks N > 0, or make the run "
+            "without training: `siamkit init RUN --encoder ...`"
+        )
+    opt = build_optimizer(
+        config, params, fused=spec.kind == "text", backbone=backbone_parameters(model)
+    )
     # class labels as 0..C-1 (losses with class centres need it; equality is all others use)
     train_data = LabelledData(
         prepared.train.x,

