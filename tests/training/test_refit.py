@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import tiny_config
 from siamkit.data import load_data, parse_classes
 from siamkit.evaluation.calibrated_run import Calibration, pair_distances
 from siamkit.evaluation.calibration import error_rates, fit_threshold
@@ -18,6 +17,8 @@ from siamkit.evaluation.embed import embed_all
 from siamkit.training import TrainConfig, load_run, train
 from siamkit.training.refit import OPERATING_PAIRS, match_scale, refits
 from siamkit.training.setup import default_val_classes, prepare_data
+
+from conftest import tiny_config
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +100,9 @@ def test_match_scale_hand_worked() -> None:
     np.testing.assert_allclose(got, [1.0, 3.0, -1.0, 5.0])
     # increasing: order (and so any rate at a carried threshold) is kept
     x = np.sort(np.random.default_rng(0).normal(size=200))
-    y = match_scale(x, np.random.default_rng(1).normal(size=500), np.random.default_rng(2).normal(2, 3, 500))
+    y = match_scale(
+        x, np.random.default_rng(1).normal(size=500), np.random.default_rng(2).normal(2, 3, 500)
+    )
     assert np.all(np.diff(y) >= 0)
 
 
