@@ -101,6 +101,7 @@ def main() -> None:
                     val_classes,
                     "--val-fraction",
                     "0",
+                    "--no-refit",  # the thresholds are fitted on writers 31-40: never trained on
                     "--eval-classes",
                     eval_classes,
                     "--loss",

@@ -115,6 +115,7 @@ def test_recipe_trains_on_background_validates_on_a_whole_alphabet(tmp_path):
     assert len(held) == 1
     assert val == [i for i in train if names[i].split("/")[0] in held]
     assert cfg["val_fraction"] == 0.0 and cfg["data"] == f"omniglot:{tmp_path}"
+    assert cfg["refit"] is False  # calibration reads the validation alphabets: kept unseen
     with pytest.raises(ValueError, match=r"val_alphabets must be in 1\.\.1"):
         recipe_config(str(tmp_path), val_alphabets=2)
 

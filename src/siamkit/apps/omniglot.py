@@ -199,6 +199,9 @@ def recipe_config(arg: str, val_alphabets: int = 3, seed: int = 0) -> dict[str, 
         "val_classes": index_ranges(val),
         "val_fraction": 0.0,
         "eval_classes": index_ranges(evaluation),
+        # one-shot scoring and calibration read the validation alphabets: the model must not
+        # train on them afterwards, so no refit
+        "refit": False,
     }
 
 
