@@ -22,8 +22,8 @@ folds and seeds) at per_class 600, provided it is above the floor at both sizes;
 go to ``RECIPE`` in bench/fmnist_pretrained.py.
 
     python bench/select_pretrained.py        # 5 candidates + floor, 2 folds, seeds 0 1, 600 and 100
-    python bench/select_pretrained.py --candidates frozen_head floor --seeds 0 --epochs 1 \\
-        --per-class 8 --image-size 32 --data-dir D          # a smoke run on a tiny folder
+    python bench/select_pretrained.py --candidates frozen_head floor --folds 0-2/3-4 --seeds 0 \\
+        --epochs 1 --per-class 8 --image-size 32 --data-dir D   # a smoke run on a tiny folder
 
 One JSON line per (candidate, fold, seed, per_class) in bench/results/select-pretrained.jsonl
 (written as they come), then a markdown table of the means.
@@ -173,6 +173,7 @@ def render(rows: list[dict[str, Any]], per_class: list[int], floor_name: str = F
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--candidates", nargs="+", default=CHOICES, choices=CHOICES)
+    ap.add_argument("--folds", nargs="+", default=list(FOLDS), choices=list(FOLDS))
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--per-class", type=int, nargs="+", default=[600, 100])
@@ -188,7 +189,7 @@ def main() -> None:
             # classes 0-4 of the train split only, no test files: nothing else can be loaded
             subset = write_subset(args.data_dir, Path(tmp) / f"subset-{n}", n, with_test=False)
             for name in args.candidates:
-                for fold in FOLDS:
+                for fold in args.folds:
                     for seed in [None] if name == FLOOR else args.seeds:
                         row = {"candidate": name, "fold": fold, "seed": seed, "per_class": n,
                                "epochs": args.epochs, "image_size": args.image_size}  # fmt: skip
@@ -210,7 +211,7 @@ def main() -> None:
     print("The commands (DIR: the subset folder, RUN: a fresh run folder, S: the seed):")
     for name in args.candidates:
         first, evaluate, settings = commands(
-            name, "0-2/3-4", "DIR", "RUN", "S", args.epochs, args.image_size, "CFG"
+            name, args.folds[0], "DIR", "RUN", "S", args.epochs, args.image_size, "CFG"
         )
         extra = f" (CFG: `{json.dumps(settings)}`)" if settings else ""
         print(f"- {name}: `{shown(first)}` then `{shown(evaluate)}`{extra}")

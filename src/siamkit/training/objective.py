@@ -73,8 +73,10 @@ def build_loss(config: TrainConfig, model: SiameseNetwork, n_classes: int) -> nn
     options.update(config.loss_options)  # never one of the above (TrainConfig refuses them)
     if loss_takes(config.loss, "num_classes"):
         options["num_classes"] = n_classes
+    # the model's own size: a pretrained encoder without a head gives its features' size
+    dim = int(model.embedding_dim or config.embedding_dim)
     if loss_takes(config.loss, "embedding_dim"):
-        options["embedding_dim"] = config.embedding_dim
+        options["embedding_dim"] = dim
     uses_labels = config.sampling != "pairs" or config.self_supervised
     if config.views == 2 and not uses_labels:
         raise ValueError(
@@ -99,14 +101,14 @@ def build_loss(config: TrainConfig, model: SiameseNetwork, n_classes: int) -> nn
                 f"--projection with the learned distance '{config.distance}' would train the "
                 "metric on the head's output, not the model's; use another distance or drop it"
             )
-        loss = ProjectedLoss(loss, config.embedding_dim, config.projection, config.normalize)
+        loss = ProjectedLoss(loss, dim, config.projection, config.normalize)
     if config.rotation:  # None (not yet resolved by the trainer) or 0: off
         if not uses_labels:
             raise ValueError(
                 "--rotation adds a task beside a loss over labelled batches; sampling=pairs "
                 "gives explicit pairs, so use --sampling balanced (or drop --rotation)"
             )
-        head = RotationLoss(config.embedding_dim, config.rotation_hidden)
+        head = RotationLoss(dim, config.rotation_hidden)
         loss = WithRotation(loss, head, config.rotation)
     return loss
 
