@@ -62,6 +62,7 @@ CANDIDATES: dict[str, list[str]] = {
     "full_head": ["--embedding-dim", "64"],
     "partial4_nohead": ["--trainable-blocks", "4"],
     "full_nohead_lowlr": ["--lr", "1e-4"],  # backbone 1e-5
+    "full_nohead_norot": ["--rotation", "0"],  # without the rotation task (half the passes)
 }
 CHOICES = [*CANDIDATES, FLOOR]
 
