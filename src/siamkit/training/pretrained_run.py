@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from siamkit.models.pretrained_image import is_pretrained_image
+from siamkit.models.pretrained_image import is_pretrained_image, pretrained_image_defaults
 from siamkit.models.spec import ModelSpec, build_model
 from siamkit.training.checkpoint import save_checkpoint, write_json
 from siamkit.training.config import TrainConfig
@@ -36,11 +36,13 @@ def init_run(
 
     Args:
         out: The run directory to write.
-        encoder: A pretrained image encoder (``efficientnet_lite0``).
+        encoder: A pretrained image encoder (``efficientnet_lite0``, or ``hf:PATH`` of a
+            Hugging Face image model folder).
         data: A data source whose items set the input shape (and that ``evaluate`` and
             ``calibrate`` default to); None: RGB images of ``image_size``.
         eval_classes: The data's classes ``evaluate`` defaults to; None = ``none``.
-        image_size: The side images are resized to inside the model (the encoder's default).
+        image_size: The side images are resized to inside the model (the encoder's default:
+            64 for efficientnet_lite0, the image processor's size for ``hf:PATH``).
         embedding_dim: Add a linear head to this size (random: it has not trained); None = the
             backbone's pooled features.
         channels: Input channels (1 grey, copied to RGB; 3 RGB) when ``data`` is None.
@@ -56,7 +58,8 @@ def init_run(
     if not is_pretrained_image(encoder):
         raise ValueError(
             f"`siamkit init` makes a run from a pretrained encoder; '{encoder}' is not one "
-            "(choose efficientnet_lite0, or train it with `siamkit train --encoder ...`)"
+            "(choose efficientnet_lite0 or hf:PATH of an image model folder, or train it with "
+            "`siamkit train --encoder ...`)"
         )
     if channels not in (1, 3):
         raise ValueError(f"--channels must be 1 (grey) or 3 (RGB); got {channels}")
@@ -75,9 +78,8 @@ def init_run(
     if embedding_dim is not None:
         values["embedding_dim"] = embedding_dim
     config = TrainConfig(**values)
-    from siamkit.models.pretrained_image import DEFAULT_IMAGE_SIZE
-
-    size = config.image_size or DEFAULT_IMAGE_SIZE
+    defaults = pretrained_image_defaults(encoder, config.image_size)
+    size = defaults.image_size
     shape = [channels, size, size]
     if data is not None:
         from siamkit.data.sources import load_data
@@ -88,7 +90,7 @@ def init_run(
         encoder=encoder,
         input_shape=shape,
         kind="image",
-        embedding_dim=embedding_dim or _features(encoder),
+        embedding_dim=embedding_dim or defaults.features,
         normalize=config.normalize,
         distance=config.distance,
         image_size=size,
@@ -108,9 +110,3 @@ def init_run(
         {"best_epoch": 0, "threshold": None, "distance": config.distance, "history": []},
     )
     return run_dir
-
-
-def _features(encoder: str) -> int:
-    from siamkit.models.efficientnet_lite import LITE0_FEATURES
-
-    return LITE0_FEATURES

@@ -18,11 +18,11 @@ from torch import nn
 from siamkit.data.labelled import LabelledData
 from siamkit.data.sources import SourceOptions, load_data
 from siamkit.data.splits import parse_classes, train_val_split
-from siamkit.models.efficientnet_lite import LITE0_FEATURES
+from siamkit.models.hf_vision import hf_folder_kind
 from siamkit.models.pretrained_image import (
-    DEFAULT_IMAGE_SIZE,
     is_pretrained_image,
     pretrained_encoders,
+    pretrained_image_defaults,
 )
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.models.spec import ModelSpec
@@ -104,6 +104,9 @@ def default_val_classes(train_classes: list[int], refit: bool) -> list[int]:
 
 def model_spec(config: TrainConfig, data: LabelledData) -> ModelSpec:
     """The architecture a config asks for, sized to the data's items."""
+    base, _, folder = config.encoder.partition(":")
+    if base == "hf" and folder:
+        hf_folder_kind(folder)  # a folder that is neither text nor image model: say what lacks
     tokenizer = text_tokenizer_name(config.encoder)
     if (data.kind == "text") != (tokenizer is not None):
         raise ValueError(
@@ -120,13 +123,14 @@ def model_spec(config: TrainConfig, data: LabelledData) -> ModelSpec:
         dim = pretrained_dim(config.encoder) or dim  # a pretrained model gives its own size
     image_size, head = None, True
     if is_pretrained_image(config.encoder):
-        image_size = config.image_size or DEFAULT_IMAGE_SIZE
+        defaults = pretrained_image_defaults(config.encoder, config.image_size)
+        image_size = defaults.image_size
         if "embedding_dim" not in config.model_fields_set:  # the pooled features themselves
-            head, dim = False, LITE0_FEATURES
+            head, dim = False, defaults.features
     elif config.trainable_blocks is not None:
         raise ValueError(
-            f"--trainable-blocks applies to pretrained image encoders (efficientnet_lite0); "
-            f"--encoder {config.encoder} trains whole"
+            f"--trainable-blocks applies to pretrained image encoders (efficientnet_lite0, "
+            f"hf:PATH of an image model); --encoder {config.encoder} trains whole"
         )
     return ModelSpec(
         encoder=config.encoder,
