@@ -153,3 +153,25 @@ def test_all_classes_needs_no_evaluation_classes(tmp_path: Path) -> None:
     # named classes overlapping the evaluation ones: the error says how to train on all
     with pytest.raises(ValueError, match="--eval-classes none"):
         prepare_data(TrainConfig(data="digits", train_classes="0-9"))
+
+
+def test_overwrite_never_deletes_an_unrelated_parent(tmp_path: Path) -> None:
+    # a run that happens to be called "selection", and --out its parent with --overwrite
+    other = tmp_path / "runs" / "selection"
+    train(tiny_config(other, epochs=1, refit=False), progress=False)
+    (tmp_path / "runs" / "keep.txt").write_text("mine")
+    with pytest.raises(ValueError, match="selection already holds a run"):
+        train(tiny_config(tmp_path / "runs", epochs=1), overwrite=True, progress=False)
+    assert (tmp_path / "runs" / "keep.txt").read_text() == "mine"
+    assert (other / "best").is_dir()  # the other run is untouched
+
+
+def test_a_run_from_before_the_refit_resumes_as_it_was(tmp_path: Path) -> None:
+    run = tmp_path / "old"
+    train(tiny_config(run, epochs=1, refit=False), progress=False)
+    saved = json.loads((run / "config.json").read_text())
+    del saved["train"]["refit"], saved["train"]["target_far"]  # as an older siamkit wrote it
+    (run / "config.json").write_text(json.dumps(saved))
+    train(tiny_config(run, epochs=2), resume=True, progress=False)  # refit=True by default
+    assert not (run / "selection").exists()
+    assert len(json.loads((run / "metrics.json").read_text())["history"]) == 2

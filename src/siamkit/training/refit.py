@@ -43,6 +43,8 @@ from siamkit.evaluation.embed import embed_all
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.training.checkpoint import load_run, write_json
 from siamkit.training.config import TrainConfig
+from siamkit.training.distributed import barrier, on_main
+from siamkit.training.resume import check_resumable, saved_config
 from siamkit.training.setup import PreparedData, prepare_data
 
 SELECTION = "selection"  # the choosing run's folder inside the run directory
@@ -79,12 +81,20 @@ def prepare_refit_out(run_dir: Path, resume: bool, overwrite: bool) -> None:
             f"{run_dir} already holds a run; pass --resume to continue it, --overwrite to "
             "replace it, or choose another --out"
         )
-    if (
-        overwrite
-        and not resume
-        and ((run_dir / "config.json").is_file() or (sel / "config.json").is_file())
-    ):
-        shutil.rmtree(run_dir)
+    if overwrite and not resume:
+        if (run_dir / "config.json").is_file():  # a finished (or refitting) siamkit run
+            shutil.rmtree(run_dir)
+        elif _is_selection(sel):  # stopped during the selection: only that folder
+            shutil.rmtree(sel)
+
+
+def _is_selection(folder: Path) -> bool:
+    """Whether ``folder`` is the selection run of its parent (not an unrelated run)."""
+    try:
+        saved = json.loads((folder / "config.json").read_text())["train"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return bool(saved.get("refit")) and Path(str(saved.get("out", ""))).name == SELECTION
 
 
 def selection_done(config: TrainConfig) -> bool:
@@ -212,6 +222,7 @@ def train_with_refit(
     overwrite: bool,
     console: Console,
     is_main: bool,
+    device: torch.device | str = "cpu",
 ) -> Any:
     """Selection run, operating point, then the refit; returns the refit's ``TrainResult``.
 
@@ -221,39 +232,52 @@ def train_with_refit(
         resume, overwrite: As for :func:`siamkit.training.train`.
         console: Where the phases are announced.
         is_main: Rank 0 (writes the operating point and the records).
+        device: Where the operating point's embeddings are computed.
     """
     run_dir = Path(config.out)
-    if is_main:
-        prepare_refit_out(run_dir, resume, overwrite)
+    on_main(lambda: prepare_refit_out(run_dir, resume, overwrite))
     sel_cfg = selection_config(config)
+    sel_dir = Path(sel_cfg.out)
     started = time.perf_counter()
     if resume and selection_done(config):
-        console.print(f"selection run {sel_cfg.out} already finished; going on to the refit")
-        sel_metrics = json.loads((Path(sel_cfg.out) / "metrics.json").read_text())
-        best_epoch = int(sel_metrics["best_epoch"])
-        best_val: dict[str, Any] = {}
+        console.print(f"selection run {sel_dir} already finished; going on to the refit")
+        saved = saved_config(sel_dir)
+        if saved is not None:  # the same settings (the folder may have moved; "auto" matches)
+            same = {"out": saved.get("out", sel_cfg.out)}
+            if sel_cfg.rotation is None:
+                same["rotation"] = saved.get("rotation")
+            check_resumable(saved, sel_cfg.model_copy(update=same))
     else:
         console.print(
             f"[bold]1/2 selection[/]: training on the training classes minus those held out, "
-            f"to choose the epoch count and the operating point ({sel_cfg.out})"
+            f"to choose the epoch count and the operating point ({sel_dir})"
         )
-        sel = run_phase(sel_cfg, resume and (Path(sel_cfg.out) / "last").exists())
-        best_epoch, best_val = sel.best_epoch, dict(sel.best)
+        run_phase(sel_cfg, resume and (sel_dir / "last").exists())
+    # every process reads the choice rank 0 wrote (the phase ends at a barrier)
+    best_epoch, best_val = _selection_choice(sel_dir)
     selection_seconds = time.perf_counter() - started
-    final_cfg = refit_config(config, max(best_epoch, 1))
+    final_cfg = refit_config(config, best_epoch)
+    resume_final = resume and (run_dir / "last").exists()
+    if resume_final and _final_epochs(run_dir) not in (None, best_epoch):
+        # the selection chose again (--epochs changed): the final run starts over
+        on_main(lambda: _clear_final(run_dir))
+        resume_final = False
     console.print(
         f"[bold]2/2 refit[/]: training the final model on every training class for "
         f"{final_cfg.epochs} epoch(s), the selection's best (the selection took "
         f"{selection_seconds:.0f} s; the refit costs about as much again)"
     )
     started = time.perf_counter()
-    result = run_phase(final_cfg, resume and (run_dir / "last").exists())
+    result = run_phase(final_cfg, resume_final)
     refit_seconds = time.perf_counter() - started
     op: tuple[Calibration, dict[str, Any]] | None = None
     if is_main:
-        chosen = load_run(sel_cfg.out, "best")
+        chosen = load_run(sel_dir, "best")
         final = load_run(run_dir, "best")
-        op = operating_point(chosen.model, final.model, prepare_data(sel_cfg), chosen.config)
+        op = operating_point(
+            chosen.model.to(device), final.model.to(device), prepare_data(sel_cfg), chosen.config,
+            device,
+        )  # fmt: skip
         _record(run_dir, config, op, best_epoch, best_val, selection_seconds, refit_seconds)
         if op is not None:
             console.print(
@@ -262,8 +286,34 @@ def train_with_refit(
                 f"{op[1]['classes']}: FAR {op[1]['promised_far']:.3f}, FRR "
                 f"{op[1]['promised_frr']:.3f}); refit took {refit_seconds:.0f} s"
             )
+    barrier()
     threshold = op[0].threshold if op is not None else result.threshold
     return result._replace(threshold=threshold, best=best_val or result.best)
+
+
+def _selection_choice(sel_dir: Path) -> tuple[int, dict[str, Any]]:
+    """The selection's best epoch (1 or more) and its validation figures, from its records."""
+    metrics = json.loads((sel_dir / "metrics.json").read_text())
+    best = max(int(metrics.get("best_epoch") or 0), 1)
+    history = metrics.get("history") or []
+    val = history[best - 1].get("val", {}) if len(history) >= best else {}
+    return best, dict(val)
+
+
+def _final_epochs(run_dir: Path) -> int | None:
+    """The epoch count the final run was started with (None if unknown)."""
+    try:
+        return int(json.loads((run_dir / "config.json").read_text())["train"]["epochs"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _clear_final(run_dir: Path) -> None:
+    """Remove the final run's files, keeping the selection."""
+    for name in ("best", "last"):
+        shutil.rmtree(run_dir / name, ignore_errors=True)
+    for name in ("metrics.json", "calibration.json", "config.json", "train.log"):
+        (run_dir / name).unlink(missing_ok=True)
 
 
 def _record(
@@ -285,7 +335,7 @@ def _record(
         "val": best_val,
         "seconds": selection_seconds,
     }
-    metrics["refit"] = {"epochs": max(best_epoch, 1), "seconds": refit_seconds}
+    metrics["refit"] = {"epochs": best_epoch, "seconds": refit_seconds}
     if op is not None:
         cal, record = op
         metrics["threshold"] = cal.threshold

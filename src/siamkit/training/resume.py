@@ -15,11 +15,12 @@ from siamkit.training.checkpoint import LOSS_WEIGHTS, load_trainer_state, write_
 from siamkit.training.config import TrainConfig
 
 # A setting newer than a saved run, where the value such runs trained with is not the field's
-# default: rotation's default (None) means "auto", but runs from before it trained with none.
-_BEFORE_SETTING: dict[str, Any] = {"rotation": 0.0}
+# default: rotation's default (None) means "auto", but runs from before it trained with none;
+# runs from before the refit trained once.
+_BEFORE_SETTING: dict[str, Any] = {"rotation": 0.0, "refit": False}
 
 
-def _check_resumable(saved: dict[str, Any], config: TrainConfig) -> None:
+def check_resumable(saved: dict[str, Any], config: TrainConfig) -> None:
     fields = TrainConfig.model_fields
 
     def was(k: str) -> Any:  # a setting newer than the run: what the run trained with
@@ -63,7 +64,7 @@ def load_last(
     from safetensors.torch import load_file
 
     state = load_trainer_state(run_dir)
-    _check_resumable(state["config"], config)
+    check_resumable(state["config"], config)
     model.load_state_dict(load_file(str(run_dir / "last" / "model.safetensors")))
     if (run_dir / "last" / LOSS_WEIGHTS).is_file():
         loss_fn.load_state_dict(load_file(str(run_dir / "last" / LOSS_WEIGHTS)))

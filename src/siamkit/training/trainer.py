@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 import warnings
@@ -52,7 +53,7 @@ from siamkit.training.distributed import (
     wrap_ddp,
 )
 from siamkit.training.objective import build_loss, mean_miner_stats
-from siamkit.training.refit import refits, train_with_refit
+from siamkit.training.refit import refits, selection_config, train_with_refit
 from siamkit.training.resume import load_last, prepare_out, saved_config, write_run_config
 from siamkit.training.setup import (  # the setup helpers stay importable from here
     PreparedData,
@@ -137,8 +138,12 @@ def train(
     if config.num_threads:
         torch.set_num_threads(config.num_threads)
     device = resolve_device(config.device)
+    if resume and refits(config):
+        saved = saved_config(Path(config.out))
+        if saved is not None and "refit" not in saved:  # a run from before the refit
+            config = config.model_copy(update={"refit": False})
     with process_group(device) as info:
-        if not refits(config):
+        if not refits(config) or not _has_validation(selection_config(config)):
             return _train(
                 config, info, device, resume, overwrite, progress, console, loss, on_epoch_end
             )
@@ -147,14 +152,22 @@ def train(
         )
 
         def phase(cfg: TrainConfig, resume_phase: bool) -> TrainResult:
+            fresh = copy.deepcopy(loss)  # each phase starts from the loss as given
             return _train(
-                cfg, info, device, resume_phase, False, progress, shown, loss, on_epoch_end
+                cfg, info, device, resume_phase, False, progress, shown, fresh, on_epoch_end
             )
 
         return cast(
             TrainResult,
-            train_with_refit(config, phase, resume, overwrite, shown, info.is_main),
+            train_with_refit(config, phase, resume, overwrite, shown, info.is_main, device),
         )
+
+
+def _has_validation(config: TrainConfig) -> bool:
+    """Whether ``config``'s split holds validation data (quietly: the run warns later)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return prepare_data(config).val is not None
 
 
 def _train(
