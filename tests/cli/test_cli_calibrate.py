@@ -91,3 +91,15 @@ def test_calibrate_not_a_run_dir_exits_2(tmp_path: Path) -> None:
     assert r.exit_code == 2
     assert "error:" in r.stderr and "not a finished siamkit run" in " ".join(r.stderr.split())
     assert not (tmp_path / "calibration.json").exists()
+
+
+def test_calibrating_a_refit_run_on_its_training_classes_warns(
+    trained_run: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)  # a refit run: its final model saw classes 0-4
+    r = runner.invoke(app, ["calibrate", str(run), "--pairs", "200"])
+    assert r.exit_code == 0, r.output
+    assert "optimistic" in r.stderr and "operating point" in r.stderr

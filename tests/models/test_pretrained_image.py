@@ -209,3 +209,21 @@ def test_default_image_recipe_runs_on_the_pooled_features(tmp_path: Path) -> Non
     assert run.spec.embedding_dim == 1280 and not run.spec.head
     saved = json.loads((tmp_path / "r" / "config.json").read_text())["train"]
     assert saved["rotation"] == 1.0  # square images: the task was on
+
+
+def test_init_without_data_exports_fp32_and_asks_for_data_elsewhere(tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    from siamkit.evaluation.run_eval import evaluate_run
+    from siamkit.export import export_run
+
+    out = init_run(tmp_path / "lite", "efficientnet_lite0", image_size=32)
+    run = load_run(out)
+    assert run.config.data == "none" and run.config.embedding_dim == run.spec.embedding_dim
+    report = export_run(out, tmp_path / "lite.onnx", parity_items=4)
+    assert report.parity.max_abs_diff < 1e-4
+    with pytest.raises(ValueError, match="int8 has nothing to calibrate on"):
+        export_run(out, tmp_path / "q.onnx", quantize="int8")
+    with pytest.raises(ValueError, match="without training"):
+        evaluate_run(out)
+    with pytest.raises(ValueError, match="names no data"):
+        evaluate_run(out, classes="0-4")

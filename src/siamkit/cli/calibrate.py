@@ -44,6 +44,16 @@ def calibrate(
     """Calibrate a run's threshold (and P(same)); writes RUN/calibration.json."""
     from siamkit.evaluation.calibrated_run import calibrate_run
 
+    refit = (run_dir / "metrics.json").is_file() and '"operating_point"' in (
+        run_dir / "metrics.json"
+    ).read_text()
+    if refit and classes is None:
+        err.print(
+            "[yellow]warning:[/] this run's final model trained on every training class, so a "
+            "calibration on them is optimistic; it replaces the operating point the refit "
+            "fitted on held-out classes. Name classes it never trained on with --classes "
+            "(and --data) to keep the promise honest"
+        )
     try:
         cal = calibrate_run(
             run_dir,

@@ -60,6 +60,9 @@ SourceFn = Callable[[str | None, SourceOptions, Split], LabelledData]
 SOURCES: Registry[LabelledData] = Registry("data source")
 
 
+NO_DATA = "none"  # the data of a run made without any (``siamkit init`` without --data)
+
+
 def load_data(
     spec: str, options: SourceOptions | None = None, split: Split = "train"
 ) -> LabelledData:
@@ -71,6 +74,11 @@ def load_data(
         split: ``train`` or ``test`` for sources with standard splits (fashion-mnist); others
             ignore it.
     """
+    if spec.strip() == NO_DATA:
+        raise ValueError(
+            "this run names no data (it was made with `siamkit init` without --data); pass "
+            "--data SOURCE (and --classes C) with data of your own"
+        )
     name, _, arg = spec.partition(":")
     factory = SOURCES.get(name)
     return factory(arg or None, options or SourceOptions(), split)

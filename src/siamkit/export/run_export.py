@@ -139,7 +139,8 @@ def export_run(
         raise ValueError(f"--out {out} is a directory; give a file name such as {out}/model.onnx")
     run = load_run(run_dir, checkpoint)
     target = get_target(run.spec)
-    items = _run_items(run, parity_items, calibration_items, seed)
+    needs_data = quantize is not None or max_metric_drop is not None
+    items = _run_items(run, parity_items, calibration_items, seed, needs_data)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".siamkit-export-", dir=out.parent))
     try:
@@ -192,7 +193,9 @@ def export_run(
     return ExportReport(out, meta, parity, int8_parity, change, out.stat().st_size, fp32_size)
 
 
-def _run_items(run: LoadedRun, parity_items: int, calibration_items: int, seed: int) -> _RunItems:
+def _run_items(
+    run: LoadedRun, parity_items: int, calibration_items: int, seed: int, needs_data: bool = False
+) -> _RunItems:
     """The evaluation split (held-out batch + metric items) and training items to calibrate on:
     the run's training part, without its validation items, as the trainer split them.
 
@@ -200,10 +203,21 @@ def _run_items(run: LoadedRun, parity_items: int, calibration_items: int, seed: 
     outside its evaluation classes; a run with no evaluation classes (trained on every class)
     is checked on its data's test split, whose classes it trained on."""
     from siamkit.data import load_data, parse_classes
+    from siamkit.data.sources import NO_DATA
     from siamkit.training.trainer import prepare_data, source_options
 
     cfg = run.config
     g = torch.Generator().manual_seed(seed)
+    if cfg.data == NO_DATA:  # `siamkit init` without data: parity on random images only
+        if needs_data:
+            raise ValueError(
+                f"{run.run_dir} names no data (made with `siamkit init` without --data), so "
+                "int8 has nothing to calibrate on and no metric change can be measured; make "
+                "the run with `siamkit init --data SOURCE`, or export fp32"
+            )
+        shape = run.spec.input_shape
+        random = torch.rand((parity_items, *shape), generator=g)
+        return _RunItems(random, random, torch.zeros(0, dtype=torch.long), random)
     try:
         test = load_data(cfg.data, source_options(cfg), split="test")
         eval_classes = parse_classes(cfg.eval_classes, test.class_names)

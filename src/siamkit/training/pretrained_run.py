@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from siamkit.data.sources import NO_DATA
 from siamkit.models.pretrained_image import is_pretrained_image, pretrained_image_defaults
 from siamkit.models.spec import ModelSpec, build_model
 from siamkit.training.checkpoint import save_checkpoint, write_json
@@ -63,8 +64,11 @@ def init_run(
         )
     if channels not in (1, 3):
         raise ValueError(f"--channels must be 1 (grey) or 3 (RGB); got {channels}")
+    defaults = pretrained_image_defaults(encoder, image_size)
     values: dict[str, Any] = {
         "encoder": encoder,
+        "data": data or NO_DATA,
+        "embedding_dim": embedding_dim or defaults.features,
         "train_classes": "none",
         "eval_classes": eval_classes or "none",
         "image_size": image_size,
@@ -73,12 +77,7 @@ def init_run(
         "epochs": 1,
         "refit": False,
     }
-    if data is not None:
-        values["data"] = data
-    if embedding_dim is not None:
-        values["embedding_dim"] = embedding_dim
     config = TrainConfig(**values)
-    defaults = pretrained_image_defaults(encoder, config.image_size)
     size = defaults.image_size
     shape = [channels, size, size]
     if data is not None:
