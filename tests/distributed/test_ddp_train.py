@@ -34,8 +34,9 @@ pytestmark = pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds worker
 # rotation prediction draws its turns per process (each its own share), so the two sides would
 # differ by more than BatchNorm's statistics; it is off on both sides of the comparison (its
 # gradients under DDP are checked exactly in test_ddp_gather.py)
+# one run each (the refit's two phases are tested on their own below)
 SETTINGS = {"widths": [8, 16], "embedding_dim": 16, "val_pairs": 500, "batch_size": 64,
-            "rotation": 0.0}  # fmt: skip
+            "rotation": 0.0, "refit": False}  # fmt: skip
 
 
 def _children(pid: int) -> list[int]:
@@ -140,7 +141,7 @@ def test_parallel_validation_scores_the_saved_model(resumed: tuple[Path, int, st
 def test_default_image_recipe_keeps_rotation_under_torchrun(tmp_path: Path) -> None:
     cfg = tmp_path / "tiny.yaml"
     cfg.write_text(yaml.safe_dump({k: v for k, v in SETTINGS.items() if k != "rotation"}))
-    out = tmp_path / "run"
+    out = tmp_path / "run"  # refit off (SETTINGS): one run
     torchrun(["-m", "siamkit", "train", "--config", str(cfg), "--out", str(out), "--no-progress",
               "--epochs", "1", "--data", "digits", "--train-classes", "0-4",
               "--eval-classes", "5-9"], timeout=180)  # fmt: skip
@@ -172,3 +173,19 @@ def test_moving_average_resumes_alike_on_every_process(tmp_path: Path) -> None:
     b = load_file(str(tmp_path / "part" / "last" / "model.safetensors"))
     for k in a:
         assert torch.allclose(a[k].float(), b[k].float(), atol=1e-6), k
+
+
+def test_refit_under_torchrun_agrees_on_the_chosen_epochs(tmp_path: Path) -> None:
+    # every process must train the final model for the selection's best epoch count (rank 0
+    # alone validates): the runs would hang on mismatched collectives otherwise
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(yaml.safe_dump({**SETTINGS, "refit": True}))
+    out = tmp_path / "run"
+    torchrun(["-m", "siamkit", "train", "--config", str(cfg), "--out", str(out), "--no-progress",
+              "--epochs", "3", "--data", "digits", "--train-classes", "0-4",
+              "--eval-classes", "5-9"], timeout=300)  # fmt: skip
+    metrics = json.loads((out / "metrics.json").read_text())
+    best = json.loads((out / "selection" / "metrics.json").read_text())["best_epoch"]
+    assert metrics["refit"]["epochs"] == best == len(metrics["history"])
+    assert metrics["history"][-1]["processes"] == 2
+    assert metrics["operating_point"]["fitted_on"] == "held-out classes"

@@ -68,7 +68,7 @@ def test_metadata_carries_the_run(trained_run: Path, fp32_export) -> None:
         "euclidean", "euclidean", False)  # fmt: skip
     assert meta.embedding_dim == 16 and meta.normalize is True
     assert meta.threshold == pytest.approx(run.metrics["threshold"])
-    assert meta.threshold_source == "validation"  # the shared run is not calibrated
+    assert meta.threshold_source == "operating_point"  # the shared run's, from its refit
     assert meta.quantization == "none" and meta.opset == 17
     # the fingerprint of the safetensors file read by numpy alone (no torch in the reference)
     weights = load_file(str(trained_run / "best" / "model.safetensors"))

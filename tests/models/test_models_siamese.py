@@ -73,9 +73,11 @@ def test_conv_encoder_layout_and_errors() -> None:
 
 
 def test_registry_and_factories() -> None:
-    assert ENCODERS.names() == ["conv", "hf", "minilm", "mlp", "text_cnn"]
+    assert ENCODERS.names() == ["conv", "efficientnet_lite0", "hf", "minilm", "mlp", "text_cnn"]
     assert isinstance(build_encoder("mlp", (2, 3), 4), MLPEncoder)
-    with pytest.raises(ValueError, match="choose one of: conv, hf, minilm, mlp, text_cnn"):
+    with pytest.raises(
+        ValueError, match="choose one of: conv, efficientnet_lite0, hf, minilm, mlp, text_cnn"
+    ):
         build_encoder("resnet", (1, 8, 8), 4)
     with pytest.raises(ValueError, match="use --encoder mlp"):
         build_encoder("conv", (10,), 4)

@@ -83,7 +83,7 @@ def test_default_run_saves_the_rotation_it_used(tmp_path: Path) -> None:
 
 
 def test_a_run_from_before_rotation_resumes_without_it(tmp_path: Path) -> None:
-    cfg = tiny_config(tmp_path / "old", epochs=1, rotation=0.0)
+    cfg = tiny_config(tmp_path / "old", epochs=1, rotation=0.0, refit=False)
     train(cfg, progress=False)
     # make it look like a run saved before the setting existed
     state_path = tmp_path / "old" / "last" / "trainer_state.pt"
@@ -93,7 +93,7 @@ def test_a_run_from_before_rotation_resumes_without_it(tmp_path: Path) -> None:
     saved = json.loads((tmp_path / "old" / "config.json").read_text())
     del saved["train"]["rotation"]
     (tmp_path / "old" / "config.json").write_text(json.dumps(saved))
-    auto = tiny_config(tmp_path / "old", epochs=2)  # names no loss: rotation auto (None)
+    auto = tiny_config(tmp_path / "old", epochs=2, refit=False)  # names no loss: rotation auto
     assert auto.rotation is None
     result = train(auto, resume=True, progress=False)
     assert [h["epoch"] for h in result.history] == [1, 2]

@@ -48,12 +48,15 @@ def test_run_directory_contents(trained_run: Path) -> None:
     assert (trained_run / "last" / "trainer_state.pt").is_file()
     saved = json.loads((trained_run / "config.json").read_text())
     assert saved["train"]["data"] == "digits" and saved["model"]["input_shape"] == [1, 8, 8]
+    # the shared run is refit (the default): the selection chose the epochs on validation
+    selection = json.loads((trained_run / "selection" / "metrics.json").read_text())
+    assert len(selection["history"]) == 2
+    best = selection["history"][selection["best_epoch"] - 1]
+    # The best epoch is the one with the highest validation ROC-AUC
+    assert best["val"]["roc_auc"] == max(h["val"]["roc_auc"] for h in selection["history"])
     metrics = json.loads((trained_run / "metrics.json").read_text())
-    assert len(metrics["history"]) == 2
-    best = metrics["history"][metrics["best_epoch"] - 1]
-    # The best epoch is the one with the highest validation ROC-AUC, and its threshold is kept.
-    assert best["val"]["roc_auc"] == max(h["val"]["roc_auc"] for h in metrics["history"])
-    assert metrics["threshold"] == best["val"]["threshold"]
+    assert len(metrics["history"]) == selection["best_epoch"] == metrics["refit"]["epochs"]
+    assert metrics["threshold"] == metrics["operating_point"]["threshold"]
 
 
 def test_same_seed_same_weights(tmp_path: Path) -> None:
@@ -104,10 +107,10 @@ class _NaNAfter(nn.Module):
 
 
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path: Path) -> None:
-    cfg = tiny_config(tmp_path / "r", epochs=3)
+    cfg = tiny_config(tmp_path / "r", epochs=3, refit=False)
     n_batches = len(prepare_data(cfg).train) // 64 + 2  # more than one epoch's batches
     probe = _NaNAfter(10_000)
-    train(tiny_config(tmp_path / "probe", epochs=1), loss=probe, progress=False)
+    train(tiny_config(tmp_path / "probe", epochs=1, refit=False), loss=probe, progress=False)
     per_epoch = probe.calls
     assert per_epoch <= n_batches
     loss = _NaNAfter(per_epoch + 1)  # epoch 2, batch index 1 (0-based) goes NaN
@@ -119,7 +122,7 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path: Path) -> None:
 
 
 def test_validation_is_carved_from_training_classes(tmp_path: Path) -> None:
-    prepared = prepare_data(tiny_config(tmp_path))
+    prepared = prepare_data(tiny_config(tmp_path, refit=False))  # one class held out
     assert prepared.val is not None
     assert set(prepared.train.y.tolist()) == {0, 1, 2, 3}
     assert set(prepared.val.y.tolist()) == {0, 1, 2, 3, 4}  # class 4 whole + 10% of 0-3
@@ -154,7 +157,7 @@ def test_config_rejects_unknown_keys_and_names(tmp_path: Path) -> None:
     for key, value, valid in [
         ("loss", "tripplet", ", ".join(LOSSES.names())),
         ("distance", "cosin", "cosine, euclidean, mahalanobis, manhattan, squared_euclidean"),
-        ("encoder", "resnet", "conv, hf, minilm, mlp, text_cnn"),
+        ("encoder", "resnet", "conv, efficientnet_lite0, hf, minilm, mlp, text_cnn"),
     ]:
         with pytest.raises(ValueError, match=f"choose one of: {valid}"):
             TrainConfig.from_sources(None, {key: value})

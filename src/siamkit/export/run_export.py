@@ -273,7 +273,10 @@ def _metadata(
         mean = [float(v) for v in first.mean.flatten()]
         std = [float(v) for v in first.std.flatten()]
     calibration = Calibration.load(run.run_dir)
-    if calibration is not None:
+    point = run.metrics.get("operating_point") or {}
+    if calibration is not None and calibration.threshold == point.get("threshold"):
+        threshold, source = float(calibration.threshold), "operating_point"  # the refit's
+    elif calibration is not None:
         threshold, source = float(calibration.threshold), "calibration"
     elif run.metrics.get("threshold") is not None:
         threshold, source = float(run.metrics["threshold"]), "validation"

@@ -50,8 +50,9 @@ class ModelMetadata:
         normalize: Whether embeddings are L2-normalised inside the graph.
         threshold: Decision threshold in ``distance`` units (accept when ``distance <=
             threshold``, ``>=`` for similarities), or None.
-        threshold_source: ``calibration`` (``RUN/calibration.json``), ``validation`` (best
-            accuracy on the run's validation pairs) or None.
+        threshold_source: ``operating_point`` (the refit's, fitted on held-out training
+            classes for a target FAR), ``calibration`` (``RUN/calibration.json``),
+            ``validation`` (best accuracy on the run's validation pairs) or None.
         fingerprint: Identity of the weights (:func:`siamkit.embedder.fingerprint_weights` of the
             run's state dict; ``:int8`` for a quantized export).
         quantization: ``none``, ``int8-static`` (QDQ, calibrated) or ``int8-dynamic``.

@@ -238,6 +238,11 @@ def train_with_refit(
     on_main(lambda: prepare_refit_out(run_dir, resume, overwrite))
     sel_cfg = selection_config(config)
     sel_dir = Path(sel_cfg.out)
+    if resume and not (sel_dir / "last").exists() and not (run_dir / "last").exists():
+        raise ValueError(
+            f"cannot resume: neither {sel_dir / 'last'} nor {run_dir / 'last'} exists (no "
+            f"completed epoch in {run_dir}); start it without --resume"
+        )
     started = time.perf_counter()
     if resume and selection_done(config):
         console.print(f"selection run {sel_dir} already finished; going on to the refit")
