@@ -150,7 +150,8 @@ def evaluate_run(
         raise ValueError(f"unknown checkpoint '{checkpoint}'; choose one of: best, last")
     run = load_run(run_dir, checkpoint)
     cfg = run.config
-    if classes is None and cfg.train_classes.strip() == "none":
+    untrained = cfg.train_classes.strip() == "none"
+    if classes is None and untrained and cfg.eval_classes.strip() == NO_EVAL_CLASSES:
         raise ValueError(
             f"run {run_dir} was made without training (`siamkit init`) and names no "
             "evaluation classes; pass --data SOURCE --classes C"
