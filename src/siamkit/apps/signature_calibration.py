@@ -79,12 +79,12 @@ def calibrate_signatures(
     folder = run_folder(run, run_dir, root)
     spec = writers or run.config.val_classes
     if spec is None or spec == "none":
-        requested = (run.metrics.get("selection") or {}) and "refit" in run.metrics
+        refit = "refit" in run.metrics  # the final model trained on every training writer
         raise ValueError(
             f"run {run_dir} was refit on every training writer (siamkit train's default), so "
             "none is left unseen to calibrate on; train it with --no-refit (as "
             "docs/applications/signatures.md does)"
-            if requested
+            if refit
             else f"run {run_dir} names no validation writers (--val-classes); name the "
             "training-side writers to calibrate on with --writers"
         )

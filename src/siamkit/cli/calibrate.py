@@ -44,10 +44,7 @@ def calibrate(
     """Calibrate a run's threshold (and P(same)); writes RUN/calibration.json."""
     from siamkit.evaluation.calibrated_run import calibrate_run
 
-    refit = (run_dir / "metrics.json").is_file() and '"operating_point"' in (
-        run_dir / "metrics.json"
-    ).read_text()
-    if refit and classes is None:
+    if classes is None and _has_operating_point(run_dir):
         err.print(
             "[yellow]warning:[/] this run's final model trained on every training class, so a "
             "calibration on them is optimistic; it replaces the operating point the refit "
@@ -73,6 +70,16 @@ def calibrate(
     goal = f"FAR <= {cal.target_far}" if cal.target_far is not None else f"best {cal.objective}"
     title = f"{run_dir}: same if {cal.distance} {rule} {cal.threshold:.4f} ({goal})"
     show_calibration(cal, run_dir, title, as_json=as_json)
+
+
+def _has_operating_point(run_dir: Path) -> bool:
+    """Whether the run's training fitted an operating point (a refit run); False if its
+    ``metrics.json`` is missing or unreadable (calibrate then says what is wrong)."""
+    try:
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(metrics, dict) and "operating_point" in metrics
 
 
 def show_calibration(

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,6 +166,19 @@ class Calibration:
             return cls.from_dict(json.loads(path.read_text()))
         except ValueError as e:
             raise ValueError(f"{path} is malformed ({e}); re-run `siamkit calibrate`") from None
+
+
+def is_training_operating_point(
+    calibration: Calibration | None, metrics: Mapping[str, Any]
+) -> bool:
+    """Whether ``calibration`` is the operating point training saved itself (the refit writes
+    it to ``calibration.json`` and under ``operating_point`` in ``metrics.json``), rather than
+    one ``siamkit calibrate`` fitted later. False without a calibration."""
+    point = metrics.get("operating_point")
+    if calibration is None or not isinstance(point, Mapping):
+        return False
+    threshold = point.get("threshold")
+    return threshold is not None and float(threshold) == calibration.threshold
 
 
 def fit_calibration(

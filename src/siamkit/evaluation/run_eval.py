@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from siamkit.evaluation.calibrated_run import Calibration
+from siamkit.evaluation.calibrated_run import Calibration, is_training_operating_point
 from siamkit.evaluation.suite import EvaluationSuite, evaluate_suite
 
 NO_EVAL_CLASSES = "none"  # a run's eval_classes when it trained on every class of its data
@@ -71,7 +71,7 @@ def _operating_point(
         return None
     op = metrics.get("operating_point")
     op = op if isinstance(op, Mapping) else {}
-    if calibration is None or _number(op.get("threshold")) == calibration.threshold:
+    if calibration is None or is_training_operating_point(calibration, metrics):
         source = "training"
         target, promised_far, promised_frr = (
             _number(op.get(key)) for key in ("target_far", "promised_far", "promised_frr")

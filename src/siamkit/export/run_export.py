@@ -261,7 +261,7 @@ def _metadata(
     """Everything the ONNX file carries about the run (see :class:`ModelMetadata`)."""
     from siamkit import __version__
     from siamkit.distances import get_distance
-    from siamkit.evaluation.calibrated_run import Calibration
+    from siamkit.evaluation.calibrated_run import Calibration, is_training_operating_point
 
     model, spec = run.model, run.spec
     state = {k: v.detach().cpu().contiguous().numpy() for k, v in model.state_dict().items()}
@@ -273,8 +273,7 @@ def _metadata(
         mean = [float(v) for v in first.mean.flatten()]
         std = [float(v) for v in first.std.flatten()]
     calibration = Calibration.load(run.run_dir)
-    point = run.metrics.get("operating_point") or {}
-    if calibration is not None and calibration.threshold == point.get("threshold"):
+    if calibration is not None and is_training_operating_point(calibration, run.metrics):
         threshold, source = float(calibration.threshold), "operating_point"  # the refit's
     elif calibration is not None:
         threshold, source = float(calibration.threshold), "calibration"
