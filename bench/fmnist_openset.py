@@ -142,6 +142,14 @@ def pml_train(name: str, model: nn.Module, x: Tensor, y: Tensor, epochs: int) ->
     sampler = samplers.MPerClassSampler(y, m=32, batch_size=BATCH, length_before_new_iter=len(y))
     loader = DataLoader(TensorDataset(x, y), batch_size=BATCH, sampler=sampler)
     opt = torch.optim.Adam(model.parameters(), lr=LR)
+    seconds, seen = pml_loop(model, loss_fn, miner, loader, opt, epochs)
+    return seen / seconds
+
+
+def pml_loop(
+    model: nn.Module, loss_fn: Any, miner: Any, loader: Any, opt: Any, epochs: int
+) -> tuple[float, int]:
+    """The plain PML training loop every PML contender runs: (seconds, images seen)."""
     seen, started = 0, time.perf_counter()
     for _ in range(epochs):
         model.train()
@@ -152,7 +160,7 @@ def pml_train(name: str, model: nn.Module, x: Tensor, y: Tensor, epochs: int) ->
             loss.backward()
             opt.step()
             seen += len(xb)
-    return seen / (time.perf_counter() - started)
+    return time.perf_counter() - started, seen
 
 
 def bare_train(model: nn.Module, x: Tensor, epochs: int) -> float:

@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fmnist_openset import METRICS, evaluate, figures, load, shown, write_docs
+from fmnist_openset import METRICS, evaluate, figures, load, pml_loop, shown, write_docs
 
 if TYPE_CHECKING:  # torch is imported where used: a CLI row's process only starts the CLI
     import torch
@@ -295,17 +295,7 @@ def pml_train(
         y, m=M_PER_CLASS, batch_size=BATCH, length_before_new_iter=max(len(y), BATCH)
     )
     loader = DataLoader(TensorDataset(x, y), batch_size=BATCH, sampler=sampler)
-    seen, started = 0, time.perf_counter()
-    for _ in range(epochs):
-        model.train()
-        for xb, yb in loader:
-            emb = model(xb)
-            loss = loss_fn(emb, yb, miner(emb, yb)) if miner else loss_fn(emb, yb)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            seen += len(xb)
-    seconds = time.perf_counter() - started
+    seconds, seen = pml_loop(model, loss_fn, miner, loader, opt, epochs)
     return seconds, seen / seconds
 
 
