@@ -86,7 +86,8 @@ def prepare_run(run: Path | None, tmp: Path) -> Path:
     small digits run."""
     import shutil
 
-    from siamkit.evaluation.calibrated_run import Calibration, calibrate_run
+    from siamkit.run import Calibration
+    from siamkit.evaluation.calibrated_run import calibrate_run
 
     if run is None:
         return train_run(tmp / "run")

@@ -6,7 +6,7 @@ import hashlib
 
 import numpy as np
 
-from siamkit.embedder import fingerprint_weights
+from siamkit.run import fingerprint_weights
 
 
 def test_fingerprint_is_order_free_and_sensitive_to_every_value() -> None:

@@ -1,5 +1,10 @@
 """A name -> object registry, so configs and the CLI can name losses, distances and encoders.
 
+A registry never imports what registers in it: a module registers its factories with the
+decorator when it is imported, or names them as ``"module:attribute"`` with
+:meth:`Registry.register_lazy`, which imports the module only when the name is first asked for
+(how applications plug in without being imported by the layers below them).
+
 Example:
     >>> DISTANCES.names()
     ['cosine', 'euclidean', 'manhattan', 'squared_euclidean']
@@ -7,8 +12,9 @@ Example:
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -23,24 +29,47 @@ class Registry(Generic[T]):
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._items: dict[str, Callable[..., T]] = {}
+        self._lazy: dict[str, str] = {}  # name -> "module:attribute", imported on first get
 
     def register(self, name: str) -> Callable[[Callable[..., T]], Callable[..., T]]:
         """Decorator registering a factory (a class or a function) under ``name``."""
 
         def add(factory: Callable[..., T]) -> Callable[..., T]:
-            if name in self._items:
+            if name in self._items or name in self._lazy:
                 raise ValueError(f"{self.kind} '{name}' is already registered")
             self._items[name] = factory
             return factory
 
         return add
 
+    def register_lazy(self, name: str, target: str) -> None:
+        """Register the factory at ``target`` (``"package.module:attribute"``, the attribute may
+        be dotted) under ``name`` without importing it; it is imported on the first :meth:`get`.
+
+        Raises:
+            ValueError: ``name`` is taken, or ``target`` is not ``module:attribute``.
+        """
+        if name in self._items or name in self._lazy:
+            raise ValueError(f"{self.kind} '{name}' is already registered")
+        module, sep, attribute = target.partition(":")
+        if not sep or not module or not attribute:
+            raise ValueError(
+                f"lazy {self.kind} '{name}' must name 'module:attribute'; got {target!r}"
+            )
+        self._lazy[name] = target
+
     def names(self) -> list[str]:
         """The registered names, sorted."""
-        return sorted(self._items)
+        return sorted({*self._items, *self._lazy})
 
     def get(self, name: str) -> Callable[..., T]:
         """The factory registered as ``name``; a ValueError lists the valid names otherwise."""
+        if name not in self._items and name in self._lazy:
+            module, _, attribute = self._lazy[name].partition(":")
+            obj: object = importlib.import_module(module)
+            for part in attribute.split("."):
+                obj = getattr(obj, part)
+            self._items[name] = cast("Callable[..., T]", obj)
         try:
             return self._items[name]
         except KeyError:
@@ -49,7 +78,7 @@ class Registry(Generic[T]):
             ) from None
 
     def __contains__(self, name: object) -> bool:
-        return name in self._items
+        return name in self._items or name in self._lazy
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())

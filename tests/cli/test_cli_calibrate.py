@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from siamkit.cli.calibrate import calibrate
-from siamkit.evaluation.calibrated_run import Calibration
+from siamkit.run import Calibration
 from siamkit.training import train
 
 from conftest import tiny_config

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from siamkit.cli.main import app
 from siamkit.data import load_data
 from siamkit.evaluation import embed_all
-from siamkit.evaluation.calibrated_run import Calibration
+from siamkit.run import Calibration
 from siamkit.training import TrainConfig, load_run, train
 
 runner = CliRunner()

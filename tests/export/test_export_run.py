@@ -12,7 +12,7 @@ import torch
 from safetensors.numpy import load_file
 
 from siamkit.data import load_data, parse_classes
-from siamkit.embedder import fingerprint_weights
+from siamkit.run import fingerprint_weights
 from siamkit.evaluation import embed_all, retrieval_metrics
 from siamkit.export import MetricDropError, ParityError, export_run
 from siamkit.export import run_export as run_export_module
@@ -78,7 +78,8 @@ def test_metadata_carries_the_run(trained_run: Path, fp32_export) -> None:
 
 
 def test_calibrated_threshold_is_exported(trained_run: Path, tmp_path: Path) -> None:
-    from siamkit.evaluation.calibrated_run import Calibration, calibrate_run
+    from siamkit.run import Calibration
+    from siamkit.evaluation.calibrated_run import calibrate_run
 
     run_dir = tmp_path / "run"
     shutil.copytree(trained_run, run_dir)

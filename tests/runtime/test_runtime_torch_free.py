@@ -50,7 +50,7 @@ def test_runtime_embeds_without_torch(trained_run: Path, tmp_path: Path) -> None
         import numpy as np
         import siamkit
         from siamkit.runtime import OnnxEncoder
-        from siamkit.embedder import Embedder
+        from siamkit.run import Embedder
 
         enc = OnnxEncoder({str(path)!r}, num_threads=1)
         assert isinstance(enc, Embedder)

@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from siamkit.evaluation.calibration import ProbabilityMap
+from siamkit.run import ProbabilityMap
 from siamkit.serving import DecisionRule
 
 KEY = "k" * 8 + "-test-key-0123456789"  # >= 16 characters

@@ -17,7 +17,7 @@ from serving.service_fakes import KEY, TextEmbedder, b64, platt_rule, png_bytes
 from siamkit.data import load_data
 from siamkit.data.images import load_image
 from siamkit.evaluation import embed_all
-from siamkit.evaluation.calibrated_run import Calibration
+from siamkit.run import Calibration
 from siamkit.serving import ServiceConfig, create_app, load_service
 from siamkit.training import load_run
 

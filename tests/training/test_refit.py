@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from siamkit.data import load_data, parse_classes
-from siamkit.evaluation.calibrated_run import Calibration, pair_distances
+from siamkit.run import Calibration
+from siamkit.evaluation.calibrated_run import pair_distances
 from siamkit.evaluation.calibration import error_rates, fit_threshold
 from siamkit.evaluation.embed import embed_all
 from siamkit.training import TrainConfig, load_run, train

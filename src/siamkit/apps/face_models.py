@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from siamkit.embedder import fingerprint_weights
+from siamkit.run import fingerprint_weights
 
 EXTRA_HINT = "pip install 'siamkit[faces]' (dlib-bin and face-recognition-models)"
 MODELS_PACKAGE = "face_recognition_models"
@@ -78,7 +78,7 @@ class FaceModels:
         detector: ``dlib.fhog_object_detector`` (frontal faces).
         landmarks: ``dlib.shape_predictor`` with 5 points.
         recognizer: ``dlib.face_recognition_model_v1`` (the ResNet).
-        fingerprint: :func:`~siamkit.embedder.fingerprint_weights` of the two weight files and
+        fingerprint: :func:`~siamkit.run.fingerprint_weights` of the two weight files and
             the chip geometry: galleries refuse embeddings of any other face model.
         lock: Held around every dlib call (its objects are not documented thread-safe, and the
             service embeds on a worker thread while the gallery may re-embed on another).

@@ -1,6 +1,6 @@
 """Face verification with dlib's pretrained ResNet: a frozen encoder for siamkit.
 
-:class:`FaceEmbedder` satisfies :class:`siamkit.embedder.Embedder`, so the gallery
+:class:`FaceEmbedder` satisfies :class:`siamkit.run.Embedder`, so the gallery
 (enroll / identify / verify), ``siamkit verify`` and the service take it as they take a trained
 run. Photos of any size go in; each is read (EXIF orientation applied), its face found by dlib's
 frontal face detector (the highest-scoring one when there are several), aligned on 5 landmarks
@@ -52,7 +52,7 @@ class NoFaceError(ValueError):
 
 
 class FaceEmbedder:
-    """dlib's face pipeline (detect, align, embed) as an :class:`~siamkit.embedder.Embedder`.
+    """dlib's face pipeline (detect, align, embed) as an :class:`~siamkit.run.Embedder`.
 
     Args:
         config: Threshold, detector upsampling and size, no-face fallback

@@ -265,7 +265,7 @@ def evaluate_lfw(
     """Embed every image a protocol names (each once) and score its pairs.
 
     Args:
-        embedder: An :class:`~siamkit.embedder.Embedder` with a ``load(paths)`` method (a
+        embedder: An :class:`~siamkit.run.Embedder` with a ``load(paths)`` method (a
             :class:`~siamkit.apps.faces.FaceEmbedder`, or a trained image run).
         lfw_dir: The folder holding one subfolder per person.
         protocol: A parsed protocol or the path of ``pairs.txt``.

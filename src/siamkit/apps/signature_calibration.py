@@ -29,7 +29,8 @@ from siamkit.apps.signature_eval import (
     select_writers,
     signature_distances,
 )
-from siamkit.evaluation.calibrated_run import Calibration, CalibrationSource, fit_calibration
+from siamkit.run import Calibration, CalibrationSource
+from siamkit.evaluation.calibrated_run import fit_calibration
 
 AGAINST = ("skilled", "random", "both")
 

@@ -295,7 +295,7 @@ def evaluate_signatures(
 def _threshold(
     run_dir: str | Path, metrics: dict[str, Any], given: float | None
 ) -> tuple[float, str]:
-    from siamkit.evaluation.calibrated_run import Calibration
+    from siamkit.run import Calibration
 
     if given is not None:
         return float(given), "given"

@@ -99,7 +99,7 @@ def show_calibration(
         unit: What the classes are called in the messages (``classes``, ``writers``).
         first_column: The table's first header; ``tar``: whether to show the TAR column.
     """
-    from siamkit.evaluation.calibrated_run import FILENAME
+    from siamkit.run.files import CALIBRATION
 
     src = cal.source
     if src is not None and src.eval_classes_used:
@@ -121,4 +121,4 @@ def show_calibration(
         shown = (rates.far, rates.frr, *((rates.tar,) if tar else ()), rates.accuracy)
         table.add_row(label, ", ".join(classes), *(f"{v:.4f}" for v in shown))
     out.print(table)
-    err.print(f"wrote {Path(run_dir) / FILENAME} (probabilities: {cal.method})")
+    err.print(f"wrote {Path(run_dir) / CALIBRATION} (probabilities: {cal.method})")

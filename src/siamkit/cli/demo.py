@@ -13,7 +13,7 @@ from rich.table import Table
 from siamkit.data import load_data
 from siamkit.data.inputs import load_inputs
 from siamkit.evaluation import embed_all
-from siamkit.evaluation.calibrated_run import Calibration
+from siamkit.run import Calibration
 from siamkit.evaluation.report import write_report
 from siamkit.evaluation.run_eval import evaluate_run
 from siamkit.training import TrainConfig, load_run, train

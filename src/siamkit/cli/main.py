@@ -111,7 +111,7 @@ def verify(
 
     from siamkit.data.inputs import load_inputs
     from siamkit.evaluation import embed_all
-    from siamkit.evaluation.calibrated_run import Calibration
+    from siamkit.run import Calibration
     from siamkit.training import load_run
 
     try:

@@ -7,8 +7,10 @@ it for a run directory, and ``report.write_report`` draws the result as HTML.
 from __future__ import annotations
 
 from siamkit.evaluation.bootstrap import bootstrap_interval
-from siamkit.evaluation.calibrated_run import Calibration, calibrate_run, fit_calibration
-from siamkit.evaluation.calibration import ProbabilityMap, Rates, error_rates, fit_threshold
+from siamkit.run import Calibration
+from siamkit.evaluation.calibrated_run import calibrate_run, fit_calibration
+from siamkit.run import ProbabilityMap, Rates
+from siamkit.evaluation.calibration import error_rates, fit_threshold
 from siamkit.evaluation.classification import (
     ClassificationMetrics,
     classification_metrics,

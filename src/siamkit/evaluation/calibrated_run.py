@@ -12,10 +12,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -26,159 +23,19 @@ from siamkit.data.pairs import sample_pairs
 from siamkit.distances import Distance
 from siamkit.evaluation.calibration import (
     FloatArray,
-    ProbabilityMap,
-    Rates,
-    _check_method,
     _check_target,
     error_rates,
     fit_threshold,
 )
 from siamkit.evaluation.embed import embed_all
+from siamkit.run.calibration import (
+    Calibration,
+    CalibrationSource,
+    ProbabilityMap,
+    check_method,
+)
 
 SPLITS = ("train", "test")
-FILENAME = "calibration.json"
-FORMAT_VERSION = 1
-
-
-@dataclass
-class CalibrationSource:
-    """Which pairs a calibration was fitted and tested on.
-
-    Attributes:
-        data, split: The data source and its split (``train`` / ``test``).
-        checkpoint: The run's checkpoint embedded (``best``).
-        split_by: ``class`` (disjoint classes in the two parts), ``item`` (2-3 classes: each
-            class's items divided between the parts) or ``none`` (no test part).
-        calibration_classes, test_classes: Class names in each part.
-        calibration_items, test_items: Items in each part.
-        num_pairs: Balanced pairs drawn in each part.
-        seed: Calibration pairs use ``seed``, test pairs ``seed + 1``; the split uses ``seed``.
-        eval_classes_used: The run's evaluation classes among those used (named explicitly).
-    """
-
-    data: str
-    split: str
-    checkpoint: str
-    split_by: str
-    calibration_classes: list[str]
-    test_classes: list[str]
-    calibration_items: int
-    test_items: int
-    num_pairs: int
-    seed: int
-    eval_classes_used: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Calibration:
-    """A run's calibrated decision rule, stored as ``RUN/calibration.json``.
-
-    Attributes:
-        threshold: Accept when ``distance <= threshold`` (``>=`` if ``larger_is_closer``).
-        objective: ``accuracy`` or ``f1`` the threshold maximises; None with ``target_far``.
-        target_far: The false accept rate the threshold was held under, or None.
-        method: ``platt`` or ``isotonic``: how ``probability_map`` was fitted.
-        probability_map: Distance -> P(same).
-        distance: The run's distance name.
-        larger_is_closer: Whether the distance is a similarity.
-        calibration_rates: Rates on the calibration pairs (where the threshold was fitted).
-        test_rates: Rates on the separate test pairs, or None without a test part.
-        source: Which pairs were used; None when fitted from arrays.
-    """
-
-    threshold: float
-    objective: str | None
-    target_far: float | None
-    method: str
-    probability_map: ProbabilityMap
-    distance: str
-    larger_is_closer: bool
-    calibration_rates: Rates
-    test_rates: Rates | None = None
-    source: CalibrationSource | None = None
-
-    def accept(self, distances: npt.ArrayLike) -> npt.NDArray[np.bool_]:
-        """Whether each distance is accepted as the same identity."""
-        d = np.asarray(distances, dtype=np.float64)
-        return d >= self.threshold if self.larger_is_closer else d <= self.threshold
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-able dict (what :meth:`save` writes)."""
-        return {
-            "version": FORMAT_VERSION,
-            "threshold": self.threshold,
-            "objective": self.objective,
-            "target_far": self.target_far,
-            "method": self.method,
-            "probability_map": self.probability_map.to_dict(),
-            "distance": self.distance,
-            "larger_is_closer": self.larger_is_closer,
-            "calibration_rates": self.calibration_rates._asdict(),
-            "test_rates": None if self.test_rates is None else self.test_rates._asdict(),
-            "source": None if self.source is None else vars(self.source).copy(),
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Calibration:
-        """Inverse of :meth:`to_dict`; a ValueError says what is malformed."""
-        if not isinstance(d, dict):
-            raise ValueError(f"a calibration record must be a JSON object; got {type(d).__name__}")
-        if d.get("version") != FORMAT_VERSION:
-            raise ValueError(
-                f"calibration format version {d.get('version')!r} is not {FORMAT_VERSION}; "
-                "re-run `siamkit calibrate` with this siamkit"
-            )
-        try:
-            test = d["test_rates"]
-            source = d["source"]
-            return cls(
-                threshold=float(d["threshold"]),
-                objective=d["objective"],
-                target_far=None if d["target_far"] is None else float(d["target_far"]),
-                method=str(d["method"]),
-                probability_map=ProbabilityMap.from_dict(d["probability_map"]),
-                distance=str(d["distance"]),
-                larger_is_closer=bool(d["larger_is_closer"]),
-                calibration_rates=Rates(**d["calibration_rates"]),
-                test_rates=None if test is None else Rates(**test),
-                source=None if source is None else CalibrationSource(**source),
-            )
-        except (KeyError, TypeError) as e:
-            raise ValueError(f"malformed calibration record: {e!r}") from None
-
-    def save(self, run_dir: str | Path) -> Path:
-        """Write ``RUN/calibration.json`` atomically; returns its path."""
-        from siamkit.training.checkpoint import write_json  # training imports evaluation
-
-        path = Path(run_dir) / FILENAME
-        write_json(path, self.to_dict())
-        return path
-
-    @classmethod
-    def load(cls, run_dir: str | Path) -> Calibration | None:
-        """The run's saved calibration, or None if it has not been calibrated."""
-        import json
-
-        path = Path(run_dir) / FILENAME
-        if not path.is_file():
-            return None
-        try:
-            return cls.from_dict(json.loads(path.read_text()))
-        except ValueError as e:
-            raise ValueError(f"{path} is malformed ({e}); re-run `siamkit calibrate`") from None
-
-
-def is_training_operating_point(
-    calibration: Calibration | None, metrics: Mapping[str, Any]
-) -> bool:
-    """Whether ``calibration`` is the operating point training saved itself (the refit writes
-    it to ``calibration.json`` and under ``operating_point`` in ``metrics.json``), rather than
-    one ``siamkit calibrate`` fitted later. False without a calibration."""
-    point = metrics.get("operating_point")
-    if calibration is None or not isinstance(point, Mapping):
-        return False
-    threshold = point.get("threshold")
-    return threshold is not None and float(threshold) == calibration.threshold
 
 
 def fit_calibration(
@@ -204,7 +61,7 @@ def fit_calibration(
         test_same, test_distances: ``(T,)`` separate pairs to report rates on, or None.
         source: Where the pairs came from, recorded.
     """
-    _check_method(method)
+    check_method(method)
     thr = fit_threshold(same, distances, larger_is_closer, target_far, objective)
     test = None
     if test_same is not None and test_distances is not None:
@@ -268,7 +125,7 @@ def calibrate_run(
     from siamkit.training.trainer import source_options
 
     _check_target(target_far, objective)
-    _check_method(method)
+    check_method(method)
     if split not in SPLITS:
         raise ValueError(f"unknown split '{split}'; choose one of: {', '.join(SPLITS)}")
     if num_pairs < 2:

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from siamkit.evaluation.calibrated_run import Calibration, is_training_operating_point
+from siamkit.run import Calibration, is_training_operating_point
 from siamkit.evaluation.suite import EvaluationSuite, evaluate_suite
 
 NO_EVAL_CLASSES = "none"  # a run's eval_classes when it trained on every class of its data

@@ -24,7 +24,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from siamkit.embedder import fingerprint_weights
+from siamkit.run import fingerprint_weights
 from siamkit.export.metric_change import MetricChange, metric_change
 from siamkit.export.onnx_graph import DEFAULT_OPSET, export_graph, write_metadata
 from siamkit.export.parity import (
@@ -261,7 +261,7 @@ def _metadata(
     """Everything the ONNX file carries about the run (see :class:`ModelMetadata`)."""
     from siamkit import __version__
     from siamkit.distances import get_distance
-    from siamkit.evaluation.calibrated_run import Calibration, is_training_operating_point
+    from siamkit.run import Calibration, is_training_operating_point
 
     model, spec = run.model, run.spec
     state = {k: v.detach().cpu().contiguous().numpy() for k, v in model.state_dict().items()}

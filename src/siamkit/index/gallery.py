@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from siamkit.embedder import Embedder
+from siamkit.run import Embedder
 from siamkit.index.errors import (
     GalleryError,
     ModelMismatchError,
@@ -113,7 +113,7 @@ class Gallery:
         self.threshold = float(meta["threshold"]) if thr is None else float(thr)
         self._probability: Any = None
         if meta.get("calibration"):
-            from siamkit.evaluation.calibration import ProbabilityMap
+            from siamkit.run import ProbabilityMap
 
             record = json.loads(meta["calibration"])
             self._probability = ProbabilityMap.from_dict(record["probability_map"])
@@ -133,7 +133,7 @@ class Gallery:
 
         Args:
             path: The directory to create (must not exist, or be empty).
-            model: A run directory, or any :class:`~siamkit.embedder.Embedder`.
+            model: A run directory, or any :class:`~siamkit.run.Embedder`.
             store: None for SQLite inside ``path``; a ``postgresql://`` URL for a shared store.
                 If that database already holds a gallery of the same model, this joins it (one
                 directory per replica); of another model, it is refused.

@@ -1,4 +1,4 @@
-"""A trained run directory as an :class:`~siamkit.embedder.Embedder` (PyTorch).
+"""A trained run directory as an :class:`~siamkit.run.Embedder` (PyTorch).
 
 The gallery, ``siamkit identify``/``verify`` and the REST service all embed a run through this
 one class.
@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from siamkit.embedder import fingerprint_weights
+from siamkit.run import fingerprint_weights
 
 if TYPE_CHECKING:
-    from siamkit.evaluation.calibrated_run import Calibration
+    from siamkit.run import Calibration
     from siamkit.models.spec import ModelSpec
     from siamkit.training.checkpoint import LoadedRun
 
@@ -37,7 +37,7 @@ class RunEmbedder:
         run: The loaded run (model in eval mode, config, spec, metrics).
         spec: The run's model spec; ``input_shape`` is its item shape (``()`` read as the
             shape of one id row for text).
-        fingerprint: :func:`~siamkit.embedder.fingerprint_weights` of the checkpoint's state
+        fingerprint: :func:`~siamkit.run.fingerprint_weights` of the checkpoint's state
             dict (the ONNX export of the same weights carries the same fingerprint).
         embedding_dim: D.
         kind: ``image``, ``vector`` or ``text`` (what :meth:`embed` and :meth:`load` take).
@@ -57,7 +57,7 @@ class RunEmbedder:
     def __init__(
         self, run_dir: str | Path, checkpoint: str = "best", batch_size: int = 512
     ) -> None:
-        from siamkit.evaluation.calibrated_run import Calibration
+        from siamkit.run import Calibration
         from siamkit.training.checkpoint import load_run
 
         self.run_dir = Path(run_dir)

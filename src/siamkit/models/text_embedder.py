@@ -1,7 +1,7 @@
 """Texts in, embeddings out: a pretrained text encoder or a trained text run, ready to use.
 
 Tokenises with the model's own tokenizer (Rust, whole lists at once), embeds texts of like
-length together and returns rows in input order. Satisfies :class:`siamkit.embedder.Embedder`.
+length together and returns rows in input order. Satisfies :class:`siamkit.run.Embedder`.
 
 Example:
     >>> emb = load_text_embedder("minilm")  # or a run directory, or hf:PATH
@@ -77,8 +77,8 @@ class TextEmbedder:
 
     @cached_property
     def fingerprint(self) -> str:
-        """:func:`siamkit.embedder.fingerprint_weights` of the model's weights."""
-        from siamkit.embedder import fingerprint_weights
+        """:func:`siamkit.run.fingerprint_weights` of the model's weights."""
+        from siamkit.run import fingerprint_weights
 
         state = {k: v.detach().cpu().numpy() for k, v in self.model.state_dict().items()}
         return fingerprint_weights(state)

@@ -1,6 +1,6 @@
 """An exported siamkit encoder run with onnxruntime and numpy alone: no torch import.
 
-:class:`OnnxEncoder` satisfies :class:`siamkit.embedder.Embedder`, so the gallery and the service
+:class:`OnnxEncoder` satisfies :class:`siamkit.run.Embedder`, so the gallery and the service
 take it wherever they take a PyTorch run.
 
 Example:
@@ -35,7 +35,7 @@ class OnnxEncoder:
         batch_size: Items per inference call in :meth:`embed` (bounds memory).
 
     Attributes:
-        fingerprint, embedding_dim, kind, distance: As in :class:`~siamkit.embedder.Embedder`.
+        fingerprint, embedding_dim, kind, distance: As in :class:`~siamkit.run.Embedder`.
         threshold: The run's decision threshold in ``distance`` units, or None.
         larger_is_closer: Whether ``distance`` is a similarity.
         input_shape: One item: ``(C, H, W)`` or ``(F,)``.

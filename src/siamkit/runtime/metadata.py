@@ -53,7 +53,7 @@ class ModelMetadata:
         threshold_source: ``operating_point`` (the refit's, fitted on held-out training
             classes for a target FAR), ``calibration`` (``RUN/calibration.json``),
             ``validation`` (best accuracy on the run's validation pairs) or None.
-        fingerprint: Identity of the weights (:func:`siamkit.embedder.fingerprint_weights` of the
+        fingerprint: Identity of the weights (:func:`siamkit.run.fingerprint_weights` of the
             run's state dict; ``:int8`` for a quantized export).
         quantization: ``none``, ``int8-static`` (QDQ, calibrated) or ``int8-dynamic``.
         encoder: The registered encoder name of the run (``conv``, ``mlp``, ...).

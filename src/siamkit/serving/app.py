@@ -37,7 +37,7 @@ def create_app(
     """Build the service for one model (and optionally one gallery).
 
     Args:
-        embedder: Any :class:`~siamkit.embedder.Embedder` (a torch run or an ONNX file).
+        embedder: Any :class:`~siamkit.run.Embedder` (a torch run or an ONNX file).
         rule: Distances, threshold and probability map (:meth:`DecisionRule.from_run`).
         config: Limits, batching and security. The default has no API key and is refused
             (:meth:`ServiceConfig.check`): give a key, ``read_only`` or ``insecure_local``.

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from siamkit.evaluation.calibration import ProbabilityMap
+from siamkit.run import ProbabilityMap
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -53,7 +53,7 @@ class DecisionRule:
         """
         import json
 
-        from siamkit.evaluation.calibrated_run import Calibration
+        from siamkit.run import Calibration
 
         cal = Calibration.load(run_dir)
         larger = bool(getattr(embedder, "larger_is_closer", False))

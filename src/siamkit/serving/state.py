@@ -35,7 +35,7 @@ class ServiceState:
     """The parts of a service, shared by its endpoints (``request.app.state.service``).
 
     Args:
-        embedder: Any :class:`~siamkit.embedder.Embedder`.
+        embedder: Any :class:`~siamkit.run.Embedder`.
         rule: Distances and the calibrated decision.
         config: Limits, batching, security.
         gallery: A :class:`siamkit.index.Gallery` (or an object with its methods), or None.

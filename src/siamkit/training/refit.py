@@ -33,12 +33,8 @@ import torch
 from rich.console import Console
 
 from siamkit.data.labelled import LabelledData
-from siamkit.evaluation.calibrated_run import (
-    Calibration,
-    CalibrationSource,
-    fit_calibration,
-    pair_distances,
-)
+from siamkit.run import Calibration, CalibrationSource
+from siamkit.evaluation.calibrated_run import fit_calibration, pair_distances
 from siamkit.evaluation.embed import embed_all
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.training.checkpoint import load_run, write_json

@@ -1,6 +1,6 @@
 """The trained tower as a gallery model: feature rows in, item embeddings out.
 
-It satisfies :class:`siamkit.embedder.Embedder` (``kind = "vector"``, cosine), so the item
+It satisfies :class:`siamkit.run.Embedder` (``kind = "vector"``, cosine), so the item
 embeddings are enrolled in a :class:`siamkit.index.Gallery` and a new item can be enrolled from
 its features alone (``gallery.enroll(features, label=...)``): the cold-start path.
 
@@ -19,7 +19,7 @@ import numpy.typing as npt
 import torch
 
 from siamkit.apps.recommend.tower import ItemTower, embed_items
-from siamkit.embedder import fingerprint_weights
+from siamkit.run import fingerprint_weights
 
 
 class ItemEmbedder:
@@ -29,7 +29,7 @@ class ItemEmbedder:
         kind: ``"vector"``.
         distance: ``"cosine"``.
         embedding_dim: ``D``.
-        fingerprint: :func:`siamkit.embedder.fingerprint_weights` of the tower's weights.
+        fingerprint: :func:`siamkit.run.fingerprint_weights` of the tower's weights.
     """
 
     kind = "vector"

@@ -1,0 +1,70 @@
+"""The names of a run directory's files, and the one way they are written: atomically.
+
+Layout of a run directory (``siamkit train --out RUN``, ``siamkit init RUN``)::
+
+    RUN/config.json        format, kind, the resolved TrainConfig ("train") and ModelSpec ("model")
+    RUN/metrics.json       per-epoch history, best epoch, validation threshold, held-out figures
+    RUN/calibration.json   the decision rule (threshold, P(same) map) when calibrated
+    RUN/README.md          the model card (what it was trained on, figures, intended use)
+    RUN/best/, RUN/last/   checkpoints: model.safetensors, config.json, metrics.json
+                           (+ loss.safetensors, + trainer_state.pt in last/ for --resume)
+
+Every JSON record is written to a temporary file beside its final place and renamed over it,
+so a reader never sees half a file and an interrupted write leaves the old one whole.
+
+Example:
+    >>> write_json(Path("runs/a") / METRICS, {"best_epoch": 3})
+    >>> read_json(Path("runs/a") / METRICS)["best_epoch"]
+    3
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+CONFIG = "config.json"  # run root and each checkpoint
+METRICS = "metrics.json"
+CALIBRATION = "calibration.json"
+MODEL_CARD = "README.md"
+WEIGHTS = "model.safetensors"
+LOSS_WEIGHTS = "loss.safetensors"
+STATE = "trainer_state.pt"
+CHECKPOINTS = ("best", "last")
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (temporary file + rename)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def write_json(path: Path, obj: Any) -> None:
+    """Write ``obj`` as indented JSON, atomically (temporary file + rename)."""
+    write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
+
+
+def read_json(path: Path, fix: str = "") -> Any:
+    """The JSON value stored in ``path``.
+
+    Args:
+        path: The file.
+        fix: What the user can do about a missing or unreadable file, appended to the error.
+
+    Raises:
+        ValueError: The file is missing or is not JSON; the message names the file.
+    """
+    hint = f"; {fix}" if fix else ""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ValueError(f"{path} not found{hint}") from None
+    except OSError as e:
+        raise ValueError(f"cannot read {path}: {e.strerror or e}{hint}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path} is not valid JSON ({e}){hint}") from None
