@@ -100,7 +100,7 @@ def prepare_run(run: Path | None, tmp: Path) -> Path:
 
 def build_gallery(run: Path, folder: Path, items: int) -> None:
     from siamkit.index import Gallery
-    from siamkit.index.run_embedder import RunEmbedder
+    from siamkit.run.torch_embedder import RunEmbedder
 
     emb = RunEmbedder(run)
     x, labels = model_images(items, emb.input_shape)
@@ -317,7 +317,7 @@ def main() -> None:
         )
     rows = []
     with tempfile.TemporaryDirectory(prefix="siamkit-load-") as tmp:
-        from siamkit.index.run_embedder import RunEmbedder
+        from siamkit.run.torch_embedder import RunEmbedder
 
         run = prepare_run(args.run, Path(tmp))
         shape = RunEmbedder(run).input_shape

@@ -23,7 +23,7 @@ from siamkit.apps.face_run import (  # noqa: E402
     write_face_run,
 )
 from siamkit.apps.faces import FaceEmbedder, NoFaceError, read_rgb  # noqa: E402
-from siamkit.run import Embedder
+from siamkit.run import Embedder  # noqa: E402
 
 
 def _dlib_reference(path: Path) -> np.ndarray:

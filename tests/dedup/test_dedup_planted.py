@@ -9,7 +9,7 @@ import pytest
 from siamkit.dedup import find_duplicates, read_corpus
 from siamkit.dedup.passages import sentence_spans
 from siamkit.dedup.report import shared_spans
-from siamkit.models.text_embedder import load_text_embedder
+from siamkit.run.text import load_text_embedder
 
 
 @pytest.fixture(scope="module")

@@ -11,16 +11,37 @@ import numpy.typing as npt
 from PIL import Image
 
 from siamkit.run import ProbabilityMap
+from siamkit.runtime.distances import pair_distances
 from siamkit.serving import DecisionRule
 
 KEY = "k" * 8 + "-test-key-0123456789"  # >= 16 characters
 
 
-class LinearEmbedder:
+class _FakeModel:
+    """What every fake shares: euclidean pair distances, no calibration, no own rule."""
+
+    distance = "euclidean"
+    larger_is_closer = False
+    source = ""
+    calibration = None
+    prepare_image = None
+
+    def pair_distances(
+        self, a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float32]:
+        return pair_distances(a, b, self.distance)
+
+    def decision_rule(self) -> DecisionRule | None:
+        return None
+
+    def load(self, sources: Sequence[str]) -> tuple[list[str], list[str]]:
+        raise ValueError("the fake models read no files")
+
+
+class LinearEmbedder(_FakeModel):
     """A vector model: ``x @ W`` with a hand-set W (no normalisation), euclidean distance."""
 
     kind = "vector"
-    distance = "euclidean"
     fingerprint = "fake-linear"
 
     def __init__(self, w: npt.NDArray[np.float32]) -> None:
@@ -35,13 +56,13 @@ class LinearEmbedder:
         return x @ self.w
 
 
-class TextEmbedder:
+class TextEmbedder(_FakeModel):
     """A text model: letter counts a..d (4-D), euclidean distance."""
 
     kind = "text"
-    distance = "euclidean"
     fingerprint = "fake-text"
     embedding_dim = 4
+    input_shape = ()
 
     def embed(self, inputs: npt.NDArray[np.float32] | Sequence[str]) -> npt.NDArray[np.float32]:
         assert isinstance(inputs, list)

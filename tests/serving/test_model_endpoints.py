@@ -140,7 +140,7 @@ def test_embed_vectors_and_texts_hand_worked(vector_client: tuple[TestClient, ob
 
 
 def test_healthz_describes_the_model(image_client: TestClient, calibrated_run: Path) -> None:
-    from siamkit.index.run_embedder import RunEmbedder
+    from siamkit.run.torch_embedder import RunEmbedder
 
     h = image_client.get("/healthz").json()
     ref = RunEmbedder(calibrated_run)

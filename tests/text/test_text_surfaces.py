@@ -9,7 +9,7 @@ import pytest
 
 from siamkit.data.inputs import load_inputs
 from siamkit.evaluation.embed import embed_all
-from siamkit.models.text_embedder import load_text_embedder
+from siamkit.run.text import load_text_embedder
 from siamkit.training import TrainConfig, load_run, train
 
 
@@ -51,8 +51,8 @@ def test_text_embedder_matches_the_run(text_run: Path) -> None:
 
 
 def test_gallery_and_service_embedders_take_texts(text_run: Path) -> None:
-    from siamkit.index.run_embedder import RunEmbedder
-    from siamkit.serving import load_embedder
+    from siamkit.run import load_embedder
+    from siamkit.run.torch_embedder import RunEmbedder
 
     want = _reference(text_run)
     gallery_emb = RunEmbedder(text_run)

@@ -29,8 +29,8 @@ from siamkit.apps.signature_eval import (
     select_writers,
     signature_distances,
 )
-from siamkit.run import Calibration, CalibrationSource
 from siamkit.evaluation.calibrated_run import fit_calibration
+from siamkit.run import Calibration, CalibrationSource
 
 AGAINST = ("skilled", "random", "both")
 

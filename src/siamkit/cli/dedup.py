@@ -55,7 +55,7 @@ def dedup(
     all pairs), pairs with their matching passages, similarity and character offsets."""
     from siamkit.dedup import find_duplicates, read_corpus, write_clusters, write_pairs
     from siamkit.dedup.report import write_report
-    from siamkit.models.text_embedder import load_text_embedder
+    from siamkit.run.text import load_text_embedder
 
     try:
         thr: float | str = threshold if threshold == "auto" else float(threshold)

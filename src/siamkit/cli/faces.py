@@ -29,7 +29,7 @@ def _embedder(run_dir: Path) -> Any:
         from siamkit.apps.faces import FaceEmbedder
 
         return FaceEmbedder.from_run_dir(run_dir)
-    from siamkit.index.run_embedder import RunEmbedder
+    from siamkit.run.torch_embedder import RunEmbedder
 
     return RunEmbedder(run_dir)
 

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 
 from siamkit.cli.calibrate import calibrate
@@ -92,8 +93,11 @@ def evaluate(
 
 @app.command()
 def verify(
-    run_dir: RunDir,
-    input_a: Annotated[str, typer.Argument(help="First input (image file, or vector).")],
+    run_dir: Annotated[
+        Path,
+        typer.Argument(help="A run directory, a `faces init` folder or an exported .onnx file."),
+    ],
+    input_a: Annotated[str, typer.Argument(help="First input (image file, vector or text).")],
     input_b: Annotated[str, typer.Argument(help="Second input.")],
     threshold: Annotated[
         float | None, typer.Option(help="Override the run's calibrated threshold.")
@@ -101,77 +105,70 @@ def verify(
     as_json: AsJson = False,
 ) -> None:
     """Distance between two inputs, and same/different at the run's threshold."""
-    from siamkit.apps.face_run import is_face_run
-
-    if is_face_run(run_dir):  # `siamkit faces init` folder: dlib's face encoder
-        from siamkit.cli.faces import verify_faces
-
-        return verify_faces(run_dir, input_a, input_b, threshold, as_json)
-    import torch
-
-    from siamkit.data.inputs import load_inputs
-    from siamkit.evaluation import embed_all
-    from siamkit.run import Calibration
-    from siamkit.training import load_run
+    from siamkit.run import DecisionRule, load_embedder
 
     try:
-        run = load_run(run_dir)
-        xa, _ = load_inputs([input_a], run.spec, run.config.on_mismatch)
-        xb, _ = load_inputs([input_b], run.spec, run.config.on_mismatch)
+        emb = load_embedder(run_dir)
+        xa, _ = emb.load([input_a])
+        xb, _ = emb.load([input_b])
         if len(xa) != 1 or len(xb) != 1:
             raise ValueError("verify compares exactly one input with one input")
-        emb = embed_all(run.model, torch.cat([xa, xb]))
-        d = float(run.model.distance.pairwise(emb[:1], emb[1:])[0])
-        calibration = Calibration.load(run_dir)
-        thr = threshold
-        if thr is None:
-            thr = calibration.threshold if calibration else run.metrics.get("threshold")
-        if thr is None:
+        pair = [*xa, *xb] if emb.kind == "text" else np.concatenate([xa, xb])
+        e = emb.embed(pair)  # (2, D)
+        d = float(emb.pair_distances(e[:1], e[1:])[0])
+        rule = emb.decision_rule()
+        if threshold is not None:
+            rule = (
+                rule.with_threshold(threshold)
+                if rule is not None
+                else DecisionRule(emb.distance, threshold, emb.larger_is_closer, None)
+            )
+        if rule is None:
             raise ValueError(
                 "this run has no threshold (no validation split, no calibration); run "
                 "`siamkit calibrate` or pass --threshold"
             )
-    except ValueError as e:
-        raise fail(str(e)) from None
-    closer = d >= thr if run.model.distance.larger_is_closer else d <= thr
-    probability = float(calibration.probability_map.predict([d])[0]) if calibration else None
+    except (ValueError, ImportError) as err_:
+        raise fail(str(err_)) from None
+    same = bool(rule.same([d])[0])
+    prob = rule.probability([d])
+    probability = None if prob is None else float(prob[0])
     if as_json:
         result = {
             "distance": d,
-            "threshold": thr,
-            "same": closer,
+            "threshold": rule.threshold,
+            "same": same,
             "probability": probability,
-            "metric": run.spec.distance,
+            "metric": emb.distance,
         }
         print(json.dumps(result))
         return
-    verdict = "same" if closer else "different"
-    prob = "" if probability is None else f", P(same) {probability:.3f}"
-    out.print(f"{run.spec.distance} distance {d:.4f} (threshold {thr:.4f}{prob}): {verdict}")
-    if calibration is None:
+    verdict = "same" if same else "different"
+    shown = "" if probability is None else f", P(same) {probability:.3f}"
+    out.print(f"{emb.distance} distance {d:.4f} (threshold {rule.threshold:.4f}{shown}): {verdict}")
+    if emb.calibration is None and rule.source == "validation":
         err.print("note: no calibration in this run; `siamkit calibrate` adds a probability")
 
 
 @app.command()
 def embed(
-    run_dir: RunDir,
+    run_dir: Annotated[
+        Path,
+        typer.Argument(help="A run directory, a `faces init` folder or an exported .onnx file."),
+    ],
     inputs: Annotated[list[str], typer.Argument(help="Image files/folders, or .npy/.csv vectors.")],
     out_path: Annotated[
         Path, typer.Option("--out", help="Where to write the (N, D) .npy array.")
     ] = Path("embeddings.npy"),
 ) -> None:
     """Embed inputs; writes an (N, D) float32 .npy and, beside it, the inputs' names in order."""
-    import numpy as np
-
-    from siamkit.data.inputs import load_inputs
-    from siamkit.evaluation import embed_all
-    from siamkit.training import load_run
+    from siamkit.run import load_embedder
 
     try:
-        run = load_run(run_dir)
-        x, names = load_inputs(inputs, run.spec, run.config.on_mismatch)
-        emb = embed_all(run.model, x).numpy().astype(np.float32)
-    except ValueError as e:
+        model = load_embedder(run_dir)
+        x, names = model.load(inputs)
+        emb = np.asarray(model.embed(x), dtype=np.float32)
+    except (ValueError, ImportError) as e:
         raise fail(str(e)) from None
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(out_path.name + ".tmp.npy")

@@ -25,7 +25,7 @@ from siamkit.dedup.clusters import connected_groups
 from siamkit.dedup.corpus import Document
 from siamkit.dedup.passages import Passage, cut_passages
 from siamkit.dedup.threshold import auto_threshold
-from siamkit.models.text_embedder import TextEmbedder
+from siamkit.run.text import TextEmbedder
 
 
 class Match(NamedTuple):

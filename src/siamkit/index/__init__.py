@@ -27,7 +27,6 @@ from siamkit.index.results import (
     Neighbour,
     Verification,
 )
-from siamkit.index.run_embedder import RunEmbedder
 from siamkit.index.schema import SCHEMA_VERSION
 from siamkit.index.vector_index import IndexConfig, VectorIndex
 
@@ -44,7 +43,6 @@ __all__ = [
     "ModelMismatchError",
     "Neighbour",
     "NotAGalleryError",
-    "RunEmbedder",
     "SchemaTooNewError",
     "UnknownItemError",
     "UnknownLabelError",

@@ -36,7 +36,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from siamkit.run import Embedder
 from siamkit.index.errors import (
     GalleryError,
     ModelMismatchError,
@@ -56,6 +55,7 @@ from siamkit.index.results import (
 )
 from siamkit.index.store import NewItem, SqlStore, now_utc, open_store
 from siamkit.index.vector_index import IndexConfig, VectorIndex
+from siamkit.run import Embedder
 
 GALLERY_FILE = "gallery.json"
 DB_FILE = "gallery.db"
@@ -747,7 +747,7 @@ def _as_embedder(model: str | Path | Embedder) -> Embedder:
             from siamkit.apps.faces import FaceEmbedder
 
             return FaceEmbedder.from_run_dir(model)
-        from siamkit.index.run_embedder import RunEmbedder
+        from siamkit.run.torch_embedder import RunEmbedder
 
         return RunEmbedder(model)
     if not isinstance(model, Embedder):

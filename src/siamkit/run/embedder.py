@@ -56,15 +56,24 @@ class Embedder(Protocol):
             ``input_shape``.
     """
 
-    fingerprint: str
-    embedding_dim: int
-    kind: str
-    distance: str
-    larger_is_closer: bool
-    input_shape: tuple[int, ...]
-    source: str
-    calibration: Calibration | None
-    prepare_image: Callable[[Any, str], npt.NDArray[np.float32]] | None
+    @property
+    def fingerprint(self) -> str: ...
+    @property
+    def embedding_dim(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def distance(self) -> str: ...
+    @property
+    def larger_is_closer(self) -> bool: ...
+    @property
+    def input_shape(self) -> tuple[int, ...]: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def calibration(self) -> Calibration | None: ...
+    @property
+    def prepare_image(self) -> Callable[[Any, str], npt.NDArray[np.float32]] | None: ...
 
     def embed(self, inputs: npt.NDArray[np.float32] | Sequence[str]) -> npt.NDArray[np.float32]:
         """Embed a batch: images ``(N, C, H, W)`` in [0, 1], vectors ``(N, F)`` or N texts.

@@ -52,8 +52,9 @@ def model_kind(path: str | Path) -> str:
                 return kind
     what = "does not exist" if not path.exists() else "holds no siamkit config.json"
     raise ValueError(
-        f"{path} is not a siamkit model: it {what}; give a run folder (`siamkit train --out "
-        "RUN`, `siamkit init RUN`), a `siamkit faces init` folder or an exported .onnx file"
+        f"{path} is not a finished siamkit run or model: it {what}; give a run folder "
+        "(`siamkit train --out RUN`, `siamkit init RUN`), a `siamkit faces init` folder or an "
+        "exported .onnx file"
     )
 
 

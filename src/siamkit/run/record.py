@@ -116,12 +116,15 @@ def open_run(path: str | Path, checkpoint: str = "best") -> RunRecord:
             message names the file and how to make a run.
     """
     path = Path(path)
-    if not (path / CONFIG).is_file():
-        raise ValueError(f"{path} is not a siamkit run (no {CONFIG}); {NOT_A_RUN}")
-    fmt, kind = folder_header(path)
+    config_file = path / CONFIG
+    if not config_file.is_file():  # a run written by save_checkpoint alone: its checkpoint's
+        config_file = path / checkpoint / CONFIG
+    if not config_file.is_file():
+        raise ValueError(f"{path} is not a finished siamkit run (no {CONFIG}); {NOT_A_RUN}")
+    fmt, kind = folder_header(config_file.parent)
     if kind != TORCH:
         raise ValueError(f"{path} holds a '{kind}' model, not a trained siamkit run")
-    config = read_json(path / CONFIG)
+    config = read_json(config_file)
     metrics: dict[str, Any] = {}
     for file in (path / checkpoint / METRICS, path / METRICS):
         if file.is_file():

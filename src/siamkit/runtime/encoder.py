@@ -18,6 +18,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from siamkit.readers import image_files, read_texts, read_vectors
+from siamkit.run.calibration import Calibration
+from siamkit.run.decision import DecisionRule, accepts
 from siamkit.runtime.distances import pair_distances
 from siamkit.runtime.images import load_images
 from siamkit.runtime.metadata import ModelMetadata
@@ -39,6 +42,9 @@ class OnnxEncoder:
         threshold: The run's decision threshold in ``distance`` units, or None.
         larger_is_closer: Whether ``distance`` is a similarity.
         input_shape: One item: ``(C, H, W)`` or ``(F,)``.
+        source: The file, as a string.
+        calibration: None (the file carries its threshold, not a probability map).
+        prepare_image: None: images are resized to ``input_shape``.
         metadata: Everything the file carries (:class:`~siamkit.runtime.ModelMetadata`).
 
     Raises:
@@ -76,6 +82,9 @@ class OnnxEncoder:
         self.threshold: float | None = meta.threshold
         self.larger_is_closer: bool = meta.larger_is_closer
         self.input_shape: tuple[int, ...] = tuple(meta.input_shape)
+        self.source = str(self.path)
+        self.calibration: Calibration | None = None
+        self.prepare_image = None
         self.batch_size = batch_size
         self._output = self.session.get_outputs()[0].name
         names = [i.name for i in self.session.get_inputs()]
@@ -113,6 +122,30 @@ class OnnxEncoder:
         c, h, w = self.input_shape
         return self.embed(load_images(paths, c, (h, w), on_mismatch))
 
+    def load(self, sources: Sequence[str]) -> tuple[Any, list[str]]:
+        """Read inputs for this model and name each item: image files or folders (resized to
+        the model's size), ``.npy``/``.csv``/literal vectors, or ``.txt`` files and texts.
+
+        Returns:
+            The batch :meth:`embed` takes (``(N, C, H, W)``, ``(N, F)`` or N texts) and names.
+
+        Raises:
+            ValueError: A missing, unreadable or ill-fitting source, named.
+        """
+        if self.kind == "image":
+            files = image_files(sources)
+            c, h, w = self.input_shape
+            return load_images(files, c, (h, w)), [str(f) for f in files]
+        if self.kind == "text":
+            return read_texts(sources)
+        return read_vectors(sources, int(np.prod(self.input_shape)))
+
+    def decision_rule(self) -> DecisionRule | None:
+        """The exported threshold as a rule (no probability map), or None without one."""
+        if self.threshold is None:
+            return None
+        return DecisionRule(self.distance, self.threshold, self.larger_is_closer, None, "export")
+
     def pair_distances(self, a: npt.ArrayLike, b: npt.ArrayLike) -> FloatArray:
         """The model's distance between embeddings ``a[i]`` and ``b[i]``: ``(B,)``."""
         return pair_distances(a, b, self.distance)
@@ -131,8 +164,7 @@ class OnnxEncoder:
                 f"{self.path} carries no threshold (its run had no validation split or "
                 "calibration); pass threshold=..."
             )
-        d = self.pair_distances(a, b)
-        return d >= thr if self.larger_is_closer else d <= thr
+        return accepts(self.pair_distances(a, b), thr, self.larger_is_closer)
 
     def __repr__(self) -> str:
         m = self.metadata

@@ -18,11 +18,11 @@ except ImportError as e:  # pragma: no cover - depends on the installed extras
         "the siamkit service needs FastAPI and uvicorn: pip install 'siamkit[serve]'"
     ) from e
 
+from siamkit.run import DecisionRule
 from siamkit.serving.app import create_app
 from siamkit.serving.batcher import MicroBatcher
 from siamkit.serving.config import API_KEY_ENV, ServiceConfig, is_loopback
-from siamkit.serving.decision import DecisionRule
-from siamkit.serving.loader import load_embedder, load_service
+from siamkit.serving.loader import load_service
 
 __all__ = [
     "API_KEY_ENV",
@@ -31,6 +31,5 @@ __all__ = [
     "ServiceConfig",
     "create_app",
     "is_loopback",
-    "load_embedder",
     "load_service",
 ]

@@ -17,10 +17,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from siamkit.run import DecisionRule
 from siamkit.serving.body import install_openapi
 from siamkit.serving.body_limit import BodyLimitMiddleware
 from siamkit.serving.config import ServiceConfig
-from siamkit.serving.decision import DecisionRule
 from siamkit.serving.errors import error_response, install_error_handlers
 from siamkit.serving.metrics import MetricsMiddleware
 from siamkit.serving.state import ServiceState

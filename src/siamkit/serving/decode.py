@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from siamkit.run import Embedder
 from siamkit.serving.config import ServiceConfig
 from siamkit.serving.errors import ServiceError
 
@@ -50,16 +51,11 @@ class RawInput(NamedTuple):
     name: str
 
 
-def model_input_shape(embedder: object) -> tuple[int, ...] | None:
-    """One item's input shape ``(C, H, W)`` / ``(F,)`` as the embedder declares it, or None.
-
-    Read from an ``input_shape`` attribute, or from ``spec.input_shape`` (a torch run).
-    """
-    shape = getattr(embedder, "input_shape", None)
-    if shape is None:
-        spec = getattr(embedder, "spec", None)
-        shape = getattr(spec, "input_shape", None)
-    return None if shape is None else tuple(int(s) for s in shape)
+def model_input_shape(embedder: Embedder) -> tuple[int, ...] | None:
+    """One item's input shape ``(C, H, W)`` / ``(F,)`` as the embedder declares it; None for
+    text (whose items have no fixed shape)."""
+    shape = tuple(int(s) for s in embedder.input_shape)
+    return shape or None
 
 
 class InputDecoder:

@@ -1,59 +1,62 @@
-"""Build a service from paths: a run directory, optionally an ONNX file and a gallery.
+"""Build a service from paths: a model (run folder, application model folder or ONNX file) and
+optionally a gallery.
 
 Example:
     >>> app = load_service("runs/demo", gallery_dir="galleries/digits",
     ...                    config=ServiceConfig(api_key=os.environ["SIAMKIT_API_KEY"]))
+    >>> app = load_service(None, onnx="model.onnx", config=...)  # no run folder needed
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 
+from siamkit.run import DecisionRule, Embedder, load_embedder, no_threshold_error, open_run
 from siamkit.serving.config import ServiceConfig
-from siamkit.serving.decision import DecisionRule
 
 
-def load_embedder(run_dir: str | Path, onnx: str | Path | None = None) -> Any:
-    """The model to serve: the run's best checkpoint (torch), or an exported ONNX file.
-
-    A run is served by :class:`~siamkit.index.RunEmbedder` (a text run through its own
-    tokenizer), the same embedder the gallery and the CLI use; a
-    ``siamkit faces init`` folder by :class:`~siamkit.apps.faces.FaceEmbedder`.
+def service_rule(embedder: Embedder, run_dir: str | Path | None) -> DecisionRule:
+    """The rule the service decides by: the run's (its calibration, else its validation
+    threshold) when a run folder is given beside an ONNX file of its weights, else the model's
+    own.
 
     Raises:
-        ValueError: Not a run directory, or an ONNX file that is not a siamkit export.
+        ValueError: The ONNX file was not exported from that run, or there is no threshold.
     """
-    if onnx is not None:
-        from siamkit.runtime import OnnxEncoder
-
-        return OnnxEncoder(onnx)
-    from siamkit.apps.face_run import is_face_run
-
-    if is_face_run(run_dir):  # `siamkit faces init` folder: dlib's pretrained face encoder
-        from siamkit.apps.faces import FaceEmbedder
-
-        return FaceEmbedder.from_run_dir(run_dir)
-    from siamkit.index.run_embedder import RunEmbedder
-
-    return RunEmbedder(run_dir)
+    if run_dir is not None and Path(run_dir).resolve() != Path(embedder.source).resolve():
+        record = open_run(run_dir)
+        exported = embedder.fingerprint.partition(":")[0]
+        if exported != record.fingerprint():
+            raise ValueError(
+                f"{embedder.source} was not exported from {run_dir} (weights fingerprint "
+                f"{exported} against the run's {record.fingerprint()}); export this run "
+                f"(`siamkit export {run_dir}`) or serve the ONNX file alone"
+            )
+        rule = record.decision_rule(embedder.larger_is_closer)
+    else:
+        rule = embedder.decision_rule()
+    if rule is None:
+        raise no_threshold_error(run_dir if run_dir is not None else embedder.source)
+    return rule
 
 
 def load_service(
-    run_dir: str | Path,
+    run_dir: str | Path | None,
     gallery_dir: str | Path | None = None,
     onnx: str | Path | None = None,
     config: ServiceConfig | None = None,
 ) -> FastAPI:
-    """The FastAPI app for a run (its calibration decides same/different) and a gallery.
+    """The FastAPI app for a model (its decision rule decides same/different) and a gallery.
 
     Args:
-        run_dir: A run directory from ``siamkit train`` (calibrated with ``siamkit calibrate``
-            for probabilities).
+        run_dir: A model folder: a run from ``siamkit train`` (calibrated with
+            ``siamkit calibrate`` for probabilities), a ``siamkit faces init`` folder, or an
+            exported ``.onnx`` file; None with ``onnx``.
         gallery_dir: A gallery from ``siamkit gallery create``, or None for no gallery endpoints.
-        onnx: Serve this exported model instead of the run's PyTorch checkpoint.
+        onnx: Serve this exported model; with ``run_dir`` too, the run's calibration decides
+            (the file must hold that run's weights).
         config: Limits, batching and security.
 
     Raises:
@@ -64,8 +67,11 @@ def load_service(
 
     config = config or ServiceConfig()
     config.check()  # before loading anything heavy
-    embedder = load_embedder(run_dir, onnx)
-    rule = DecisionRule.from_run(run_dir, embedder)
+    model = onnx if onnx is not None else run_dir
+    if model is None:
+        raise ValueError("nothing to serve: give a run folder or --onnx FILE")
+    embedder = load_embedder(model)
+    rule = service_rule(embedder, run_dir)
     gallery = None
     if gallery_dir is not None:
         from siamkit.index import Gallery

@@ -7,6 +7,7 @@ Example:
 
 from __future__ import annotations
 
+import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 from starlette.datastructures import FormData
@@ -78,7 +79,7 @@ async def verify(request: Request) -> VerifyResponse:
     else:
         pair = [body.a.raw("a"), body.b.raw("b")]
     emb = await s.embed(pair)  # (2, D), one batch so both see the same model call
-    d = s.rule.distances(emb[:1], emb[1:])
+    d = np.asarray(s.embedder.pair_distances(emb[:1], emb[1:]), dtype=np.float64)  # (1,)
     prob = s.rule.probability(d)
     return VerifyResponse(
         distance=float(d[0]),

@@ -21,9 +21,9 @@ import numpy as np
 import numpy.typing as npt
 from starlette.requests import Request
 
+from siamkit.run import DecisionRule, Embedder
 from siamkit.serving.batcher import MicroBatcher
 from siamkit.serving.config import ServiceConfig
-from siamkit.serving.decision import DecisionRule
 from siamkit.serving.decode import InputDecoder, RawInput, model_input_shape
 from siamkit.serving.errors import ServiceError
 from siamkit.serving.metrics import ServiceMetrics
@@ -43,7 +43,7 @@ class ServiceState:
 
     def __init__(
         self,
-        embedder: Any,
+        embedder: Embedder,
         rule: DecisionRule,
         config: ServiceConfig,
         gallery: Any | None = None,
@@ -57,7 +57,7 @@ class ServiceState:
             embedder.kind,
             model_input_shape(embedder),
             config,
-            prepare=getattr(embedder, "prepare_image", None),
+            prepare=embedder.prepare_image,
         )
         self.batcher = MicroBatcher(
             embedder.embed, config.max_batch, config.max_wait_ms, self.metrics.observe_batch

@@ -42,7 +42,7 @@ def _cache_file(cache_dir: Path, model: str) -> Path:
 
 
 def _minilm_embed(model: str) -> TextEmbed:
-    from siamkit.models.text_embedder import load_text_embedder
+    from siamkit.run.text import load_text_embedder
 
     emb = load_text_embedder(model, max_length=48, batch_size=256)
     return lambda texts: emb.embed(texts)

@@ -24,6 +24,8 @@ from siamkit.models.siamese import SiameseNetwork
 from siamkit.models.spec import ModelSpec, build_model
 from siamkit.models.text import pretrained_dim
 from siamkit.models.text_tokenizer import load_tokenizer, text_tokenizer_name
+from siamkit.readers import read_texts
+from siamkit.run.fingerprint import fingerprint_state
 
 
 class TextEmbedder:
@@ -38,9 +40,16 @@ class TextEmbedder:
         kind: ``"text"``.
         embedding_dim: ``D``.
         distance: The registered distance the model compares with.
+        larger_is_closer: Whether that distance is a similarity.
+        input_shape: ``()``: texts have no fixed shape.
+        source, calibration, prepare_image: ``""``, None, None (a bare encoder has no run).
     """
 
     kind = "text"
+    input_shape: tuple[int, ...] = ()
+    source = ""
+    calibration = None
+    prepare_image = None
 
     def __init__(self, model: SiameseNetwork, spec: ModelSpec, batch_size: int = 64) -> None:
         if spec.kind != "text" or spec.tokenizer is None or spec.max_length is None:
@@ -51,6 +60,7 @@ class TextEmbedder:
         self.batch_size = batch_size
         self.embedding_dim = spec.embedding_dim
         self.distance = spec.distance
+        self.larger_is_closer = bool(model.distance.larger_is_closer)
 
     @classmethod
     def pretrained(
@@ -78,10 +88,7 @@ class TextEmbedder:
     @cached_property
     def fingerprint(self) -> str:
         """:func:`siamkit.run.fingerprint_weights` of the model's weights."""
-        from siamkit.run import fingerprint_weights
-
-        state = {k: v.detach().cpu().numpy() for k, v in self.model.state_dict().items()}
-        return fingerprint_weights(state)
+        return fingerprint_state(self.model.state_dict())
 
     @torch.inference_mode()
     def embed_tensor(self, texts: Sequence[str]) -> Tensor:
@@ -98,6 +105,22 @@ class TextEmbedder:
         if isinstance(inputs, str):
             raise ValueError("embed takes a list of texts, not one string; wrap it in a list")
         return self.embed_tensor(inputs).numpy().astype(np.float32)
+
+    def load(self, sources: Sequence[str]) -> tuple[list[str], list[str]]:
+        """Texts from ``.txt``/``.md`` files or the strings themselves, and their names."""
+        return read_texts(sources)
+
+    @torch.inference_mode()
+    def pair_distances(
+        self, a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float64]:
+        """``(B,)`` distances between rows of two ``(B, D)`` arrays, by the model's distance."""
+        d = self.model.distance.pairwise(torch.from_numpy(a), torch.from_numpy(b))
+        return d.double().numpy()
+
+    def decision_rule(self) -> None:
+        """None: a bare encoder has no threshold (a text run's comes from the run)."""
+        return None
 
 
 def load_text_embedder(model: str, max_length: int = 256, batch_size: int = 64) -> TextEmbedder:

@@ -1,7 +1,8 @@
-"""A trained run directory as an :class:`~siamkit.run.Embedder` (PyTorch).
+"""A trained run directory as an :class:`~siamkit.run.Embedder` (PyTorch): model kind ``torch``.
 
-The gallery, ``siamkit identify``/``verify`` and the REST service all embed a run through this
-one class.
+The gallery, ``siamkit verify``/``embed`` and the REST service all embed a run through this one
+class, which :func:`~siamkit.run.load_embedder` picks for a run whose ``config.json`` records
+kind ``torch`` (image, vector and text encoders alike).
 
 Example:
     >>> emb = RunEmbedder("runs/digits")
@@ -19,10 +20,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from siamkit.run import fingerprint_weights
+from siamkit.readers import read_texts
+from siamkit.run.calibration import Calibration
+from siamkit.run.decision import DecisionRule
+from siamkit.run.fingerprint import fingerprint_state
+from siamkit.run.record import RunRecord, open_run
 
 if TYPE_CHECKING:
-    from siamkit.run import Calibration
     from siamkit.models.spec import ModelSpec
     from siamkit.training.checkpoint import LoadedRun
 
@@ -42,8 +46,12 @@ class RunEmbedder:
         embedding_dim: D.
         kind: ``image``, ``vector`` or ``text`` (what :meth:`embed` and :meth:`load` take).
         distance: The run's distance name.
+        larger_is_closer: Whether the run's distance is a similarity.
+        source: The run directory, as a string.
+        record: The run's records (:func:`~siamkit.run.open_run`).
         calibration: The run's calibration, or None if not calibrated.
         threshold: The calibrated threshold, else the validation threshold, else None.
+        prepare_image: None: images are resized to the run's input size.
 
     Args:
         run_dir: A run from ``siamkit train``.
@@ -57,32 +65,34 @@ class RunEmbedder:
     def __init__(
         self, run_dir: str | Path, checkpoint: str = "best", batch_size: int = 512
     ) -> None:
-        from siamkit.run import Calibration
         from siamkit.training.checkpoint import load_run
 
         self.run_dir = Path(run_dir)
+        self.source = str(self.run_dir)
         self.run: LoadedRun = load_run(self.run_dir, checkpoint)
+        self.record: RunRecord = open_run(self.run_dir, checkpoint)
         self.run.model.eval()
         self.spec: ModelSpec = self.run.spec
-        state = self.run.model.state_dict()
-        self.fingerprint = fingerprint_weights(
-            {k: v.detach().cpu().contiguous().numpy() for k, v in state.items()}
-        )
+        self.fingerprint = fingerprint_state(self.run.model.state_dict())
         self.embedding_dim = int(self.spec.embedding_dim)
         self.kind = str(self.spec.kind)
         self.distance = str(self.spec.distance)
+        self.larger_is_closer = bool(self.run.model.distance.larger_is_closer)
         self.input_shape = tuple(self.spec.input_shape)
         self.batch_size = batch_size
+        self.prepare_image = None
         self._text: Any = None
         if self.kind == "text":  # texts: the run's tokenizer (loaded once), then its encoder
-            from siamkit.models.text_embedder import TextEmbedder
+            from siamkit.run.text import TextEmbedder
 
             self._text = TextEmbedder(self.run.model, self.spec, TEXT_BATCH)
-        self.calibration: Calibration | None = Calibration.load(self.run_dir)
-        threshold = self.run.metrics.get("threshold")
-        if self.calibration is not None:
-            threshold = self.calibration.threshold
-        self.threshold: float | None = None if threshold is None else float(threshold)
+        self.calibration: Calibration | None = self.record.calibration
+        rule = self.decision_rule()
+        self.threshold: float | None = None if rule is None else rule.threshold
+
+    def decision_rule(self) -> DecisionRule | None:
+        """The run's calibration, else its validation threshold; None without either."""
+        return self.record.decision_rule(self.larger_is_closer)
 
     def embed(self, inputs: npt.NDArray[np.float32] | Sequence[str]) -> npt.NDArray[np.float32]:
         """Embed a batch: images ``(N, C, H, W)`` in [0, 1], vectors ``(N, F)`` or N texts.
@@ -131,21 +141,19 @@ class RunEmbedder:
             d = self.run.model.distance.pairwise(torch.from_numpy(a), torch.from_numpy(b))
         return d.double().numpy()
 
-    @property
-    def larger_is_closer(self) -> bool:
-        """Whether the run's distance is a similarity."""
-        return bool(self.run.model.distance.larger_is_closer)
-
-    def load(self, sources: Sequence[str]) -> tuple[npt.NDArray[np.float32], list[str]]:
-        """Read files for this model: images (files or folders) or ``.npy`` / ``.csv`` vectors.
+    def load(self, sources: Sequence[str]) -> tuple[Any, list[str]]:
+        """Read inputs for this model: images (files or folders), ``.npy`` / ``.csv`` vectors,
+        or texts (``.txt`` files or the strings themselves).
 
         Returns:
-            The batch ``(N, ...)`` and one name per item (the file, ``file.csv:ROW`` or
-            ``file.npy[I]``).
+            The batch :meth:`embed` takes (``(N, ...)`` float32, or N texts) and one name per
+            item (the file, ``file.csv:ROW``, ``file.npy[I]`` or the text's start).
 
         Raises:
             ValueError: A file that is missing, unreadable or of the wrong modality, named.
         """
+        if self.kind == "text":
+            return read_texts(sources)
         from siamkit.data.inputs import load_inputs
 
         x, names = load_inputs(list(sources), self.spec, self.run.config.on_mismatch)
