@@ -24,6 +24,8 @@ from safetensors.torch import load_file, save_file
 
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.models.spec import ModelSpec, build_model
+from siamkit.run.files import CONFIG
+from siamkit.run.format import TORCH, header
 from siamkit.training.config import TrainConfig
 
 WEIGHTS = "model.safetensors"
@@ -58,7 +60,10 @@ def save_checkpoint(
     if loss is not None and any(True for _ in loss.parameters()):
         loss_weights = {k: v.detach().cpu().contiguous() for k, v in loss.state_dict().items()}
         save_file(loss_weights, str(tmp / LOSS_WEIGHTS))
-    write_json(tmp / "config.json", {"train": config.model_dump(), "model": spec.model_dump()})
+    write_json(
+        tmp / CONFIG,
+        {**header(TORCH), "train": config.model_dump(), "model": spec.model_dump()},
+    )
     write_json(tmp / "metrics.json", metrics)
     if trainer_state is not None:
         torch.save(trainer_state, tmp / STATE)

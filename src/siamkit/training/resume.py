@@ -11,23 +11,17 @@ from typing import Any
 from torch import nn
 
 from siamkit.models.siamese import SiameseNetwork
+from siamkit.run.files import CONFIG
+from siamkit.run.format import TORCH, header, upgrade_train_settings
 from siamkit.training.checkpoint import LOSS_WEIGHTS, load_trainer_state, write_json
 from siamkit.training.config import TrainConfig
 
-# A setting newer than a saved run, where the value such runs trained with is not the field's
-# default: rotation's default (None) means "auto", but runs from before it trained with none;
-# runs from before the refit trained once.
-_BEFORE_SETTING: dict[str, Any] = {"rotation": 0.0, "refit": False}
-
 
 def check_resumable(saved: dict[str, Any], config: TrainConfig) -> None:
-    fields = TrainConfig.model_fields
-
-    def was(k: str) -> Any:  # a setting newer than the run: what the run trained with
-        return saved.get(k, _BEFORE_SETTING.get(k, fields[k].default))
-
+    defaults = {k: f.default for k, f in TrainConfig.model_fields.items()}
+    was = upgrade_train_settings(saved, defaults)  # newer settings as the run trained with them
     differs = {
-        k: (was(k), v) for k, v in config.model_dump().items() if k != "epochs" and was(k) != v
+        k: (was[k], v) for k, v in config.model_dump().items() if k != "epochs" and was[k] != v
     }
     if differs:
         detail = ", ".join(f"{k}: saved {a!r}, now {b!r}" for k, (a, b) in differs.items())
@@ -73,4 +67,4 @@ def load_last(
 
 def write_run_config(run_dir: Path, run_config: dict[str, Any]) -> None:
     run_dir.mkdir(parents=True, exist_ok=True)
-    write_json(run_dir / "config.json", run_config)
+    write_json(run_dir / CONFIG, {**header(TORCH), **run_config})
