@@ -54,7 +54,8 @@ from siamkit.index.results import (
     Neighbour,
     Verification,
 )
-from siamkit.index.store import NewItem, SqlStore, now_utc, open_store
+from siamkit.index.store import SqlStore, open_store
+from siamkit.index.store_records import NewItem, now_utc
 from siamkit.index.vector_index import IndexConfig, VectorIndex
 
 GALLERY_FILE = "gallery.json"
