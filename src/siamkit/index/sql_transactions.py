@@ -6,8 +6,8 @@ read snapshot; :class:`SqlTransactions` runs everything else the same way for bo
 and what is written to them are :class:`~siamkit.index.store.SqlStore`'s.
 
 Example:
-    >>> with store._write() as cur:  # committed on exit, rolled back on error
-    ...     cur.execute("UPDATE meta SET value = ? WHERE key = ?", ("0.5", "threshold"))
+    >>> with store._read() as cur:  # one snapshot; store._write() commits or rolls back
+    ...     cur.execute("SELECT generation FROM state")
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class SqlTransactions:
         self._all: list[Any] = []
         self._guard = threading.Lock()
 
-    # -- connections and transactions (per dialect) -------------------------------------------
+    # -- per dialect ----------------------------------------------------------------------------
     def _connect(self) -> Any:
         raise NotImplementedError
 
@@ -74,7 +74,7 @@ class SqlTransactions:
 
     @contextmanager
     def _write(self) -> Iterator[Any]:
-        """A write transaction holding the state row: committed on exit, rolled back on error."""
+        """A write transaction holding the writers' lock: committed on exit, undone on error."""
         conn = self._conn()
         cur = conn.cursor()
         self._begin_write(cur)
