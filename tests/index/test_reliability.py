@@ -15,7 +15,7 @@ import pytest
 
 from index.fakes import TextEmbedder, VectorEmbedder
 from siamkit.index import Gallery, GalleryError, UnknownItemError, UnknownLabelError
-from siamkit.index.store import ids_checksum
+from siamkit.index.store_records import ids_checksum
 
 THREADS, PER_THREAD = 8, 200
 

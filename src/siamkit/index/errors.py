@@ -6,6 +6,8 @@ to 404, :class:`ModelMismatchError` to 409, the rest to 400.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class GalleryError(ValueError):
     """Bad input or a gallery that cannot be used as asked; the message says how to fix it."""
@@ -29,3 +31,17 @@ class UnknownItemError(GalleryError):
 
 class UnknownLabelError(GalleryError):
     """An identity label with no item in the gallery."""
+
+
+def unknown_label(label: str, largest: Sequence[tuple[str, int]]) -> UnknownLabelError:
+    """The error for a label with no item, naming some that exist.
+
+    Args:
+        label: The label asked for.
+        largest: ``(label, items)`` of the gallery's identities, most items first.
+    """
+    known = [lab for lab, _ in largest[:10]]
+    return UnknownLabelError(
+        f"no identity '{label}' in this gallery; it holds e.g. {', '.join(known) or 'nothing'}"
+        " (`siamkit gallery stats DIR` lists the largest)"
+    )

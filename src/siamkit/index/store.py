@@ -16,15 +16,9 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
-import json
-import threading
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, NamedTuple
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -35,25 +29,26 @@ from siamkit.index.errors import (
     SchemaTooNewError,
     UnknownItemError,
 )
+from siamkit.index.item_rows import (
+    ITEM_COLUMNS,
+    embedding_blob,
+    item_from_row,
+    metadata_text,
+    read_batch,
+)
 from siamkit.index.results import Item
-from siamkit.index.schema import SCHEMA_VERSION, Dialect, migration_statements
+from siamkit.index.schema import SCHEMA_VERSION, migration_statements
+from siamkit.index.sql_transactions import SqlTransactions, chunks
+from siamkit.index.store_records import (
+    Changes,
+    NewItem,
+    StoreState,
+    WriteResult,
+    ids_checksum,
+    now_utc,
+)
 
 _U64 = (1 << 64) - 1
-ITEM_COLUMNS = "id, label, metadata, source, source_kind, embedding, fingerprint, created_at"
-
-
-def id_hashes(ids: npt.ArrayLike) -> npt.NDArray[np.uint64]:
-    """splitmix64 of each id: well-mixed 64-bit values whose wrapping sum is the id checksum."""
-    with np.errstate(over="ignore"):
-        z = np.asarray(ids, dtype=np.int64).astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return np.asarray(z ^ (z >> np.uint64(31)), dtype=np.uint64)
-
-
-def ids_checksum(ids: npt.ArrayLike) -> int:
-    """Order-free checksum of a set of ids (sum of their hashes mod 2**64)."""
-    return int(id_hashes(ids).sum(dtype=np.uint64))
 
 
 def _signed(x: int) -> int:
@@ -61,137 +56,19 @@ def _signed(x: int) -> int:
     return x - (1 << 64) if x >= 1 << 63 else x
 
 
-@dataclass(frozen=True)
-class StoreState:
-    """The committed state: change counter, next id, live count and id checksum (unsigned)."""
-
-    generation: int
-    next_id: int
-    count: int
-    checksum: int
-    rebuild_token: str
-
-
-@dataclass(frozen=True)
-class NewItem:
-    """An item to insert: everything but its id and time."""
-
-    label: str
-    metadata: dict[str, Any]
-    source: str | None
-    source_kind: str
-    embedding: npt.NDArray[np.float32]  # (D,)
-
-
-class WriteResult(NamedTuple):
-    """Ids written or removed, and the generation before and after the transaction."""
-
-    ids: list[int]
-    before: int
-    after: int
-
-
-class ItemBatch(NamedTuple):
-    """Items for an index: ids ``(N,)`` increasing, labels, embeddings ``(N, D)`` float32."""
-
-    ids: npt.NDArray[np.int64]
-    labels: list[str]
-    embeddings: npt.NDArray[np.float32]
-
-
-class Changes(NamedTuple):
-    """What happened after a generation, read in one snapshot with the state it leads to."""
-
-    state: StoreState
-    removed: npt.NDArray[np.int64]
-    added: ItemBatch
-
-
-def now_utc() -> str:
-    """The current UTC time, ISO 8601."""
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
-
-
-class SqlStore:
+class SqlStore(SqlTransactions):
     """Items and settings of one gallery in a SQL database; safe to share between threads.
 
-    Subclasses provide :meth:`_connect`, :meth:`_begin_write`, :meth:`_begin_read` and
-    :meth:`_table_exists`; each thread uses its own connection.
+    The dialect's subclass says how to connect and begin transactions
+    (:class:`~siamkit.index.sql_transactions.SqlTransactions`); this class owns the tables.
+
+    Args:
+        dim_hint: Embedding size, for empty reads.
     """
 
-    dialect: Dialect = "sqlite"
-    url: str = ""
-
     def __init__(self, dim_hint: int | None = None) -> None:
-        self._local = threading.local()
-        self._all: list[Any] = []
-        self._guard = threading.Lock()
+        super().__init__()
         self.dim = dim_hint  # embedding size, for empty reads
-
-    # -- connections and transactions (per dialect) -------------------------------------------
-    def _connect(self) -> Any:
-        raise NotImplementedError
-
-    def _begin_write(self, cur: Any) -> None:
-        raise NotImplementedError
-
-    def _begin_read(self, cur: Any) -> None:
-        raise NotImplementedError
-
-    def _table_exists(self, cur: Any, name: str) -> bool:
-        raise NotImplementedError
-
-    def _sql(self, sql: str) -> str:
-        return sql if self.dialect == "sqlite" else sql.replace("?", "%s")
-
-    def _conn(self) -> Any:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect()
-            self._local.conn = conn
-            with self._guard:
-                self._all.append(conn)
-        return conn
-
-    def close(self) -> None:
-        """Close every thread's connection."""
-        with self._guard:
-            for conn in self._all:
-                with contextlib.suppress(Exception):  # another thread's connection
-                    conn.close()
-            self._all.clear()
-        self._local = threading.local()
-
-    @contextmanager
-    def _write(self) -> Iterator[Any]:
-        """A write transaction holding the state row: committed on exit, rolled back on error."""
-        conn = self._conn()
-        cur = conn.cursor()
-        self._begin_write(cur)
-        try:
-            yield cur
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
-        finally:
-            cur.close()
-
-    @contextmanager
-    def _read(self) -> Iterator[Any]:
-        """A read-only snapshot transaction."""
-        conn = self._conn()
-        cur = conn.cursor()
-        self._begin_read(cur)
-        try:
-            yield cur
-        finally:
-            cur.execute("COMMIT")
-            cur.close()
-
-    def _one(self, cur: Any, sql: str, params: Sequence[Any] = ()) -> Any:
-        cur.execute(self._sql(sql), tuple(params))
-        return cur.fetchone()
 
     # -- schema ------------------------------------------------------------------------------
     def schema_version(self) -> int:
@@ -312,10 +189,10 @@ class SqlStore:
                 (
                     i,
                     it.label,
-                    json.dumps(it.metadata, sort_keys=True),
+                    metadata_text(it.metadata),
                     it.source,
                     it.source_kind,
-                    np.ascontiguousarray(it.embedding, dtype="<f4").tobytes(),
+                    embedding_blob(it.embedding),
                     fingerprint,
                     created,
                 )
@@ -347,7 +224,7 @@ class SqlStore:
                     "`siamkit gallery list DIR` shows the ids"
                 )
             gen = self._bump(cur, state, -len(wanted), -ids_checksum(wanted))
-            for chunk in _chunks(wanted, 500):
+            for chunk in chunks(wanted):
                 marks = ", ".join("?" * len(chunk))
                 cur.execute(self._sql(f"DELETE FROM items WHERE id IN ({marks})"), chunk)
             cur.executemany(
@@ -358,7 +235,7 @@ class SqlStore:
 
     def _existing(self, cur: Any, ids: Sequence[int]) -> list[int]:
         found: list[int] = []
-        for chunk in _chunks(list(ids), 500):
+        for chunk in chunks(list(ids)):
             marks = ", ".join("?" * len(chunk))
             cur.execute(self._sql(f"SELECT id FROM items WHERE id IN ({marks})"), chunk)
             found += [int(r[0]) for r in cur.fetchall()]
@@ -388,7 +265,7 @@ class SqlStore:
             cur.executemany(
                 self._sql("UPDATE items SET embedding = ?, fingerprint = ? WHERE id = ?"),
                 [
-                    (np.ascontiguousarray(e, dtype="<f4").tobytes(), fingerprint, int(i))
+                    (embedding_blob(e), fingerprint, int(i))
                     for i, e in zip(ids, embeddings, strict=True)
                 ],
             )
@@ -403,13 +280,13 @@ class SqlStore:
         """Items by id, in the order asked; unknown ids are left out."""
         rows: dict[int, Any] = {}
         with self._read() as cur:
-            for chunk in _chunks([int(i) for i in ids], 500):
+            for chunk in chunks([int(i) for i in ids]):
                 marks = ", ".join("?" * len(chunk))
                 cur.execute(
                     self._sql(f"SELECT {ITEM_COLUMNS} FROM items WHERE id IN ({marks})"), chunk
                 )
                 rows.update({int(r[0]): r for r in cur.fetchall()})
-        return [_item(rows[int(i)], with_embedding) for i in ids if int(i) in rows]
+        return [item_from_row(rows[int(i)], with_embedding) for i in ids if int(i) in rows]
 
     def items_of_label(self, label: str) -> list[Item]:
         """Every item of one identity, with embeddings, by id."""
@@ -418,7 +295,7 @@ class SqlStore:
                 self._sql(f"SELECT {ITEM_COLUMNS} FROM items WHERE label = ? ORDER BY id"),
                 (label,),
             )
-            return [_item(r, True) for r in cur.fetchall()]
+            return [item_from_row(r, True) for r in cur.fetchall()]
 
     def list_items(self, label: str | None, limit: int, offset: int) -> list[Item]:
         """Items by id (without embeddings), optionally of one label, paged."""
@@ -429,7 +306,7 @@ class SqlStore:
                 self._sql(f"SELECT {ITEM_COLUMNS} FROM items {where} ORDER BY id LIMIT ? OFFSET ?"),
                 (*params, int(limit), int(offset)),
             )
-            return [_item(r, False) for r in cur.fetchall()]
+            return [item_from_row(r, False) for r in cur.fetchall()]
 
     def label_counts(self) -> list[tuple[str, int]]:
         """(label, items) for every identity, most items first."""
@@ -457,49 +334,12 @@ class SqlStore:
                 self._sql("SELECT id, label, embedding FROM items WHERE id > ? ORDER BY id"),
                 (after_id,),
             )
-            added = self._batch(cur)
+            added = read_batch(cur, self.dim)
         return Changes(state, removed, added)
 
     def everything(self) -> Changes:
         """Every live item (for a full index rebuild), one snapshot."""
         return self.changes(generation=1 << 62, after_id=0)
-
-    def _batch(self, cur: Any, fetch: int = 50_000) -> ItemBatch:
-        ids: list[int] = []
-        labels: list[str] = []
-        blobs: list[bytes] = []
-        while True:
-            rows = cur.fetchmany(fetch)
-            if not rows:
-                break
-            for r in rows:
-                ids.append(int(r[0]))
-                labels.append(str(r[1]))
-                blobs.append(bytes(r[2]))
-        if not blobs:
-            return ItemBatch(np.zeros(0, np.int64), [], np.zeros((0, self.dim or 0), np.float32))
-        emb = np.frombuffer(b"".join(blobs), dtype="<f4").astype(np.float32)
-        emb = emb.reshape(len(blobs), -1)
-        return ItemBatch(np.array(ids, dtype=np.int64), labels, emb)
-
-
-def _item(row: Sequence[Any], with_embedding: bool) -> Item:
-    emb = np.frombuffer(bytes(row[5]), dtype="<f4").astype(np.float32) if with_embedding else None
-    return Item(
-        id=int(row[0]),
-        label=str(row[1]),
-        metadata=json.loads(row[2]),
-        source=row[3],
-        source_kind=str(row[4]),
-        fingerprint=str(row[6]),
-        created_at=str(row[7]),
-        embedding=emb,
-    )
-
-
-def _chunks(seq: list[int], size: int) -> Iterator[list[int]]:
-    for i in range(0, len(seq), size):
-        yield seq[i : i + size]
 
 
 def open_store(url: str, dim_hint: int | None = None) -> SqlStore:

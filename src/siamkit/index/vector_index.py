@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from siamkit.index.metric import Metric
-from siamkit.index.store import Changes, ItemBatch, StoreState, id_hashes
+from siamkit.index.store_records import Changes, ItemBatch, StoreState, id_hashes
 
 INDEX_KINDS = ("auto", "flat", "hnsw")
 TOMBSTONE_SHARE = 0.25  # rebuild once this share of positions is removed items

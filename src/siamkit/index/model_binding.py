@@ -1,0 +1,132 @@
+"""The model a gallery embeds with: its own (same fingerprint), loaded when first needed.
+
+A gallery only ever holds embeddings of one model. :class:`ModelBinding` keeps that model,
+refuses another one, embeds with it and checks what comes back (or what a caller passes as
+precomputed embeddings) against the gallery's dimension. :func:`embed_sources` re-reads stored
+sources for a re-embed with a new model.
+
+Example:
+    >>> binding = ModelBinding(lambda: settings)
+    >>> emb = binding.embed(binding.embedder, batch)  # (N, D) float32, finite
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from siamkit.index.binding import _as_embedder
+from siamkit.index.errors import GalleryError, ModelMismatchError
+from siamkit.index.gallery_settings import GallerySettings
+from siamkit.index.inputs import source_file
+from siamkit.run import Embedder
+
+
+class ModelBinding:
+    """A gallery's model: checked against the gallery's fingerprint, loaded lazily.
+
+    Args:
+        settings: The gallery's current settings (they change when the store is re-embedded).
+
+    Attributes:
+        loaded: The bound embedder; None until bound or first needed.
+    """
+
+    def __init__(self, settings: Callable[[], GallerySettings]) -> None:
+        self._settings = settings
+        self.loaded: Embedder | None = None
+
+    def bind(self, embedder: Embedder) -> None:
+        """Embed with ``embedder`` from now on.
+
+        Raises:
+            ModelMismatchError: It is another model than the gallery's.
+        """
+        settings = self._settings()
+        if embedder.fingerprint != settings.fingerprint:
+            where = (
+                f" (run {getattr(embedder, 'run_dir', '')})" if hasattr(embedder, "run_dir") else ""
+            )
+            raise ModelMismatchError(
+                f"this gallery holds embeddings of model {settings.fingerprint}"
+                f"{' from ' + settings.model if settings.model else ''}; the given model{where} is "
+                f"{embedder.fingerprint}; use the gallery's model, or re-embed the gallery with "
+                "`siamkit gallery reembed DIR --model RUN`"
+            )
+        self.loaded = embedder
+
+    @property
+    def embedder(self) -> Embedder:
+        """The gallery's model (loaded from its run directory on first use)."""
+        if self.loaded is None:
+            model = self._settings().model
+            if not model:
+                raise GalleryError(
+                    "this gallery was created from a model object, not a run directory; open it "
+                    "with embedder=... to embed inputs"
+                )
+            self.bind(_as_embedder(model))
+        assert self.loaded is not None
+        return self.loaded
+
+    def embed(self, embedder: Embedder, x: Any) -> npt.NDArray[np.float32]:
+        """``embedder``'s embeddings ``(N, D)`` of a batch, checked.
+
+        Raises:
+            GalleryError: The model refused the inputs, or returned a wrong shape or NaN.
+        """
+        try:
+            emb = embedder.embed(x)
+        except ValueError as e:
+            raise GalleryError(str(e)) from None
+        return self.check(np.asarray(emb, dtype=np.float32))
+
+    def check(self, emb: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Embeddings ``(N, D)`` (a single ``(D,)`` becomes ``(1, D)``) of the gallery's size.
+
+        Raises:
+            GalleryError: Another dimension, no rows, or NaN/infinite values.
+        """
+        dim = self._settings().embedding_dim
+        if emb.ndim == 1:
+            emb = emb[None, :]
+        if emb.ndim != 2 or emb.shape[1] != dim or len(emb) == 0:
+            raise GalleryError(
+                f"embeddings must have shape (N, {dim}) with N >= 1; got {emb.shape}"
+            )
+        if not np.isfinite(emb).all():
+            raise GalleryError("embeddings contain NaN or infinite values; nothing was enrolled")
+        return emb
+
+
+def embed_sources(embedder: Embedder, sources: list[str]) -> npt.NDArray[np.float32]:
+    """Embeddings ``(N, D)`` of stored file sources, read again with ``embedder``'s loader.
+
+    Each file is read once, however many of its rows (CSV, ``.npy``) are sources.
+
+    Raises:
+        GalleryError: The model cannot read files, a file or source is no longer readable, or
+            the model returned a wrong shape or NaN; nothing was changed.
+    """
+    loader = getattr(embedder, "load", None)
+    if loader is None:
+        raise GalleryError("the new model cannot read files (its embedder has no load())")
+    by_name: dict[str, np.ndarray] = {}
+    files = sorted({source_file(s) for s in sources})
+    for f in files:
+        try:
+            x, names = loader([f])
+        except ValueError as e:
+            raise GalleryError(f"cannot re-embed from {f}: {e}") from None
+        by_name.update(zip(names, x, strict=True))
+    missing = [s for s in sources if s not in by_name]
+    if missing:
+        raise GalleryError(f"source {missing[0]} is no longer readable; nothing was changed")
+    x = np.stack([by_name[s] for s in sources])
+    emb = np.asarray(embedder.embed(x), dtype=np.float32)
+    if emb.shape != (len(sources), embedder.embedding_dim) or not np.isfinite(emb).all():
+        raise GalleryError(f"the new model returned embeddings of shape {emb.shape} or NaN")
+    return emb
