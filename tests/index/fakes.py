@@ -9,9 +9,31 @@ import numpy.typing as npt
 
 from siamkit.data.inputs import load_inputs
 from siamkit.models.spec import ModelSpec
+from siamkit.readers import read_texts
+from siamkit.run import DecisionRule
+from siamkit.runtime.distances import pair_distances
 
 
-class VectorEmbedder:
+class _FakeModel:
+    """What both fakes share: numpy pair distances, no calibration, a rule at ``threshold``."""
+
+    distance = "euclidean"
+    threshold = 1.0
+    larger_is_closer = False
+    source = ""
+    calibration = None
+    prepare_image = None
+
+    def pair_distances(
+        self, a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float32]:
+        return pair_distances(a, b, self.distance)
+
+    def decision_rule(self) -> DecisionRule:
+        return DecisionRule(self.distance, self.threshold, False, None, "model")
+
+
+class VectorEmbedder(_FakeModel):
     """An Embedder whose embedding of a vector is the vector times a fixed matrix.
 
     With ``scale=None`` the embedding is the input itself, so expected distances can be worked
@@ -37,6 +59,7 @@ class VectorEmbedder:
             else rng.normal(size=(dim, dim)).astype(np.float32)
         )
         self.fingerprint = f"vector-{dim}-{seed}"
+        self.input_shape = (dim,)
         self.calls = 0
 
     def embed(self, inputs: npt.NDArray[np.float32] | Sequence[str]) -> npt.NDArray[np.float32]:
@@ -54,14 +77,17 @@ class VectorEmbedder:
         return x.numpy(), names
 
 
-class TextEmbedder:
+class TextEmbedder(_FakeModel):
     """An Embedder of texts: counts of the letters a-d (enough to tell test texts apart)."""
 
     kind = "text"
     embedding_dim = 4
-    distance = "euclidean"
     threshold = 1.5
     fingerprint = "letters"
+    input_shape = ()
+
+    def load(self, sources: Sequence[str]) -> tuple[list[str], list[str]]:
+        return read_texts(sources)
 
     def embed(self, inputs: npt.NDArray[np.float32] | Sequence[str]) -> npt.NDArray[np.float32]:
         if isinstance(inputs, np.ndarray):

@@ -29,7 +29,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from siamkit.index.binding import _as_embedder, _model_meta
+from siamkit.index.binding import as_embedder, model_meta
 from siamkit.index.errors import GalleryError, ModelMismatchError, NotAGalleryError
 from siamkit.index.gallery_queries import GalleryQueries
 from siamkit.index.gallery_settings import GallerySettings
@@ -119,7 +119,7 @@ class Gallery(GalleryQueries, GalleryWrites):
 
         Args:
             path: The directory to create (must not exist, or be empty).
-            model: A run directory, or any :class:`~siamkit.embedder.Embedder`.
+            model: A run directory, or any :class:`~siamkit.run.Embedder`.
             store: None for SQLite inside ``path``; a ``postgresql://`` URL for a shared store.
                 If that database already holds a gallery of the same model, this joins it (one
                 directory per replica); of another model, it is refused.
@@ -133,11 +133,11 @@ class Gallery(GalleryQueries, GalleryWrites):
             ModelMismatchError: The shared store holds a gallery of another model.
         """
         path = Path(path)
-        embedder = _as_embedder(model)
+        embedder = as_embedder(model)
         get_metric(embedder.distance)
         if path.exists() and (not path.is_dir() or any(path.iterdir())):
             raise GalleryError(f"{path} already exists and is not empty; choose a new directory")
-        meta = _model_meta(embedder, threshold)
+        meta = model_meta(embedder, threshold)
         meta.update((index or IndexConfig()).to_meta())
         meta["created_at"] = now_utc()
         if store is None:
@@ -225,7 +225,7 @@ class Gallery(GalleryQueries, GalleryWrites):
             store.check_schema(str(path))
             gallery = cls(path, store, index, threshold, sync_interval)
             if embedder is not None:
-                gallery._binding.bind(_as_embedder(embedder))
+                gallery._binding.bind(as_embedder(embedder))
             gallery._follower.start()
         except BaseException:
             store.close()

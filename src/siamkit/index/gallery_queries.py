@@ -118,11 +118,8 @@ class GalleryQueries:
                 if not isinstance(t, str) or not t.strip():
                     raise GalleryError("cannot query with an empty text; give some words")
             return self._binding.embed(embedder, list(inputs))
-        loader = getattr(embedder, "load", None)
-        if loader is None:
-            raise GalleryError("this gallery's model cannot read files; pass an array instead")
         try:
-            x, _ = loader(list(inputs))
+            x, _ = embedder.load(list(inputs))
         except ValueError as e:
             raise GalleryError(str(e)) from None
         return self._binding.embed(embedder, x)

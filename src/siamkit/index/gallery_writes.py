@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from siamkit.index.binding import _as_embedder, _model_meta
+from siamkit.index.binding import as_embedder, model_meta
 from siamkit.index.errors import GalleryError, ModelMismatchError, unknown_label
 from siamkit.index.index_follower import IndexFollower
 from siamkit.index.inputs import check_label, load_group, plan_enroll
@@ -77,7 +77,7 @@ class GalleryWrites:
             return self._write(items, embedder.fingerprint)
         if isinstance(inputs, str):
             inputs = [inputs]
-        loader = getattr(embedder, "load", None)
+        loader = embedder.load
         items = []
         for group in plan_enroll(list(inputs), label, embedder.kind):
             x, names, labels, source_kind = load_group(group, loader, embedder.kind)
@@ -179,7 +179,7 @@ class GalleryWrites:
             GalleryError: An item without a source (enrolled as an embedding or array) or whose
                 source cannot be read; nothing is changed.
         """
-        embedder = _as_embedder(model)
+        embedder = as_embedder(model)
         get_metric(embedder.distance)
         rows = self.store.sources()
         lost = [i for i, s, kind in rows if s is None or kind not in ("file", "text")]
@@ -196,7 +196,7 @@ class GalleryWrites:
             emb = np.asarray(embedder.embed([str(s) for _, s, _ in rows]), dtype=np.float32)
         else:
             emb = embed_sources(embedder, [str(s) for _, s, _ in rows])
-        meta = _model_meta(embedder, threshold)
+        meta = model_meta(embedder, threshold)
         self.store.replace_embeddings(ids, emb, embedder.fingerprint, meta)
         self._binding.loaded = None
         self._follower.sync()

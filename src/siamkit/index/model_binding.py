@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from siamkit.index.binding import _as_embedder
+from siamkit.index.binding import as_embedder
 from siamkit.index.errors import GalleryError, ModelMismatchError
 from siamkit.index.gallery_settings import GallerySettings
 from siamkit.index.inputs import source_file
@@ -47,9 +47,7 @@ class ModelBinding:
         """
         settings = self._settings()
         if embedder.fingerprint != settings.fingerprint:
-            where = (
-                f" (run {getattr(embedder, 'run_dir', '')})" if hasattr(embedder, "run_dir") else ""
-            )
+            where = f" ({embedder.source})" if embedder.source else ""
             raise ModelMismatchError(
                 f"this gallery holds embeddings of model {settings.fingerprint}"
                 f"{' from ' + settings.model if settings.model else ''}; the given model{where} is "
@@ -68,7 +66,7 @@ class ModelBinding:
                     "this gallery was created from a model object, not a run directory; open it "
                     "with embedder=... to embed inputs"
                 )
-            self.bind(_as_embedder(model))
+            self.bind(as_embedder(model))
         assert self.loaded is not None
         return self.loaded
 
@@ -111,9 +109,7 @@ def embed_sources(embedder: Embedder, sources: list[str]) -> npt.NDArray[np.floa
         GalleryError: The model cannot read files, a file or source is no longer readable, or
             the model returned a wrong shape or NaN; nothing was changed.
     """
-    loader = getattr(embedder, "load", None)
-    if loader is None:
-        raise GalleryError("the new model cannot read files (its embedder has no load())")
+    loader = embedder.load
     by_name: dict[str, np.ndarray] = {}
     files = sorted({source_file(s) for s in sources})
     for f in files:
