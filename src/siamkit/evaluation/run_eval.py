@@ -12,13 +12,12 @@ Example:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from siamkit.evaluation.suite import EvaluationSuite, evaluate_suite
-from siamkit.run import Calibration, is_training_operating_point
+from siamkit.run import Calibration, is_training_operating_point, open_run, read_json, write_json
 
 NO_EVAL_CLASSES = "none"  # a run's eval_classes when it trained on every class of its data
 ALL_CLASSES = "all"  # a run's train_classes when it trained on every class of its data
@@ -95,14 +94,6 @@ def _number(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _training_threshold(metrics: Mapping[str, Any]) -> float | None:
-    """The threshold training chose: its ``operating_point``'s, else the older ``threshold``."""
-    op = metrics.get("operating_point")
-    if isinstance(op, Mapping) and op.get("threshold") is not None:
-        return float(op["threshold"])
-    return _number(metrics.get("threshold"))
-
-
 def evaluate_run(
     run_dir: str | Path,
     data: str | None = None,
@@ -141,7 +132,7 @@ def evaluate_run(
             fix it.
     """
     from siamkit.data import load_data, parse_classes
-    from siamkit.training.checkpoint import load_run, write_json
+    from siamkit.training.checkpoint import load_run
     from siamkit.training.trainer import source_options
 
     if split not in ("train", "test"):
@@ -169,8 +160,9 @@ def evaluate_run(
     if source == cfg.data:
         trained = set(trained_class_indices(cfg.train_classes, full.class_names))
     seen = sorted(full.class_names[c] for c in set(cls) & trained)
+    rule = open_run(run_dir, checkpoint).decision_rule(run.model.distance.larger_is_closer)
     calibration = Calibration.load(run_dir)
-    threshold = calibration.threshold if calibration else _training_threshold(run.metrics)
+    threshold = None if rule is None else rule.threshold
     suite = evaluate_suite(
         run.model,
         full.of_classes(cls),
@@ -197,7 +189,7 @@ def evaluate_run(
     write_json(run_dir / name, record)
     if held_out:
         metrics_path = run_dir / "metrics.json"
-        metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
+        metrics = read_json(metrics_path) if metrics_path.is_file() else {}
         metrics[f"evaluation_{checkpoint}"] = record
         write_json(metrics_path, metrics)
     return suite, record

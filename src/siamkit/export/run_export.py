@@ -36,7 +36,7 @@ from siamkit.export.parity import (
 from siamkit.export.quantize import quantize_int8
 from siamkit.export.targets import get_target
 from siamkit.models.standardize import Standardize
-from siamkit.run import fingerprint_weights
+from siamkit.run import fingerprint_state, open_run
 from siamkit.runtime.metadata import ModelMetadata
 from siamkit.training.checkpoint import LoadedRun, load_run
 
@@ -261,10 +261,8 @@ def _metadata(
     """Everything the ONNX file carries about the run (see :class:`ModelMetadata`)."""
     from siamkit import __version__
     from siamkit.distances import get_distance
-    from siamkit.run import Calibration, is_training_operating_point
 
     model, spec = run.model, run.spec
-    state = {k: v.detach().cpu().contiguous().numpy() for k, v in model.state_dict().items()}
     variant = "int8" if quantization != "none" else ""
     mean: list[float] = []
     std: list[float] = []
@@ -272,15 +270,9 @@ def _metadata(
     if isinstance(first, Standardize):
         mean = [float(v) for v in first.mean.flatten()]
         std = [float(v) for v in first.std.flatten()]
-    calibration = Calibration.load(run.run_dir)
-    if calibration is not None and is_training_operating_point(calibration, run.metrics):
-        threshold, source = float(calibration.threshold), "operating_point"  # the refit's
-    elif calibration is not None:
-        threshold, source = float(calibration.threshold), "calibration"
-    elif run.metrics.get("threshold") is not None:
-        threshold, source = float(run.metrics["threshold"]), "validation"
-    else:
-        threshold, source = None, None
+    rule = open_run(run.run_dir).decision_rule(model.distance.larger_is_closer)
+    threshold = None if rule is None else rule.threshold
+    source = None if rule is None else rule.source
     return ModelMetadata(
         siamkit_version=__version__,
         kind=spec.kind,
@@ -295,7 +287,7 @@ def _metadata(
         normalize=spec.normalize,
         threshold=threshold,
         threshold_source=source,
-        fingerprint=fingerprint_weights(state, variant=variant),
+        fingerprint=fingerprint_state(model.state_dict(), variant=variant),
         quantization=quantization,
         encoder=spec.encoder,
         opset=opset,

@@ -70,16 +70,21 @@ class RunRecord:
         return fingerprint_file(self.weights(checkpoint))
 
     def threshold_source(self) -> str | None:
-        """Where the deciding threshold comes from: ``operating_point`` (training's own),
-        ``calibration`` (``siamkit calibrate``), ``validation``, or None when there is none."""
+        """Where the deciding threshold comes from: ``operating_point`` (training's own, fitted
+        on held-out training classes), ``calibration`` (``siamkit calibrate``), ``validation``
+        (best accuracy on validation pairs), or None when there is none."""
         if self.calibration is not None:
             if is_training_operating_point(self.calibration, self.metrics):
                 return "operating_point"
             return "calibration"
+        if self._operating_threshold() is not None:
+            return "operating_point"
         return "validation" if self.metrics.get("threshold") is not None else None
 
     def decision_rule(self, larger_is_closer: bool) -> DecisionRule | None:
-        """The run's rule: its calibration, else its validation threshold; None without either.
+        """The run's rule: its calibration (which holds training's operating point when the
+        run was refit), else training's operating point, else its validation threshold; None
+        without any.
 
         Args:
             larger_is_closer: Whether the run's distance is a similarity (its distance object
@@ -90,10 +95,17 @@ class RunRecord:
             return None
         if self.calibration is not None:
             return DecisionRule.from_calibration(self.calibration, source)
+        threshold = self._operating_threshold()
+        if threshold is None:
+            threshold = float(self.metrics["threshold"])
         metric = str(self.model.get("distance", ""))
-        return DecisionRule(
-            metric, float(self.metrics["threshold"]), larger_is_closer, None, source
-        )
+        return DecisionRule(metric, threshold, larger_is_closer, None, source)
+
+    def _operating_threshold(self) -> float | None:
+        point = self.metrics.get("operating_point")
+        if isinstance(point, dict) and point.get("threshold") is not None:
+            return float(point["threshold"])
+        return None
 
 
 def no_threshold_error(path: str | Path) -> ValueError:
