@@ -34,6 +34,7 @@ from siamkit.run.calibration import (
     ProbabilityMap,
     check_method,
 )
+from siamkit.run.model_card import write_model_card
 
 SPLITS = ("train", "test")
 
@@ -187,6 +188,7 @@ def calibrate_run(
         source=info,
     )
     result.save(run_dir)
+    write_model_card(run_dir)  # the card shows the threshold and where it came from
     return result
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from siamkit.evaluation.suite import EvaluationSuite, evaluate_suite
 from siamkit.run import Calibration, is_training_operating_point, open_run, read_json, write_json
+from siamkit.run.model_card import write_model_card
 
 NO_EVAL_CLASSES = "none"  # a run's eval_classes when it trained on every class of its data
 ALL_CLASSES = "all"  # a run's train_classes when it trained on every class of its data
@@ -192,6 +193,7 @@ def evaluate_run(
         metrics = read_json(metrics_path) if metrics_path.is_file() else {}
         metrics[f"evaluation_{checkpoint}"] = record
         write_json(metrics_path, metrics)
+        write_model_card(run_dir)  # the card shows the held-out figures
     return suite, record
 
 

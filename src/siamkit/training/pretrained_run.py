@@ -17,6 +17,7 @@ from typing import Any
 from siamkit.data.sources import NO_DATA
 from siamkit.models.pretrained_image import is_pretrained_image, pretrained_image_defaults
 from siamkit.models.spec import ModelSpec, build_model
+from siamkit.run.model_card import write_model_card
 from siamkit.training.checkpoint import save_checkpoint, write_json
 from siamkit.training.config import TrainConfig
 from siamkit.training.resume import prepare_out, write_run_config
@@ -108,4 +109,5 @@ def init_run(
         run_dir / "metrics.json",
         {"best_epoch": 0, "threshold": None, "distance": config.distance, "history": []},
     )
+    write_model_card(run_dir)
     return run_dir
