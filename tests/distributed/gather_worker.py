@@ -12,16 +12,9 @@ from pathlib import Path
 
 import torch
 
-from siamkit.data.samplers import shard_bounds
+from siamkit.dist import dist_info, on_main, shard_bounds
 from siamkit.evaluation.embed import embed_all
-from siamkit.training.distributed import (
-    dist_info,
-    gather_batch,
-    on_main,
-    process_group,
-    share_weight,
-    wrap_ddp,
-)
+from siamkit.training.distributed import gather_batch, process_group, share_weight, wrap_ddp
 from siamkit.training.objective import (
     Turned,
     batch_loss,

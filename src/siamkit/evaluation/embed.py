@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from siamkit.dist import dist_info, gather, shard_bounds
 from siamkit.models.siamese import SiameseNetwork
 
 
@@ -33,12 +34,8 @@ def embed_all(
         torch.Size([10, 16])
     """
     if distributed:
-        from siamkit.training.distributed import dist_info, gather
-
         info = dist_info()
         if info.world_size > 1:
-            from siamkit.data.samplers import shard_bounds
-
             mine = x[shard_bounds(len(x), info.rank, info.world_size)]
             local = _embed(model, mine if len(mine) else x[:1], batch_size, device)
             if local is None:

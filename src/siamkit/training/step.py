@@ -15,12 +15,13 @@ from torch import Tensor, nn
 
 from siamkit.data.augment import Augment
 from siamkit.data.identical import identical_inputs
+from siamkit.dist import gather
 from siamkit.losses.rotation import WithRotation
 from siamkit.losses.uniformity import UniformityLoss
 from siamkit.miners import MinerStats
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.training.config import TrainConfig
-from siamkit.training.distributed import gather, gather_batch, share_weight
+from siamkit.training.distributed import gather_batch, share_weight
 from siamkit.training.objective import (
     batch_loss,
     embed_turned,

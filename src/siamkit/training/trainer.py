@@ -27,6 +27,7 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from siamkit.data.labelled import LabelledData
+from siamkit.dist import DistInfo, all_sum, barrier, is_main, on_main
 from siamkit.evaluation.embed import embed_all
 from siamkit.evaluation.evaluate import EvalMetrics, evaluate_model
 from siamkit.losses.rotation import WithRotation
@@ -41,11 +42,6 @@ from siamkit.training.checkpoint import (
 )
 from siamkit.training.config import TrainConfig
 from siamkit.training.distributed import (
-    DistInfo,
-    all_sum,
-    barrier,
-    is_main,
-    on_main,
     process_group,
     sync_buffers,
     sync_module,
