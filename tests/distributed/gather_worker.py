@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from siamkit.dist import dist_info, on_main, shard_bounds
-from siamkit.evaluation.embed import embed_all
+from siamkit.models.embed import embed_all
 from siamkit.training.distributed import gather_batch, process_group, share_weight, wrap_ddp
 from siamkit.training.objective import (
     Turned,

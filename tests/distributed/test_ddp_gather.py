@@ -10,7 +10,7 @@ import torch
 
 from siamkit.data.identical import identical_inputs
 from siamkit.dist import shard_bounds
-from siamkit.evaluation.embed import embed_all
+from siamkit.models.embed import embed_all
 from siamkit.training.objective import guards_duplicates
 
 from . import cases

@@ -19,7 +19,7 @@ pytest.importorskip("transformers")
 
 import transformers
 
-from siamkit.evaluation.embed import embed_all
+from siamkit.models.embed import embed_all
 from siamkit.models.hf_vision import (
     hf_folder_kind,
     is_vision_folder,
@@ -335,7 +335,7 @@ def test_missing_transformers_names_the_extra(
 def test_init_makes_an_untrained_run_of_the_folder(
     folders: dict[str, Path], tmp_path: Path
 ) -> None:
-    from siamkit.evaluation.embed import embed_all
+    from siamkit.models.embed import embed_all
     from siamkit.training import load_run
     from siamkit.training.pretrained_run import init_run
 

@@ -13,7 +13,7 @@ import torch
 from siamkit.data import load_data, parse_classes
 from siamkit.evaluation.calibrated_run import Calibration, pair_distances
 from siamkit.evaluation.calibration import error_rates, fit_threshold
-from siamkit.evaluation.embed import embed_all
+from siamkit.models.embed import embed_all
 from siamkit.training import TrainConfig, load_run, train
 from siamkit.training.refit import OPERATING_PAIRS, match_scale, refits
 from siamkit.training.setup import default_val_classes, prepare_data

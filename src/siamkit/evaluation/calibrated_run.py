@@ -33,7 +33,7 @@ from siamkit.evaluation.calibration import (
     error_rates,
     fit_threshold,
 )
-from siamkit.evaluation.embed import embed_all
+from siamkit.models.embed import embed_all
 
 SPLITS = ("train", "test")
 FILENAME = "calibration.json"

@@ -96,7 +96,7 @@ class RunEmbedder:
         """
         import torch
 
-        from siamkit.evaluation.embed import embed_all
+        from siamkit.models.embed import embed_all
 
         if self._text is not None:
             if isinstance(inputs, str) or (isinstance(inputs, np.ndarray) and inputs.ndim != 1):

@@ -40,7 +40,7 @@ from siamkit.evaluation.calibrated_run import (
     fit_calibration,
     pair_distances,
 )
-from siamkit.evaluation.embed import embed_all
+from siamkit.models.embed import embed_all
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.training.checkpoint import load_run, write_json
 from siamkit.training.config import TrainConfig

@@ -28,10 +28,10 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from siamkit.data.labelled import LabelledData
 from siamkit.dist import DistInfo, all_sum, barrier, is_main, on_main
-from siamkit.evaluation.embed import embed_all
 from siamkit.evaluation.evaluate import EvalMetrics, evaluate_model
 from siamkit.losses.rotation import WithRotation
 from siamkit.miners import MinerStats
+from siamkit.models.embed import embed_all
 from siamkit.models.pretrained_image import backbone_parameters
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.models.spec import build_model

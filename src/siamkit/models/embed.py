@@ -1,5 +1,9 @@
-"""Embedding many items in batches, without gradients; in parallel across ``torchrun``
-processes when asked."""
+"""Embedding many items with a model in batches, without gradients; in parallel across
+``torchrun`` processes when asked.
+
+Training's validation, evaluation, the gallery, the text embedder and the applications all
+embed through :func:`embed_all`; it needs only the network and :mod:`siamkit.dist`.
+"""
 
 from __future__ import annotations
 
