@@ -48,7 +48,7 @@ from siamkit.training.distributed import (
     training_device,
     wrap_ddp,
 )
-from siamkit.training.objective import build_loss, mean_miner_stats
+from siamkit.training.objective import Objective, build_loss, mean_miner_stats
 from siamkit.training.refit import refits, selection_config, train_with_refit
 from siamkit.training.resume import load_last, prepare_out, saved_config, write_run_config
 from siamkit.training.setup import (  # the setup helpers stay importable from here
@@ -65,7 +65,7 @@ from siamkit.training.setup import (  # the setup helpers stay importable from h
     set_trainable,
     source_options,
 )
-from siamkit.training.step import Objective, forward_batch
+from siamkit.training.step import forward_batch
 
 __all__ = [
     "NonFiniteLossError",
