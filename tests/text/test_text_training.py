@@ -16,7 +16,7 @@ from siamkit.models.embed import embed_all
 from siamkit.models.spec import build_model
 from siamkit.training import TrainConfig, load_run, train
 from siamkit.training.batches import epoch_batches
-from siamkit.training.trainer import model_spec, prepare_data
+from siamkit.training.setup import model_spec, prepare_data
 
 TRAIN = "food,music,sport,tech"
 EVAL = "travel,weather"

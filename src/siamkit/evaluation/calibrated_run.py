@@ -265,7 +265,7 @@ def calibrate_run(
     from siamkit.data.sources import load_data
     from siamkit.data.splits import parse_classes
     from siamkit.training.checkpoint import load_run
-    from siamkit.training.trainer import source_options
+    from siamkit.training.setup import source_options
 
     _check_target(target_far, objective)
     _check_method(method)
