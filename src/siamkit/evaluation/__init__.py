@@ -37,7 +37,7 @@ from siamkit.evaluation.verification import (
     verification_metrics,
     verification_report,
 )
-from siamkit.models.embed import embed_all  # re-exported: evaluation embeds, models own it
+from siamkit.models.embed import embed_all  # re-exported from models, the layer below
 
 __all__ = [
     "Calibration",
