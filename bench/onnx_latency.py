@@ -79,7 +79,7 @@ def bench_run(
     from siamkit.export import export_run
     from siamkit.runtime import OnnxEncoder
     from siamkit.training import load_run
-    from siamkit.training.trainer import source_options
+    from siamkit.training.setup import source_options
 
     torch.set_num_threads(threads)
     fp32 = export_run(run_dir, work / "fp32.onnx", max_metric_drop=1.0)  # 1.0: report only

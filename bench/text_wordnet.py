@@ -176,7 +176,7 @@ def st_finetune(
 def siamkit_finetune(
     task: dict[str, Any], args: argparse.Namespace, tmp: Path
 ) -> tuple[Any, dict[str, float]]:
-    from siamkit.models.text_embedder import load_text_embedder
+    from siamkit.run.text import load_text_embedder
     from siamkit.training import TrainConfig, train
 
     # the two spare rows are the run's evaluation classes: never trained on, read only by the
@@ -230,7 +230,7 @@ def int8_embed(tmp: Path, args: argparse.Namespace) -> Any:
 def throughput(texts: list[str], args: argparse.Namespace, folder: str) -> dict[str, float]:
     from sentence_transformers import SentenceTransformer
 
-    from siamkit.models.text_embedder import TextEmbedder
+    from siamkit.run.text import TextEmbedder
 
     st = SentenceTransformer(folder, device="cpu")
     st.max_seq_length = args.max_length_encode
@@ -308,8 +308,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     import torch
 
-    from siamkit.models.text_embedder import TextEmbedder
     from siamkit.models.text_tokenizer import minilm_dir
+    from siamkit.run.text import TextEmbedder
 
     torch.set_num_threads(args.threads)
     folder = str(minilm_dir())

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from siamkit.data import ClassBalancedSampler
-from siamkit.data.samplers import shard_bounds
+from siamkit.dist import shard_bounds
 
 # Uneven classes: 0 has 11 items, 1 has 3, 2 has 7, 3 has 1, 4 has 6.
 LABELS = torch.tensor([0] * 11 + [1] * 3 + [2] * 7 + [3] * 1 + [4] * 6)[

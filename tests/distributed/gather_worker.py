@@ -12,22 +12,11 @@ from pathlib import Path
 
 import torch
 
-from siamkit.data.samplers import shard_bounds
-from siamkit.evaluation.embed import embed_all
-from siamkit.training.distributed import (
-    dist_info,
-    gather_batch,
-    on_main,
-    process_group,
-    share_weight,
-    wrap_ddp,
-)
-from siamkit.training.objective import (
-    Turned,
-    batch_loss,
-    guards_duplicates,
-    with_rotation_classes,
-)
+from siamkit.dist import dist_info, on_main, shard_bounds
+from siamkit.models.embed import embed_all
+from siamkit.training.distributed import gather_batch, process_group, share_weight, wrap_ddp
+from siamkit.training.objective import guards_duplicates
+from siamkit.training.step import Turned, batch_loss, with_rotation_classes
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import cases

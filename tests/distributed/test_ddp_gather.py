@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from siamkit.data.identical import identical_inputs
-from siamkit.data.samplers import shard_bounds
-from siamkit.evaluation.embed import embed_all
+from siamkit.dist import shard_bounds
+from siamkit.models.embed import embed_all
 from siamkit.training.objective import guards_duplicates
 
 from . import cases

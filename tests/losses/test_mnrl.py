@@ -14,7 +14,7 @@ from siamkit.losses import (
     NTXentLoss,
     get_loss,
 )
-from siamkit.training.objective import batch_loss
+from siamkit.training.step import batch_loss
 
 
 def _batch(n: int = 5, d: int = 8, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

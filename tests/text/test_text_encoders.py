@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from siamkit.evaluation.embed import embed_all
+from siamkit.models.embed import embed_all
 from siamkit.models.registry import build_encoder
 from siamkit.models.spec import ModelSpec, build_model
 from siamkit.models.text import TextCNNEncoder, TransformerEncoder, length_groups, mean_pool

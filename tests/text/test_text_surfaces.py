@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from siamkit.data.inputs import load_inputs
-from siamkit.evaluation.embed import embed_all
+from siamkit.models.embed import embed_all
 from siamkit.run.text import load_text_embedder
 from siamkit.training import TrainConfig, load_run, train
 

@@ -10,13 +10,13 @@ from safetensors.torch import load_file
 
 from siamkit.data.inputs import load_inputs
 from siamkit.evaluation.calibrated_run import calibrate_run
-from siamkit.evaluation.embed import embed_all
 from siamkit.evaluation.run_eval import evaluate_run
 from siamkit.losses import get_loss
+from siamkit.models.embed import embed_all
 from siamkit.models.spec import build_model
 from siamkit.training import TrainConfig, load_run, train
 from siamkit.training.batches import epoch_batches
-from siamkit.training.trainer import model_spec, prepare_data
+from siamkit.training.setup import model_spec, prepare_data
 
 TRAIN = "food,music,sport,tech"
 EVAL = "travel,weather"

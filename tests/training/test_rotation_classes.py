@@ -17,8 +17,8 @@ from siamkit.data.labelled import LabelledData
 from siamkit.losses import MultiSimilarityLoss, RotationLoss, WithRotation
 from siamkit.losses.uniformity import UniformityLoss
 from siamkit.training import TrainConfig, load_run, train
-from siamkit.training.objective import Turned, with_rotation_classes
 from siamkit.training.setup import resolve_rotation
+from siamkit.training.step import Turned, with_rotation_classes
 
 from conftest import (
     ONE_STEP,

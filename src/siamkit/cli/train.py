@@ -258,7 +258,7 @@ def train(
         raise fail(str(e), code=1) from None
     except ValueError as e:
         raise fail(str(e)) from None
-    from siamkit.training.distributed import is_main
+    from siamkit.dist import is_main
 
     if not is_main():  # under torchrun: rank 0 reports
         return

@@ -9,25 +9,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Sampler
 
-
-def shard_bounds(n: int, rank: int, num_replicas: int) -> slice:
-    """The contiguous share of ``n`` items that process ``rank`` of ``num_replicas`` takes.
-
-    Shares differ in length by at most one (the first ``n % num_replicas`` ranks take one more),
-    are disjoint, and in rank order concatenate back to the ``n`` items.
-
-    Example:
-        >>> [shard_bounds(5, r, 2) for r in range(2)]
-        [slice(0, 3, None), slice(3, 5, None)]
-    """
-    if num_replicas < 1 or not 0 <= rank < num_replicas:
-        raise ValueError(
-            f"rank {rank} of {num_replicas} processes: need num_replicas >= 1 and "
-            "0 <= rank < num_replicas"
-        )
-    base, extra = divmod(n, num_replicas)
-    start = rank * base + min(rank, extra)
-    return slice(start, start + base + (1 if rank < extra else 0))
+from siamkit.dist import shard_bounds
 
 
 class ClassBalancedSampler(Sampler[list[int]]):

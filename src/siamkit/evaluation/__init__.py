@@ -16,7 +16,6 @@ from siamkit.evaluation.classification import (
     knn_classify,
     prototype_classify,
 )
-from siamkit.evaluation.embed import embed_all
 from siamkit.evaluation.evaluate import EvalMetrics, evaluate_model
 from siamkit.evaluation.few_shot import FewShotResult, few_shot_accuracy, few_shot_suite
 from siamkit.evaluation.knn import ExactKnn, Neighbours, knn_search
@@ -38,6 +37,7 @@ from siamkit.evaluation.verification import (
     verification_metrics,
     verification_report,
 )
+from siamkit.models.embed import embed_all  # re-exported from models, the layer below
 from siamkit.run import Calibration, ProbabilityMap, Rates
 
 __all__ = [

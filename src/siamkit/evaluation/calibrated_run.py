@@ -27,7 +27,7 @@ from siamkit.evaluation.calibration import (
     error_rates,
     fit_threshold,
 )
-from siamkit.evaluation.embed import embed_all
+from siamkit.models.embed import embed_all
 from siamkit.run.calibration import (
     Calibration,
     CalibrationSource,
@@ -123,7 +123,7 @@ def calibrate_run(
     from siamkit.data.sources import load_data
     from siamkit.data.splits import parse_classes
     from siamkit.training.checkpoint import load_run
-    from siamkit.training.trainer import source_options
+    from siamkit.training.setup import source_options
 
     _check_target(target_far, objective)
     check_method(method)

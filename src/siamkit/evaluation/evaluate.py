@@ -8,9 +8,9 @@ import torch
 
 from siamkit.data.labelled import LabelledData
 from siamkit.data.pairs import sample_pairs
-from siamkit.evaluation.embed import embed_all
 from siamkit.evaluation.retrieval import precision_at_1
 from siamkit.evaluation.verification import verification_metrics
+from siamkit.models.embed import embed_all
 from siamkit.models.siamese import SiameseNetwork
 
 

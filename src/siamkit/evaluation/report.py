@@ -298,7 +298,7 @@ def write_report(
     """
     from siamkit.data import load_data, parse_classes
     from siamkit.training.checkpoint import load_run
-    from siamkit.training.trainer import source_options
+    from siamkit.training.setup import source_options
 
     _plt()  # fail early, before the evaluation, when matplotlib is missing
     run_dir = Path(run_dir)

@@ -134,7 +134,7 @@ def evaluate_run(
     """
     from siamkit.data import load_data, parse_classes
     from siamkit.training.checkpoint import load_run
-    from siamkit.training.trainer import source_options
+    from siamkit.training.setup import source_options
 
     if split not in ("train", "test"):
         raise ValueError(f"unknown split '{split}'; choose one of: test, train")

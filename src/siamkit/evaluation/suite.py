@@ -18,7 +18,6 @@ from siamkit.data.labelled import LabelledData
 from siamkit.data.pairs import Pairs, sample_pairs
 from siamkit.distances import DISTANCES, Distance, get_distance, is_learned
 from siamkit.evaluation.classification import ClassificationMetrics, classify_and_score
-from siamkit.evaluation.embed import embed_all
 from siamkit.evaluation.few_shot import FewShotResult, few_shot_suite
 from siamkit.evaluation.open_set import (
     OpenSetMetrics,
@@ -27,6 +26,7 @@ from siamkit.evaluation.open_set import (
 )
 from siamkit.evaluation.retrieval_metrics import RetrievalMetrics, retrieval_metrics
 from siamkit.evaluation.verification import VerificationReport, verification_report
+from siamkit.models.embed import embed_all
 from siamkit.models.siamese import SiameseNetwork
 
 

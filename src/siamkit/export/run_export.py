@@ -204,7 +204,7 @@ def _run_items(
     is checked on its data's test split, whose classes it trained on."""
     from siamkit.data import load_data, parse_classes
     from siamkit.data.sources import NO_DATA
-    from siamkit.training.trainer import prepare_data, source_options
+    from siamkit.training.setup import prepare_data, source_options
 
     cfg = run.config
     g = torch.Generator().manual_seed(seed)

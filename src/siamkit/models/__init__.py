@@ -1,8 +1,10 @@
-"""Encoders (image, tabular, text), the twin network and input standardisation."""
+"""Encoders (image, tabular, text), the twin network, input standardisation and embedding
+many items in batches (``embed_all``)."""
 
 from __future__ import annotations
 
 from siamkit.models.conv import ConvEncoder
+from siamkit.models.embed import embed_all
 from siamkit.models.mlp import MLPEncoder
 from siamkit.models.pretrained_image import PretrainedImageEncoder
 from siamkit.models.registry import ENCODERS, build_encoder
@@ -20,4 +22,5 @@ __all__ = [
     "TextCNNEncoder",
     "TransformerEncoder",
     "build_encoder",
+    "embed_all",
 ]

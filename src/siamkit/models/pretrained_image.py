@@ -112,7 +112,7 @@ def is_pretrained_image(encoder: str) -> bool:
     ``hf:PATH`` with PATH a Hugging Face image model folder (read from its files)."""
     base, _, arg = encoder.partition(":")
     if base == "hf":
-        from siamkit.models.hf_vision import is_vision_folder
+        from siamkit.models.hf_folder import is_vision_folder
 
         return bool(arg) and is_vision_folder(arg)
     return base in PRETRAINED_IMAGE_ENCODERS

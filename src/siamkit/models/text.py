@@ -24,7 +24,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from siamkit.models.hf_vision import hf_folder_kind, hf_vision_encoder
+from siamkit.models.hf_folder import hf_folder_kind
+from siamkit.models.hf_vision import hf_vision_encoder
 from siamkit.models.registry import ENCODERS
 from siamkit.models.text_tokenizer import (
     MINILM,
@@ -209,7 +210,7 @@ def hf_encoder(
     """Factory for ``hf:PATH``, a local Hugging Face model directory: a text model, mean
     pooled, or an image model (:func:`siamkit.models.hf_vision.hf_vision_encoder`, which takes
     ``image_size``, ``head`` and ``pretrained``); the folder decides
-    (:func:`~siamkit.models.hf_vision.hf_folder_kind`)."""
+    (:func:`~siamkit.models.hf_folder.hf_folder_kind`)."""
     if not path:
         raise ValueError("encoder 'hf' needs a model directory: --encoder hf:PATH")
     if hf_folder_kind(path) == "vision":

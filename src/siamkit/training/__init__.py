@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from siamkit.training.checkpoint import LoadedRun, load_run, save_checkpoint
 from siamkit.training.config import TrainConfig
-from siamkit.training.trainer import NonFiniteLossError, TrainResult, prepare_data, train
+from siamkit.training.setup import prepare_data
+from siamkit.training.trainer import NonFiniteLossError, TrainResult, train
 
 __all__ = [
     "LoadedRun",

@@ -4,7 +4,7 @@ self-supervised), reproducible from the seed and the epoch.
 With several processes (``torchrun``), every process draws the same global batches a single
 process would and keeps only its share (P×K batches: all P classes, about K / processes
 items of each; other batches: a contiguous run of items, pairs or triplets, see
-:func:`~siamkit.data.samplers.shard_bounds`), so the shares are disjoint and together cover
+:func:`~siamkit.dist.shard_bounds`), so the shares are disjoint and together cover
 the epoch exactly as one process does.
 """
 
@@ -15,7 +15,8 @@ from torch import Tensor
 
 from siamkit.data.labelled import LabelledData
 from siamkit.data.pairs import PairDataset, TripletDataset
-from siamkit.data.samplers import ClassBalancedSampler, shard_bounds
+from siamkit.data.samplers import ClassBalancedSampler
+from siamkit.dist import shard_bounds
 from siamkit.training.config import TrainConfig
 
 # (items, labels or None, pair labels or None, roles or None): roles (0 anchor, 1 response)

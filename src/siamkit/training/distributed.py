@@ -3,8 +3,10 @@
 siamkit starts no processes itself. ``torchrun`` (``python -m torch.distributed.run``) starts
 one process per device and tells each its place through the environment (``RANK``,
 ``LOCAL_RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``/``MASTER_PORT``); this module reads it, joins
-the process group (gloo on CPU, NCCL on CUDA), gathers embeddings across processes and keeps
-side effects (logs, progress, checkpoints, run files) on rank 0.
+the process group (gloo on CPU, NCCL on CUDA), wraps the model in DDP and gathers each step's
+batch across processes. Side effects (logs, progress, checkpoints, run files) stay on rank 0.
+The small helpers the rest of siamkit calls too (rank and world, ``gather``, ``barrier``,
+``on_main``) are in :mod:`siamkit.dist`.
 
 One machine, N processes (N GPUs, or N CPU processes)::
 
@@ -28,11 +30,10 @@ Example:
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any, NamedTuple, TypeVar, cast
+from typing import NamedTuple
 
 import torch
 import torch.distributed as dist
@@ -40,39 +41,7 @@ from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 
 from siamkit.data.identical import identical_inputs
-
-T = TypeVar("T")
-
-
-class DistInfo(NamedTuple):
-    """Where this process stands: ``rank`` of ``world_size`` processes, ``local_rank`` on its
-    machine (its GPU index)."""
-
-    rank: int
-    local_rank: int
-    world_size: int
-
-    @property
-    def is_main(self) -> bool:
-        """Rank 0: the process that logs, shows progress and writes files."""
-        return self.rank == 0
-
-
-def dist_info() -> DistInfo:
-    """This process's rank and world, from the process group or else ``torchrun``'s
-    environment; ``DistInfo(0, 0, 1)`` for a plain single process."""
-    if dist.is_available() and dist.is_initialized():
-        local = int(os.environ.get("LOCAL_RANK", "0"))
-        return DistInfo(dist.get_rank(), local, dist.get_world_size())
-    env = os.environ
-    return DistInfo(
-        int(env.get("RANK", "0")), int(env.get("LOCAL_RANK", "0")), int(env.get("WORLD_SIZE", "1"))
-    )
-
-
-def is_main() -> bool:
-    """Whether this process is rank 0 (always true without ``torchrun``)."""
-    return dist_info().is_main
+from siamkit.dist import DistInfo, all_sum, dist_info, gather, rank_offset
 
 
 @contextmanager
@@ -140,53 +109,6 @@ def wrap_ddp(
     )
 
 
-def gather_sizes(n: int, device: torch.device) -> list[int]:
-    """The length ``n`` of every process's tensor, in rank order."""
-    world = dist_info().world_size
-    if world == 1:
-        return [n]
-    out = [torch.zeros(1, dtype=torch.long, device=device) for _ in range(world)]
-    dist.all_gather(out, torch.tensor([n], device=device))
-    return [int(t) for t in out]
-
-
-def gather(t: Tensor, with_grad: bool = False) -> Tensor:
-    """Concatenate every process's ``(b_r, ...)`` tensor in rank order: ``(Σ b_r, ...)``.
-
-    Shares may differ in length (they are padded for the exchange). With ``with_grad`` the
-    result stays in the autograd graph (PyTorch's functional ``all_gather_single``): each
-    process's rows get the gradient summed over every process's loss. When every process
-    computes the same loss on the gathered batch, that is ``world_size`` times the
-    single-process gradient, and DDP's average over processes brings it back exactly.
-
-    Example:
-        >>> gather(torch.tensor([1, 2]))  # one process: unchanged
-        tensor([1, 2])
-    """
-    world = dist_info().world_size
-    if world == 1:
-        return t
-    sizes = gather_sizes(len(t), t.device)
-    pad = max(sizes) - len(t)
-    padded = torch.cat([t, t.new_zeros((pad, *t.shape[1:]))]) if pad else t  # (max b, ...)
-    if with_grad:  # PyTorch's differentiable all-gather (its backward: a reduce-scatter)
-        from torch.distributed._functional_collectives import all_gather_single
-
-        group = dist.group.WORLD
-        assert group is not None  # initialised: world > 1
-        parts = list(all_gather_single(padded.contiguous(), 0, group).chunk(world))
-    else:
-        parts = [torch.empty_like(padded) for _ in range(world)]
-        dist.all_gather(parts, padded.contiguous())
-    return torch.cat([p[:n] for p, n in zip(parts, sizes, strict=True)])
-
-
-def rank_offset(n: int, device: torch.device) -> int:
-    """How many items the lower ranks hold, when this one holds ``n``: where this process's
-    rows start in a gathered tensor."""
-    return sum(gather_sizes(n, device)[: dist_info().rank])
-
-
 class GlobalBatch(NamedTuple):
     """The batch every process's loss sees when embeddings are gathered."""
 
@@ -230,15 +152,6 @@ def gather_batch(
     return GlobalBatch(gather(emb, with_grad=True), all_labels, eq)
 
 
-def all_sum(values: list[float], device: torch.device) -> list[float]:
-    """Element-wise sum of ``values`` over every process (identity for one process)."""
-    if dist_info().world_size == 1:
-        return values
-    t = torch.tensor(values, dtype=torch.float64, device=device)
-    dist.all_reduce(t)
-    return [float(v) for v in t.cpu()]
-
-
 def share_weight(n: int, device: torch.device) -> float:
     """The factor for a process's mean loss over its own ``n`` items, when losses are not
     gathered: DDP averages the processes' gradients, so weighing each share by
@@ -269,31 +182,3 @@ def _from_rank0(tensors: Iterable[Tensor]) -> None:
         with torch.no_grad():
             for t in tensors:
                 dist.broadcast(t, src=0)
-
-
-def barrier() -> None:
-    """Wait for every process (nothing without a process group)."""
-    if dist.is_available() and dist.is_initialized():
-        dist.barrier()
-
-
-def on_main(fn: Callable[[], T]) -> T:
-    """Run ``fn`` on rank 0 only and give every process its result, or its ``ValueError``.
-
-    For side effects that must happen once (checking and creating the run directory, reading
-    a checkpoint that only rank 0's disk may hold) while every process learns the outcome:
-    a user error on rank 0 is then raised on every process, and none waits forever.
-    """
-    if dist_info().world_size == 1 or not dist.is_initialized():
-        return fn()
-    box: list[Any] = [None]
-    if dist.get_rank() == 0:
-        try:
-            box[0] = ("ok", fn())
-        except ValueError as e:
-            box[0] = ("error", str(e))
-    dist.broadcast_object_list(box, src=0)
-    status, value = box[0]
-    if status == "error":
-        raise ValueError(value)
-    return cast(T, value)

@@ -18,7 +18,7 @@ from torch import nn
 from siamkit.data.labelled import LabelledData
 from siamkit.data.sources import SourceOptions, load_data
 from siamkit.data.splits import parse_classes, train_val_split
-from siamkit.models.hf_vision import hf_folder_kind
+from siamkit.models.hf_folder import hf_folder_kind
 from siamkit.models.pretrained_image import (
     is_pretrained_image,
     pretrained_encoders,

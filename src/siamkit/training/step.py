@@ -1,95 +1,136 @@
 """One training batch through the objective: views, the forward pass, the loss terms.
 
 The trainer's loop owns what happens around it (gradient synchronisation, the backward pass,
-the optimiser step, progress); :func:`forward_batch` turns one batch into its loss.
+the optimiser step, progress); :func:`forward_batch` turns one batch into its loss, with
+:func:`batch_loss` for the metric loss and the rotation task's turned images
+(:func:`embed_turned`, :func:`with_rotation_classes`, :func:`rotation_term`).
 """
 
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor, nn
 
-from siamkit.data.augment import Augment
+from siamkit.data.augment import quarter_turns
 from siamkit.data.identical import identical_inputs
-from siamkit.losses.rotation import WithRotation
-from siamkit.losses.uniformity import UniformityLoss
+from siamkit.dist import gather
+from siamkit.losses import ContrastiveLoss, TripletLoss
+from siamkit.losses.base import apply_loss
+from siamkit.losses.rotation import TURNS, WithRotation
 from siamkit.miners import MinerStats
 from siamkit.models.siamese import SiameseNetwork
-from siamkit.training.config import TrainConfig
-from siamkit.training.distributed import gather, gather_batch, share_weight
-from siamkit.training.objective import (
-    batch_loss,
-    embed_turned,
-    guards_duplicates,
-    rotation_term,
-    with_rotation_classes,
-)
+from siamkit.training.distributed import gather_batch, share_weight
+from siamkit.training.objective import Objective
 
 
-@dataclass(frozen=True)
-class Objective:
-    """What stays fixed over a run: the model, the loss terms and how batches are fed.
+def batch_loss(
+    loss_fn: nn.Module,
+    emb: Tensor,
+    labels: Tensor | None,
+    y: Tensor | None,
+    inputs_equal: Tensor | None = None,
+    roles: Tensor | None = None,
+) -> Tensor:
+    """The loss of one batch: labelled items, explicit pairs (``y``) or explicit triplets.
 
-    Attributes:
-        config: The run's settings (views, self-supervision, the uniformity weight).
-        model: The network; ``ddp`` its DDP wrapper under ``torchrun`` (else None).
-        loss_fn: The metric loss (a :class:`WithRotation` when the rotation task is on).
-        guard: Whether the loss takes the identical-input mask.
-        gathered: Whether every process scores the global batch (gathered negatives).
-        uniformity: The uniformity term, or None.
-        rotation: ``loss_fn`` when it carries the rotation task, else None.
-        rotation_classes: The turned images also enter the metric loss as classes.
-        augment: The augmentation, or None.
-        device: Where the model runs; ``channels_last``: feed images NHWC.
-        amp: The autocast context (or a null one).
+    ``inputs_equal`` ``(B, B)`` marks identical inputs for losses that take it (see
+    :func:`~siamkit.training.objective.guards_duplicates`); ``roles`` ``(B,)`` (0 anchor,
+    1 response) go to losses that rank responses for anchors
+    (:func:`~siamkit.losses.base.takes_roles`).
     """
+    if labels is not None:
+        return apply_loss(loss_fn, emb, labels, inputs_equal, roles)
+    if y is not None:
+        if not isinstance(loss_fn, ContrastiveLoss):
+            raise ValueError("sampling=pairs needs the contrastive loss (or triplet triplets)")
+        a, b = emb.chunk(2)
+        return loss_fn.pair_loss(a, b, y.to(emb.device))
+    if not isinstance(loss_fn, TripletLoss):
+        raise ValueError("explicit triplets need the triplet loss")
+    a, p, n = emb.chunk(3)
+    return loss_fn.triplet_loss(a, p, n)
 
-    config: TrainConfig
-    model: SiameseNetwork
-    ddp: nn.Module | None
-    loss_fn: nn.Module
-    guard: bool
-    gathered: bool
-    uniformity: UniformityLoss | None
-    rotation: WithRotation | None
-    rotation_classes: bool
-    augment: Augment | None
-    device: torch.device
-    channels_last: bool
-    amp: AbstractContextManager[Any]
 
-    @classmethod
-    def build(
-        cls,
-        config: TrainConfig,
-        model: SiameseNetwork,
-        ddp: nn.Module | None,
-        loss_fn: nn.Module,
-        device: torch.device,
-        channels_last: bool,
-        amp: AbstractContextManager[Any],
-    ) -> Objective:
-        """The objective of a run: the rest follows from ``config`` and ``loss_fn``."""
-        rotation = loss_fn if isinstance(loss_fn, WithRotation) else None
-        return cls(
-            config=config,
-            model=model,
-            ddp=ddp,
-            loss_fn=loss_fn,
-            guard=guards_duplicates(loss_fn),  # identical inputs are then never negatives
-            gathered=ddp is not None and config.gather_negatives,
-            uniformity=UniformityLoss() if config.uniformity > 0 else None,
-            rotation=rotation,
-            rotation_classes=rotation is not None and config.rotation_classes,
-            augment=Augment() if config.augments else None,
-            device=device,
-            channels_last=channels_last,
-            amp=amp,
-        )
+class Turned(NamedTuple):
+    """One batch's raw images turned for the rotation task, and their embeddings."""
+
+    turns: Tensor  # (n,) int64 in 0..3, on the device
+    images: Tensor  # (n, C, H, H) the turned images, on the CPU (the duplicate guard reads them)
+    embeddings: Tensor  # (n, D) float32
+
+
+def embed_turned(
+    model: SiameseNetwork,
+    raw: Tensor,
+    g: torch.Generator,
+    device: torch.device,
+    channels_last: bool,
+    amp: AbstractContextManager[Any],
+) -> Turned:
+    """Each raw image ``(n, C, H, H)`` turned by a random multiple of 90° (drawn from ``g``)
+    and embedded by ``model``."""
+    turns = torch.randint(4, (len(raw),), generator=g)  # (n,)
+    images = quarter_turns(raw, turns)
+    x = images.to(device, non_blocking=True)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    with amp:
+        emb = model.embed(x)  # (n, D)
+    return Turned(turns.to(device), images, emb.float())
+
+
+def rotation_term(rotation: WithRotation, turned: Turned) -> Tensor:
+    """``w · CE`` of the rotation task: the head's guess of each turned image's quarter turns
+    (from :func:`embed_turned`) against the turns it was given."""
+    return rotation.weight * rotation.rotation(turned.embeddings, turned.turns)
+
+
+def with_rotation_classes(
+    emb: Tensor,
+    labels: Tensor,
+    rows: Tensor | None,
+    raw: Tensor,
+    turned: Turned,
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """The metric loss's batch with the turned images added, each (class, turn) a class.
+
+    An item of class ``c`` turned ``k`` quarter turns gets label ``4c + k``; the batch's own
+    items (not turned) keep ``4c``, so a turned copy with ``k = 0`` stays their positive.
+
+    Args:
+        emb: ``(b, D)`` the batch's embeddings; ``labels`` ``(b,)`` their classes ``0..C-1``.
+        rows: ``(b,)`` index into ``raw`` of each embedding row (two views), or None (``arange``).
+        raw: ``(n, ...)`` the batch's raw items; ``turned``: them turned and embedded.
+
+    Returns:
+        ``(b + n, D)`` embeddings; ``(b + n,)`` labels; the inputs the rows come from,
+        ``(2n, ...)`` (``raw``, then the turned images); and ``(b + n,)`` each row's index into
+        those inputs. The last two are what the identical-input guard compares.
+
+    Example:
+        >>> import torch
+        >>> t = Turned(torch.tensor([1]), torch.zeros(1, 1, 2, 2), torch.ones(1, 3))
+        >>> _, y, _, r = with_rotation_classes(torch.zeros(1, 3), torch.tensor([2]), None,
+        ...                                    torch.ones(1, 1, 2, 2), t)
+        >>> y.tolist(), r.tolist()
+        ([8, 9], [0, 1])
+    """
+    n = len(raw)
+    item_rows = torch.arange(len(emb)) if rows is None else rows.cpu()
+    labels = labels.to(emb.device)
+    item_labels = labels.new_empty(n)
+    item_labels[item_rows.to(labels.device)] = labels  # each raw item's class (views share it)
+    joint = torch.cat([labels * TURNS, item_labels * TURNS + turned.turns])
+    inputs = torch.cat([raw, turned.images])  # (2n, ...)
+    return (
+        torch.cat([emb, turned.embeddings]),
+        joint,
+        inputs,
+        torch.cat([item_rows, n + torch.arange(n)]),
+    )
 
 
 class BatchLoss(NamedTuple):

@@ -22,13 +22,11 @@ from typing import Any, NamedTuple, cast
 
 import torch
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from siamkit.data.labelled import LabelledData
-from siamkit.evaluation.embed import embed_all
-from siamkit.evaluation.evaluate import EvalMetrics, evaluate_model
+from siamkit.dist import DistInfo, all_sum, barrier, on_main
 from siamkit.losses.rotation import WithRotation
 from siamkit.miners import MinerStats
 from siamkit.models.pretrained_image import backbone_parameters
@@ -40,23 +38,12 @@ from siamkit.training.checkpoint import (
     write_json,
 )
 from siamkit.training.config import TrainConfig
-from siamkit.training.distributed import (
-    DistInfo,
-    all_sum,
-    barrier,
-    is_main,
-    on_main,
-    process_group,
-    sync_buffers,
-    sync_module,
-    training_device,
-    wrap_ddp,
-)
-from siamkit.training.objective import build_loss, mean_miner_stats
+from siamkit.training.distributed import process_group, sync_module, training_device, wrap_ddp
+from siamkit.training.objective import Objective, build_loss, mean_miner_stats
+from siamkit.training.progress import epoch_progress, log_epoch
 from siamkit.training.refit import refits, selection_config, train_with_refit
 from siamkit.training.resume import load_last, prepare_out, saved_config, write_run_config
-from siamkit.training.setup import (  # the setup helpers stay importable from here
-    PreparedData,
+from siamkit.training.setup import (
     build_optimizer,
     build_scheduler,
     check_rotation,
@@ -67,21 +54,9 @@ from siamkit.training.setup import (  # the setup helpers stay importable from h
     resolve_rotation,
     set_dropout,
     set_trainable,
-    source_options,
 )
-from siamkit.training.step import Objective, forward_batch
-
-__all__ = [
-    "NonFiniteLossError",
-    "PreparedData",
-    "TrainResult",
-    "fit_standardize",
-    "model_spec",
-    "prepare_data",
-    "resolve_device",
-    "source_options",
-    "train",
-]
+from siamkit.training.step import forward_batch
+from siamkit.training.validation import validate
 
 SELECT_METRIC = "roc_auc"  # validation metric that picks the best checkpoint (higher is better)
 
@@ -289,7 +264,7 @@ def _train(
         model.train()
         opt.zero_grad(set_to_none=True)
         total, count, seen = 0.0, 0, 0
-        bar = _progress(progress, console)
+        bar = epoch_progress(progress, console)
         with bar:
             task = bar.add_task(f"epoch {epoch + 1}/{config.epochs}", total=len(batches), info="")
             for b, (x, labels, y, roles) in enumerate(batches):
@@ -339,7 +314,7 @@ def _train(
             record["processes"] = world
         if mined:
             record["miner"] = mean_miner_stats(mined)
-        val = _validate(kept, prepared.val, config, device, world)
+        val = validate(kept, prepared.val, config, device, world)
         history.append(record)
         if not main:
             continue
@@ -378,59 +353,9 @@ def _train(
                 "history": history,
             },
         )
-        _log_epoch(console, run_dir, record, improved)
+        log_epoch(console, run_dir, record, improved)
         if on_epoch_end is not None:
             on_epoch_end(record)
     barrier()  # the others wait for rank 0's last checkpoint
     threshold = best_record.get("val", {}).get("threshold")
     return TrainResult(run_dir, best_epoch, best_record.get("val", {}), history, threshold)
-
-
-def _validate(
-    model: SiameseNetwork,
-    val: LabelledData | None,
-    config: TrainConfig,
-    device: torch.device,
-    world: int,
-) -> EvalMetrics | None:
-    """Validation metrics on rank 0 (None elsewhere, or without validation data); under
-    ``torchrun`` every process embeds a share of the items and rank 0 scores them once."""
-    if val is None:
-        return None
-    if world == 1:
-        return evaluate_model(
-            model, val, num_pairs=config.val_pairs, seed=config.seed, device=device
-        )
-    sync_buffers(model)  # every process embeds with rank 0's model, the one saved
-    emb = embed_all(model, val.x, device=device, distributed=True)  # (N, D), on every rank
-    if not is_main():
-        return None
-    given = SiameseNetwork(nn.Identity(), model.distance)  # scores the embeddings as they are
-    scored = LabelledData(emb, val.y, val.class_names, "vector")
-    return evaluate_model(given, scored, num_pairs=config.val_pairs, seed=config.seed)
-
-
-def _progress(enabled: bool, console: Console) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[info]}"),
-        console=console,
-        disable=not enabled,
-        transient=False,
-    )
-
-
-def _log_epoch(console: Console, run_dir: Path, record: dict[str, Any], improved: bool) -> None:
-    val = record.get("val")
-    line = f"epoch {record['epoch']}: loss {record['train_loss']:.4f}, " + (
-        f"{record['images_per_second']:,.0f} img/s"
-    )
-    if val:
-        line += f"; val ROC-AUC {val['roc_auc']:.4f}, P@1 {val['precision_at_1']:.4f}"
-    line += " (best so far)" if improved else ""
-    console.print(line)
-    with (run_dir / "train.log").open("a") as f:
-        f.write(line + "\n")

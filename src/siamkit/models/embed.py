@@ -1,11 +1,16 @@
-"""Embedding many items in batches, without gradients; in parallel across ``torchrun``
-processes when asked."""
+"""Embedding many items with a model in batches, without gradients; in parallel across
+``torchrun`` processes when asked.
+
+Training's validation, evaluation, the gallery, the text embedder and the applications all
+embed through :func:`embed_all`; it needs only the network and :mod:`siamkit.dist`.
+"""
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor
 
+from siamkit.dist import dist_info, gather, shard_bounds
 from siamkit.models.siamese import SiameseNetwork
 
 
@@ -33,12 +38,8 @@ def embed_all(
         torch.Size([10, 16])
     """
     if distributed:
-        from siamkit.training.distributed import dist_info, gather
-
         info = dist_info()
         if info.world_size > 1:
-            from siamkit.data.samplers import shard_bounds
-
             mine = x[shard_bounds(len(x), info.rank, info.world_size)]
             local = _embed(model, mine if len(mine) else x[:1], batch_size, device)
             if local is None:
