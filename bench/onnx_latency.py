@@ -77,9 +77,9 @@ def bench_run(
 
     from siamkit.data import load_data, parse_classes
     from siamkit.export import export_run
+    from siamkit.run.config import source_options
     from siamkit.runtime import OnnxEncoder
     from siamkit.training import load_run
-    from siamkit.training.setup import source_options
 
     torch.set_num_threads(threads)
     fp32 = export_run(run_dir, work / "fp32.onnx", max_metric_drop=1.0)  # 1.0: report only
@@ -171,8 +171,8 @@ def _zero_shot_minilm_run(work: Path) -> Path:
     """A run directory holding pretrained all-MiniLM-L6-v2 as is (no fine-tuning), evaluated
     on 500 held-out WordNet synsets (one class per synset: its definition and lemmas)."""
     from siamkit.models.spec import ModelSpec, build_model
+    from siamkit.run.checkpoint import save_checkpoint
     from siamkit.training import TrainConfig
-    from siamkit.training.checkpoint import save_checkpoint
 
     out = work / "minilm-zero-shot"
     cfg = TrainConfig(data="wordnet", encoder="minilm", embedding_dim=384, train_classes="0-999",

@@ -26,8 +26,8 @@ from siamkit.models.pretrained_image import PretrainedImageEncoder, is_pretraine
 from siamkit.models.registry import build_encoder
 from siamkit.models.spec import build_model
 from siamkit.models.text_tokenizer import text_tokenizer_name
+from siamkit.run.config import is_pretrained_text
 from siamkit.training import TrainConfig, load_run, train
-from siamkit.training.config import is_pretrained_text
 from siamkit.training.setup import build_optimizer, model_spec, prepare_data
 
 MEAN = [0.4, 0.5, 0.6]

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from siamkit.run.config import DEFAULT_TEXT_LOSS, default_loss
 from siamkit.training import TrainConfig, load_run, train
-from siamkit.training.config import DEFAULT_TEXT_LOSS, default_loss
 
 TRAIN = "food,music,sport,tech"
 EVAL = "travel,weather"

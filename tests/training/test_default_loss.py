@@ -10,13 +10,13 @@ import torch
 from safetensors.torch import load_file
 
 from siamkit.data.labelled import LabelledData
-from siamkit.training import load_run, train
-from siamkit.training.config import (
+from siamkit.run.config import (
     DEFAULT_IMAGE_LOSS,
     DEFAULT_IMAGE_ROTATION,
     TrainConfig,
     default_loss,
 )
+from siamkit.training import load_run, train
 from siamkit.training.setup import resolve_rotation
 
 from conftest import tiny_config

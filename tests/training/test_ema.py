@@ -9,8 +9,8 @@ import torch
 from safetensors.torch import load_file
 
 from siamkit.losses import get_loss
+from siamkit.run.checkpoint import load_trainer_state
 from siamkit.training import train
-from siamkit.training.checkpoint import load_trainer_state
 
 from conftest import ONE_STEP, assert_same_weights, sgd_step, start_with_batches, tiny_config
 

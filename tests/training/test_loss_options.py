@@ -16,7 +16,7 @@ from siamkit.cli.main import app
 from siamkit.cli.options import parse_loss_options
 from siamkit.losses import MultiSimilarityLoss
 from siamkit.models.spec import build_model
-from siamkit.training.config import TrainConfig
+from siamkit.run.config import TrainConfig
 from siamkit.training.objective import build_loss
 from siamkit.training.setup import model_spec, prepare_data
 

@@ -12,8 +12,8 @@ from torch import Tensor, nn
 
 from siamkit.losses import LOSSES, ContrastiveLoss
 from siamkit.models.spec import ModelSpec, build_model
+from siamkit.run.checkpoint import save_checkpoint
 from siamkit.training import NonFiniteLossError, TrainConfig, load_run, prepare_data, train
-from siamkit.training.checkpoint import save_checkpoint
 
 from conftest import tiny_config
 

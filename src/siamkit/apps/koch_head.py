@@ -63,7 +63,7 @@ def load_koch_head(run_dir: str | Path, checkpoint: str = "best") -> KochLoss | 
 
     from safetensors.torch import load_file
 
-    from siamkit.training.checkpoint import LOSS_WEIGHTS
+    from siamkit.run.checkpoint import LOSS_WEIGHTS
 
     folder = Path(run_dir) / checkpoint
     config_path = folder / "config.json"

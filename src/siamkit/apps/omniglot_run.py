@@ -51,8 +51,8 @@ def evaluate_one_shot(
     from siamkit.apps.omniglot import alphabet_of
     from siamkit.data import load_data, parse_classes
     from siamkit.models.embed import embed_all
-    from siamkit.training.checkpoint import load_run, write_json
-    from siamkit.training.setup import source_options
+    from siamkit.run.checkpoint import load_run, write_json
+    from siamkit.run.config import source_options
 
     if checkpoint not in ("best", "last"):
         raise ValueError(f"unknown checkpoint '{checkpoint}'; choose one of: best, last")

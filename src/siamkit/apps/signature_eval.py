@@ -32,7 +32,7 @@ from siamkit.evaluation.calibration import error_rates
 from siamkit.evaluation.verification import verification_metrics
 
 if TYPE_CHECKING:
-    from siamkit.training.checkpoint import LoadedRun
+    from siamkit.run.checkpoint import LoadedRun
 
 
 class SignaturePairs(NamedTuple):

@@ -122,8 +122,8 @@ def calibrate_run(
     """
     from siamkit.data.sources import load_data
     from siamkit.data.splits import parse_classes
-    from siamkit.training.checkpoint import load_run
-    from siamkit.training.setup import source_options
+    from siamkit.run.checkpoint import load_run
+    from siamkit.run.config import source_options
 
     _check_target(target_far, objective)
     check_method(method)

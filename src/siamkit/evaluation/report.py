@@ -297,8 +297,8 @@ def write_report(
         The path written (atomically: a temporary file renamed into place).
     """
     from siamkit.data import load_data, parse_classes
-    from siamkit.training.checkpoint import load_run
-    from siamkit.training.setup import source_options
+    from siamkit.run.checkpoint import load_run
+    from siamkit.run.config import source_options
 
     _plt()  # fail early, before the evaluation, when matplotlib is missing
     run_dir = Path(run_dir)

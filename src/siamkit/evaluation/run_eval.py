@@ -133,8 +133,8 @@ def evaluate_run(
             fix it.
     """
     from siamkit.data import load_data, parse_classes
-    from siamkit.training.checkpoint import load_run
-    from siamkit.training.setup import source_options
+    from siamkit.run.checkpoint import load_run
+    from siamkit.run.config import source_options
 
     if split not in ("train", "test"):
         raise ValueError(f"unknown split '{split}'; choose one of: test, train")

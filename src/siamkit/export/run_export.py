@@ -37,8 +37,8 @@ from siamkit.export.quantize import quantize_int8
 from siamkit.export.targets import get_target
 from siamkit.models.standardize import Standardize
 from siamkit.run import fingerprint_state, open_run
+from siamkit.run.checkpoint import LoadedRun, load_run
 from siamkit.runtime.metadata import ModelMetadata
-from siamkit.training.checkpoint import LoadedRun, load_run
 
 QUANTIZE = ("int8",)
 
@@ -204,7 +204,8 @@ def _run_items(
     is checked on its data's test split, whose classes it trained on."""
     from siamkit.data import load_data, parse_classes
     from siamkit.data.sources import NO_DATA
-    from siamkit.training.setup import prepare_data, source_options
+    from siamkit.run.config import source_options
+    from siamkit.training.setup import prepare_data
 
     cfg = run.config
     g = torch.Generator().manual_seed(seed)

@@ -129,7 +129,7 @@ def load_text_embedder(model: str, max_length: int = 256, batch_size: int = 64) 
         ValueError: Neither a pretrained text encoder nor a text run, with what to give.
     """
     if Path(model).is_dir() and (Path(model) / "best").is_dir():
-        from siamkit.training.checkpoint import load_run
+        from siamkit.run.checkpoint import load_run
 
         run = load_run(model)
         if run.spec.kind != "text":

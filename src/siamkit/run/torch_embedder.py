@@ -29,7 +29,7 @@ from siamkit.run.record import RunRecord, open_run
 
 if TYPE_CHECKING:
     from siamkit.models.spec import ModelSpec
-    from siamkit.training.checkpoint import LoadedRun
+    from siamkit.run.checkpoint import LoadedRun
 
 TEXT_BATCH = 64  # texts per forward pass (each batch is padded to its longest text)
 
@@ -66,7 +66,7 @@ class RunEmbedder:
     def __init__(
         self, run_dir: str | Path, checkpoint: str = "best", batch_size: int = 512
     ) -> None:
-        from siamkit.training.checkpoint import load_run
+        from siamkit.run.checkpoint import load_run
 
         self.run_dir = Path(run_dir)
         self.source = str(self.run_dir)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from siamkit.training.checkpoint import LoadedRun, load_run, save_checkpoint
-from siamkit.training.config import TrainConfig
+from siamkit.run.checkpoint import LoadedRun, load_run, save_checkpoint
+from siamkit.run.config import TrainConfig
 from siamkit.training.setup import prepare_data
 from siamkit.training.trainer import NonFiniteLossError, TrainResult, train
 

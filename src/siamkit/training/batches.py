@@ -17,7 +17,7 @@ from siamkit.data.labelled import LabelledData
 from siamkit.data.pairs import PairDataset, TripletDataset
 from siamkit.data.samplers import ClassBalancedSampler
 from siamkit.dist import shard_bounds
-from siamkit.training.config import TrainConfig
+from siamkit.run.config import TrainConfig
 
 # (items, labels or None, pair labels or None, roles or None): roles (0 anchor, 1 response)
 # come with labelled batches of data that has them (text-pairs)

@@ -23,7 +23,7 @@ from siamkit.losses.rotation import RotationLoss, WithRotation
 from siamkit.losses.uniformity import UniformityLoss
 from siamkit.miners import MinerStats
 from siamkit.models.siamese import SiameseNetwork
-from siamkit.training.config import TrainConfig
+from siamkit.run.config import TrainConfig
 
 
 def guards_duplicates(loss_fn: nn.Module) -> bool:

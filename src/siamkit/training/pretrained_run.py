@@ -17,9 +17,9 @@ from typing import Any
 from siamkit.data.sources import NO_DATA
 from siamkit.models.pretrained_image import is_pretrained_image, pretrained_image_defaults
 from siamkit.models.spec import ModelSpec, build_model
+from siamkit.run.checkpoint import save_checkpoint, write_json
+from siamkit.run.config import TrainConfig
 from siamkit.run.model_card import write_model_card
-from siamkit.training.checkpoint import save_checkpoint, write_json
-from siamkit.training.config import TrainConfig
 from siamkit.training.resume import prepare_out, write_run_config
 
 
@@ -83,7 +83,7 @@ def init_run(
     shape = [channels, size, size]
     if data is not None:
         from siamkit.data.sources import load_data
-        from siamkit.training.setup import source_options
+        from siamkit.run.config import source_options
 
         shape = list(load_data(data, source_options(config), split="train").item_shape)
     spec = ModelSpec(

@@ -38,8 +38,8 @@ from siamkit.evaluation.calibrated_run import fit_calibration, pair_distances
 from siamkit.models.embed import embed_all
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.run import Calibration, CalibrationSource
-from siamkit.training.checkpoint import load_run, write_json
-from siamkit.training.config import TrainConfig
+from siamkit.run.checkpoint import load_run, write_json
+from siamkit.run.config import TrainConfig
 from siamkit.training.resume import check_resumable, saved_config
 from siamkit.training.setup import PreparedData, prepare_data
 

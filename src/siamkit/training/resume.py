@@ -11,10 +11,10 @@ from typing import Any
 from torch import nn
 
 from siamkit.models.siamese import SiameseNetwork
+from siamkit.run.checkpoint import LOSS_WEIGHTS, load_trainer_state, write_json
+from siamkit.run.config import TrainConfig
 from siamkit.run.files import CONFIG
 from siamkit.run.format import TORCH, header, upgrade_train_settings
-from siamkit.training.checkpoint import LOSS_WEIGHTS, load_trainer_state, write_json
-from siamkit.training.config import TrainConfig
 
 
 def check_resumable(saved: dict[str, Any], config: TrainConfig) -> None:

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from siamkit.data.labelled import LabelledData
-from siamkit.data.sources import SourceOptions, load_data
+from siamkit.data.sources import load_data
 from siamkit.data.splits import parse_classes, train_val_split
 from siamkit.models.hf_folder import hf_folder_kind
 from siamkit.models.pretrained_image import (
@@ -28,8 +28,8 @@ from siamkit.models.siamese import SiameseNetwork
 from siamkit.models.spec import ModelSpec
 from siamkit.models.standardize import Standardize
 from siamkit.models.text import pretrained_dim
-from siamkit.models.text_tokenizer import MINILM, text_tokenizer_name
-from siamkit.training.config import DEFAULT_IMAGE_ROTATION, TrainConfig
+from siamkit.models.text_tokenizer import text_tokenizer_name
+from siamkit.run.config import DEFAULT_IMAGE_ROTATION, TrainConfig, source_options
 
 
 class PreparedData(NamedTuple):
@@ -40,18 +40,6 @@ class PreparedData(NamedTuple):
     val: LabelledData | None
     class_names: list[str]
     held_out: tuple[int, ...] = ()
-
-
-def source_options(config: TrainConfig) -> SourceOptions:
-    """The data-source options of a config."""
-    return SourceOptions(
-        image_size=config.image_size,
-        grayscale=config.grayscale,
-        on_mismatch=config.on_mismatch,
-        label_column=config.label_column,
-        tokenizer=text_tokenizer_name(config.encoder) or MINILM,
-        max_length=config.max_length,
-    )
 
 
 def prepare_data(config: TrainConfig) -> PreparedData:
@@ -262,7 +250,7 @@ def resolve_rotation(
 ) -> TrainConfig:
     """``config`` with ``rotation=None`` (the image recipe's "auto") made a number.
 
-    :data:`~siamkit.training.config.DEFAULT_IMAGE_ROTATION` for square images, else 0.
+    :data:`~siamkit.run.config.DEFAULT_IMAGE_ROTATION` for square images, else 0.
     ``saved``: the config of a run being resumed; one written before the option existed trained
     without rotation, so it resumes with 0.
 

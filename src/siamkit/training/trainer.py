@@ -32,12 +32,12 @@ from siamkit.miners import MinerStats
 from siamkit.models.pretrained_image import backbone_parameters
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.models.spec import build_model
-from siamkit.training.batches import epoch_batches
-from siamkit.training.checkpoint import (
+from siamkit.run.checkpoint import (
     save_checkpoint,
     write_json,
 )
-from siamkit.training.config import TrainConfig
+from siamkit.run.config import TrainConfig
+from siamkit.training.batches import epoch_batches
 from siamkit.training.distributed import process_group, sync_module, training_device, wrap_ddp
 from siamkit.training.objective import Objective, build_loss, mean_miner_stats
 from siamkit.training.progress import epoch_progress, log_epoch

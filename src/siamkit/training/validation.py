@@ -12,7 +12,7 @@ from siamkit.dist import is_main
 from siamkit.evaluation.evaluate import EvalMetrics, evaluate_model
 from siamkit.models.embed import embed_all
 from siamkit.models.siamese import SiameseNetwork
-from siamkit.training.config import TrainConfig
+from siamkit.run.config import TrainConfig
 from siamkit.training.distributed import sync_buffers
 
 

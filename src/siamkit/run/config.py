@@ -16,10 +16,12 @@ from pydantic import (
     model_validator,
 )
 
+from siamkit.data.sources import SourceOptions
 from siamkit.distances import DISTANCES
 from siamkit.losses import LOSSES
 from siamkit.models.pretrained_image import is_pretrained_image
 from siamkit.models.registry import ENCODERS
+from siamkit.models.text_tokenizer import MINILM, text_tokenizer_name
 
 # siamkit's image recipe, chosen by bench/select_recipe.py and bench/select_uniformity.py on
 # held-out *training* classes of Fashion-MNIST (mean validation MAP@R over two folds;
@@ -355,3 +357,15 @@ def format_validation_error(e: ValidationError, model: type[BaseModel]) -> str:
             msg = err["msg"].removeprefix("Value error, ")
             lines.append(f"setting '{key}': {msg} (got {err.get('input')!r})")
     return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def source_options(config: TrainConfig) -> SourceOptions:
+    """The data-source options of a config."""
+    return SourceOptions(
+        image_size=config.image_size,
+        grayscale=config.grayscale,
+        on_mismatch=config.on_mismatch,
+        label_column=config.label_column,
+        tokenizer=text_tokenizer_name(config.encoder) or MINILM,
+        max_length=config.max_length,
+    )

@@ -24,20 +24,9 @@ from safetensors.torch import load_file, save_file
 
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.models.spec import ModelSpec, build_model
-from siamkit.run.files import CONFIG
+from siamkit.run.config import TrainConfig
+from siamkit.run.files import CONFIG, LOSS_WEIGHTS, STATE, WEIGHTS, write_json
 from siamkit.run.format import TORCH, header
-from siamkit.training.config import TrainConfig
-
-WEIGHTS = "model.safetensors"
-LOSS_WEIGHTS = "loss.safetensors"
-STATE = "trainer_state.pt"
-
-
-def write_json(path: Path, obj: Any) -> None:
-    """Write JSON atomically (temporary file + rename)."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=False) + "\n")
-    os.replace(tmp, path)
 
 
 def save_checkpoint(
