@@ -86,8 +86,8 @@ def prepare_run(run: Path | None, tmp: Path) -> Path:
     small digits run."""
     import shutil
 
-    from siamkit.run import Calibration
     from siamkit.evaluation.calibrated_run import calibrate_run
+    from siamkit.run import Calibration
 
     if run is None:
         return train_run(tmp / "run")

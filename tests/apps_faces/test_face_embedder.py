@@ -14,16 +14,16 @@ from apps_faces.conftest import NEEDS_FACES
 
 dlib = pytest.importorskip("dlib", reason=NEEDS_FACES)
 
-from siamkit.apps import face_models  # noqa: E402
-from siamkit.apps.face_run import (  # noqa: E402
+from siamkit.apps.faces import models as face_models  # noqa: E402
+from siamkit.apps.faces.embedder import FaceEmbedder, NoFaceError, read_rgb  # noqa: E402
+from siamkit.apps.faces.run import (  # noqa: E402
     FACE_RUN_FILE,
     FaceRunConfig,
     is_face_run,
     read_face_run,
     write_face_run,
 )
-from siamkit.apps.faces import FaceEmbedder, NoFaceError, read_rgb  # noqa: E402
-from siamkit.run import Embedder
+from siamkit.run import Embedder  # noqa: E402
 
 
 def _dlib_reference(path: Path) -> np.ndarray:
@@ -114,12 +114,12 @@ def test_missing_models_package_names_the_extra(monkeypatch: pytest.MonkeyPatch)
 def test_modules_import_without_dlib(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "dlib", None)
     names = [
-        "siamkit.apps.face_models",
-        "siamkit.apps.face_run",
-        "siamkit.apps.faces",
-        "siamkit.apps.lfw",
-        "siamkit.apps.face_views",
-        "siamkit.cli.faces",
+        "siamkit.apps.faces.models",
+        "siamkit.apps.faces.run",
+        "siamkit.apps.faces.embedder",
+        "siamkit.apps.faces.lfw",
+        "siamkit.apps.faces.views",
+        "siamkit.apps.faces.cli",
     ]
     for name in names:  # fresh imports; monkeypatch puts the originals back afterwards
         parent, _, child = name.rpartition(".")

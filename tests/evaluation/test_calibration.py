@@ -15,10 +15,9 @@ from sklearn.metrics import f1_score
 
 from siamkit.data import load_data, parse_classes, sample_pairs
 from siamkit.evaluation import embed_all
-from siamkit.run import Calibration
 from siamkit.evaluation.calibrated_run import calibrate_run, fit_calibration
-from siamkit.run import ProbabilityMap, Rates
 from siamkit.evaluation.calibration import error_rates, fit_threshold
+from siamkit.run import Calibration, ProbabilityMap, Rates
 from siamkit.training import load_run, train
 
 from conftest import tiny_config

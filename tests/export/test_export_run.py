@@ -12,10 +12,10 @@ import torch
 from safetensors.numpy import load_file
 
 from siamkit.data import load_data, parse_classes
-from siamkit.run import fingerprint_weights
 from siamkit.evaluation import embed_all, retrieval_metrics
 from siamkit.export import MetricDropError, ParityError, export_run
 from siamkit.export import run_export as run_export_module
+from siamkit.run import fingerprint_weights
 from siamkit.runtime import OnnxEncoder
 from siamkit.training import load_run, train
 
@@ -78,8 +78,8 @@ def test_metadata_carries_the_run(trained_run: Path, fp32_export) -> None:
 
 
 def test_calibrated_threshold_is_exported(trained_run: Path, tmp_path: Path) -> None:
-    from siamkit.run import Calibration
     from siamkit.evaluation.calibrated_run import calibrate_run
+    from siamkit.run import Calibration
 
     run_dir = tmp_path / "run"
     shutil.copytree(trained_run, run_dir)

@@ -9,9 +9,9 @@ import pytest
 from safetensors.numpy import load_file
 
 from siamkit.data import load_data
-from siamkit.run import Embedder, fingerprint_weights
 from siamkit.evaluation import embed_all
 from siamkit.index import Gallery, GalleryError, RunEmbedder
+from siamkit.run import Embedder, fingerprint_weights
 from siamkit.training import load_run
 
 

@@ -15,9 +15,9 @@ from PIL import Image
 from siamkit.data.images import load_image
 from siamkit.data.inputs import load_inputs
 from siamkit.distances import get_distance
-from siamkit.run import Embedder
 from siamkit.evaluation import embed_all
 from siamkit.export import export_run
+from siamkit.run import Embedder
 from siamkit.runtime import (
     ModelMetadata,
     NotASiamkitModelError,

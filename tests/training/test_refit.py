@@ -11,10 +11,10 @@ import pytest
 import torch
 
 from siamkit.data import load_data, parse_classes
-from siamkit.run import Calibration
 from siamkit.evaluation.calibrated_run import pair_distances
 from siamkit.evaluation.calibration import error_rates, fit_threshold
 from siamkit.evaluation.embed import embed_all
+from siamkit.run import Calibration
 from siamkit.training import TrainConfig, load_run, train
 from siamkit.training.refit import OPERATING_PAIRS, match_scale, refits
 from siamkit.training.setup import default_val_classes, prepare_data

@@ -13,9 +13,9 @@ from rich.table import Table
 from siamkit.data import load_data
 from siamkit.data.inputs import load_inputs
 from siamkit.evaluation import embed_all
-from siamkit.run import Calibration
 from siamkit.evaluation.report import write_report
 from siamkit.evaluation.run_eval import evaluate_run
+from siamkit.run import Calibration
 from siamkit.training import TrainConfig, load_run, train
 
 

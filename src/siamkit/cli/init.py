@@ -55,7 +55,7 @@ def init(
     """Make a run from a pretrained encoder as published (no training): evaluate, calibrate,
     verify, embed, the gallery, serve and export accept it. `siamkit calibrate` adds a threshold."""
     if encoder == "faces":
-        from siamkit.apps.face_run import FaceRunConfig, write_face_run
+        from siamkit.apps.faces.run import FaceRunConfig, write_face_run
 
         try:
             config = FaceRunConfig() if threshold is None else FaceRunConfig(threshold=threshold)

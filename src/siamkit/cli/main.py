@@ -101,10 +101,10 @@ def verify(
     as_json: AsJson = False,
 ) -> None:
     """Distance between two inputs, and same/different at the run's threshold."""
-    from siamkit.apps.face_run import is_face_run
+    from siamkit.apps.faces.run import is_face_run
 
     if is_face_run(run_dir):  # `siamkit faces init` folder: dlib's face encoder
-        from siamkit.cli.faces import verify_faces
+        from siamkit.apps.faces.cli import verify_faces
 
         return verify_faces(run_dir, input_a, input_b, threshold, as_json)
     import torch
@@ -201,14 +201,16 @@ app.command("export")(export)
 app.command("serve")(serve)
 app.add_typer(gallery_app, name="gallery")
 app.command("dedup")(__import__("siamkit.cli.dedup", fromlist=["dedup"]).dedup)
-app.add_typer(__import__("siamkit.cli.faces", fromlist=["x"]).faces_app, name="faces")
-app.add_typer(__import__("siamkit.cli.glyphs", fromlist=["x"]).glyphs_app, name="glyphs")
-app.command("track")(__import__("siamkit.cli.track", fromlist=["x"]).track)
-app.add_typer(__import__("siamkit.cli.track", fromlist=["x"]).tracker_app, name="tracker")
+app.add_typer(__import__("siamkit.apps.faces.cli", fromlist=["x"]).faces_app, name="faces")
+app.add_typer(__import__("siamkit.apps.glyphs.cli", fromlist=["x"]).glyphs_app, name="glyphs")
+app.command("track")(__import__("siamkit.apps.tracking.cli", fromlist=["x"]).track)
+app.add_typer(__import__("siamkit.apps.tracking.cli", fromlist=["x"]).tracker_app, name="tracker")
 app.add_typer(
-    __import__("siamkit.cli.signatures", fromlist=["x"]).signatures_app, name="signatures"
+    __import__("siamkit.apps.signatures.cli", fromlist=["x"]).signatures_app, name="signatures"
 )
-app.add_typer(__import__("siamkit.cli.recommend", fromlist=["x"]).recommend_app, name="recommend")
+app.add_typer(
+    __import__("siamkit.apps.recommend.cli", fromlist=["x"]).recommend_app, name="recommend"
+)
 
 
 @app.command()

@@ -215,7 +215,7 @@ def _natural_key(s: str) -> tuple[int, float | str]:
 
 
 # text and application sources register themselves here (they import SOURCES from this module)
-from siamkit.apps import cedar as _cedar_sources  # noqa: E402, F401
-from siamkit.apps import omniglot as _omniglot_source  # noqa: E402, F401
+from siamkit.apps.omniglot import layout as _omniglot_source  # noqa: E402, F401
+from siamkit.apps.signatures import cedar as _cedar_sources  # noqa: E402, F401
 from siamkit.data import text as _text_sources  # noqa: E402, F401
 from siamkit.data import wordnet as _wordnet_source  # noqa: E402, F401

@@ -7,9 +7,7 @@ it for a run directory, and ``report.write_report`` draws the result as HTML.
 from __future__ import annotations
 
 from siamkit.evaluation.bootstrap import bootstrap_interval
-from siamkit.run import Calibration
 from siamkit.evaluation.calibrated_run import calibrate_run, fit_calibration
-from siamkit.run import ProbabilityMap, Rates
 from siamkit.evaluation.calibration import error_rates, fit_threshold
 from siamkit.evaluation.classification import (
     ClassificationMetrics,
@@ -40,6 +38,7 @@ from siamkit.evaluation.verification import (
     verification_metrics,
     verification_report,
 )
+from siamkit.run import Calibration, ProbabilityMap, Rates
 
 __all__ = [
     "Calibration",

@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from siamkit.run import Calibration, is_training_operating_point
 from siamkit.evaluation.suite import EvaluationSuite, evaluate_suite
+from siamkit.run import Calibration, is_training_operating_point
 
 NO_EVAL_CLASSES = "none"  # a run's eval_classes when it trained on every class of its data
 ALL_CLASSES = "all"  # a run's train_classes when it trained on every class of its data

@@ -24,7 +24,6 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from siamkit.run import fingerprint_weights
 from siamkit.export.metric_change import MetricChange, metric_change
 from siamkit.export.onnx_graph import DEFAULT_OPSET, export_graph, write_metadata
 from siamkit.export.parity import (
@@ -37,6 +36,7 @@ from siamkit.export.parity import (
 from siamkit.export.quantize import quantize_int8
 from siamkit.export.targets import get_target
 from siamkit.models.standardize import Standardize
+from siamkit.run import fingerprint_weights
 from siamkit.runtime.metadata import ModelMetadata
 from siamkit.training.checkpoint import LoadedRun, load_run
 

@@ -36,7 +36,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from siamkit.run import Embedder
 from siamkit.index.errors import (
     GalleryError,
     ModelMismatchError,
@@ -56,6 +55,7 @@ from siamkit.index.results import (
 )
 from siamkit.index.store import NewItem, SqlStore, now_utc, open_store
 from siamkit.index.vector_index import IndexConfig, VectorIndex
+from siamkit.run import Embedder
 
 GALLERY_FILE = "gallery.json"
 DB_FILE = "gallery.db"
@@ -741,7 +741,7 @@ def _closest_per_label(
 
 def _as_embedder(model: str | Path | Embedder) -> Embedder:
     if isinstance(model, str | Path):
-        from siamkit.apps.face_run import is_face_run
+        from siamkit.apps.faces.run import is_face_run
 
         if is_face_run(model):  # `siamkit faces init` folder: dlib's pretrained face encoder
             from siamkit.apps.faces import FaceEmbedder

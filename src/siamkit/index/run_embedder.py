@@ -22,8 +22,8 @@ import numpy.typing as npt
 from siamkit.run import fingerprint_weights
 
 if TYPE_CHECKING:
-    from siamkit.run import Calibration
     from siamkit.models.spec import ModelSpec
+    from siamkit.run import Calibration
     from siamkit.training.checkpoint import LoadedRun
 
 TEXT_BATCH = 64  # texts per forward pass (each batch is padded to its longest text)

@@ -30,7 +30,7 @@ def load_embedder(run_dir: str | Path, onnx: str | Path | None = None) -> Any:
         from siamkit.runtime import OnnxEncoder
 
         return OnnxEncoder(onnx)
-    from siamkit.apps.face_run import is_face_run
+    from siamkit.apps.faces.run import is_face_run
 
     if is_face_run(run_dir):  # `siamkit faces init` folder: dlib's pretrained face encoder
         from siamkit.apps.faces import FaceEmbedder

@@ -33,10 +33,10 @@ import torch
 from rich.console import Console
 
 from siamkit.data.labelled import LabelledData
-from siamkit.run import Calibration, CalibrationSource
 from siamkit.evaluation.calibrated_run import fit_calibration, pair_distances
 from siamkit.evaluation.embed import embed_all
 from siamkit.models.siamese import SiameseNetwork
+from siamkit.run import Calibration, CalibrationSource
 from siamkit.training.checkpoint import load_run, write_json
 from siamkit.training.config import TrainConfig
 from siamkit.training.distributed import barrier, on_main

@@ -31,13 +31,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from siamkit.apps.face_models import (
+from siamkit.apps.faces.models import (
     CHIP_PADDING,
     CHIP_SIZE,
     EMBEDDING_DIM,
     load_face_models,
 )
-from siamkit.apps.face_run import FaceRunConfig, read_face_run
+from siamkit.apps.faces.run import FaceRunConfig, read_face_run
 from siamkit.runtime.distances import pair_distances
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ class FaceEmbedder:
 
     Args:
         config: Threshold, detector upsampling and size, no-face fallback
-            (:class:`~siamkit.apps.face_run.FaceRunConfig`; default: dlib's settings).
+            (:class:`~siamkit.apps.faces.run.FaceRunConfig`; default: dlib's settings).
         run_dir: The ``siamkit faces init`` folder this came from (a gallery records it, to
             reopen the model later), or None.
         batch_size: Chips per call of the network.

@@ -6,7 +6,7 @@ CEDAR (Kalera, Srihari and Xu 2004) is published as two folders of PNG files::
     full_forg/forgeries_W_S.png   skilled forgery S of writer W's signature
 
 (55 writers, 24 of each). Other files in the folders (``Thumbs.db``) are ignored. The synthetic
-sets of :mod:`siamkit.apps.signatures` use the same layout and add ``forgers.csv``.
+sets of :mod:`siamkit.apps.signatures.dataset` use the same layout and add ``forgers.csv``.
 
 Images are read as verify, embed and the gallery read them (grayscale, bilinear resize, values
 in [0, 1]) at 48×128 (height × width, CEDAR's wide aspect) or, with ``--image-size H``, at

@@ -3,8 +3,8 @@
 ``siamkit gallery create --model DIR``, ``siamkit verify DIR A B`` and ``siamkit serve DIR``
 take a run directory. A folder holding ``face_encoder.json`` (written by
 ``siamkit faces init DIR``) stands for the frozen dlib face encoder
-(:class:`~siamkit.apps.faces.FaceEmbedder`) with the settings in that file; nothing is trained
-and no weights are copied (they stay in the ``face-recognition-models`` package).
+(:class:`~siamkit.apps.faces.embedder.FaceEmbedder`) with the settings in that file; nothing is
+trained and no weights are copied (they stay in the ``face-recognition-models`` package).
 
 Example:
     >>> write_face_run("runs/faces", FaceRunConfig(threshold=0.6))

@@ -23,10 +23,10 @@ faces_app = typer.Typer(
 
 def _embedder(run_dir: Path) -> Any:
     """The face encoder of a ``faces init`` folder, else a trained image run."""
-    from siamkit.apps.face_run import is_face_run
+    from siamkit.apps.faces.run import is_face_run
 
     if is_face_run(run_dir):
-        from siamkit.apps.faces import FaceEmbedder
+        from siamkit.apps.faces.embedder import FaceEmbedder
 
         return FaceEmbedder.from_run_dir(run_dir)
     from siamkit.index.run_embedder import RunEmbedder
@@ -55,8 +55,8 @@ def init(
     ] = None,
 ) -> None:
     """Make RUN_DIR stand for dlib's face encoder in `gallery create --model`, `verify`, `serve`."""
-    from siamkit.apps.face_run import FaceRunConfig, write_face_run
-    from siamkit.apps.faces import FaceEmbedder
+    from siamkit.apps.faces.embedder import FaceEmbedder
+    from siamkit.apps.faces.run import FaceRunConfig, write_face_run
 
     try:
         config = FaceRunConfig(threshold, upsample, detect_side, fallback).check()
@@ -83,7 +83,7 @@ def views(
     seed: Annotated[int, typer.Option(help="Seed of augmentations and pairs.")] = 0,
 ) -> None:
     """Build an offline LFW-layout set from scikit-image's bundled face photos, augmented."""
-    from siamkit.apps.face_views import build_face_views
+    from siamkit.apps.faces.views import build_face_views
 
     try:
         built = build_face_views(out_dir, people, images, folds, per_fold, seed=seed)
@@ -106,7 +106,7 @@ def lfw(
     """LFW's 10-fold verification accuracy (threshold from 9 folds, scored on the 10th)."""
     import numpy as np
 
-    from siamkit.apps.lfw import evaluate_lfw, read_pairs
+    from siamkit.apps.faces.lfw import evaluate_lfw, read_pairs
 
     try:
         protocol = read_pairs(pairs)
@@ -165,7 +165,7 @@ def verify_faces(
     run_dir: Path, input_a: str, input_b: str, threshold: float | None, as_json: bool
 ) -> None:
     """``siamkit verify`` for a face-encoder folder: the same output as for a trained run."""
-    from siamkit.apps.faces import FaceEmbedder
+    from siamkit.apps.faces.embedder import FaceEmbedder
 
     try:
         embedder = FaceEmbedder.from_run_dir(run_dir)

@@ -23,14 +23,14 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from siamkit.apps.signature_eval import (
+from siamkit.apps.signatures.evaluate import (
     SignatureDistances,
     run_folder,
     select_writers,
     signature_distances,
 )
-from siamkit.run import Calibration, CalibrationSource
 from siamkit.evaluation.calibrated_run import fit_calibration
+from siamkit.run import Calibration, CalibrationSource
 
 AGAINST = ("skilled", "random", "both")
 

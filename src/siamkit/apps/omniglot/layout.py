@@ -13,7 +13,7 @@ Omniglot's split, by alphabet, and an alphabet found in both sets is an error.
 
 Pixels are read as they are in the files (Omniglot: black strokes on white, 105x105;
 ``--image-size 28`` resizes), so ``siamkit verify`` and ``embed`` see the very same inputs.
-The glyph data set of :mod:`siamkit.apps.glyphs` is written in this layout.
+The glyph data set of :mod:`siamkit.apps.glyphs.dataset` is written in this layout.
 
 Example:
     >>> data = load_data("omniglot:omniglot/python,background", SourceOptions(image_size=28))
