@@ -15,6 +15,7 @@ import typer
 from siamkit.cli.calibrate import calibrate
 from siamkit.cli.export import export
 from siamkit.cli.gallery import gallery_app
+from siamkit.cli.groups import add_plugin_commands
 from siamkit.cli.options import (
     AsJson,
     Bootstrap,
@@ -201,16 +202,7 @@ app.command("export")(export)
 app.command("serve")(serve)
 app.add_typer(gallery_app, name="gallery")
 app.command("dedup")(__import__("siamkit.cli.dedup", fromlist=["dedup"]).dedup)
-app.add_typer(__import__("siamkit.apps.faces.cli", fromlist=["x"]).faces_app, name="faces")
-app.add_typer(__import__("siamkit.apps.glyphs.cli", fromlist=["x"]).glyphs_app, name="glyphs")
-app.command("track")(__import__("siamkit.apps.tracking.cli", fromlist=["x"]).track)
-app.add_typer(__import__("siamkit.apps.tracking.cli", fromlist=["x"]).tracker_app, name="tracker")
-app.add_typer(
-    __import__("siamkit.apps.signatures.cli", fromlist=["x"]).signatures_app, name="signatures"
-)
-app.add_typer(
-    __import__("siamkit.apps.recommend.cli", fromlist=["x"]).recommend_app, name="recommend"
-)
+add_plugin_commands(app)  # the applications' groups (faces, glyphs, ...) and commands (track)
 
 
 @app.command()
