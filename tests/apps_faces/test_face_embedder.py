@@ -148,3 +148,15 @@ def test_face_run_folder_round_trips_and_rejects_bad_files(tmp_path: Path) -> No
     (tmp_path / "trained" / "config.json").write_text("{}")
     with pytest.raises(ValueError, match="holds a trained run"):
         write_face_run(tmp_path / "trained")
+
+
+def test_a_face_folder_loads_by_its_kind_with_the_whole_protocol(face_run: Path) -> None:
+    from siamkit.run import DecisionRule, load_embedder
+
+    emb = load_embedder(face_run)
+    assert isinstance(emb, FaceEmbedder) and isinstance(emb, Embedder)
+    assert emb.source == str(face_run) and emb.calibration is None
+    assert emb.input_shape == (3, 150, 150) and emb.larger_is_closer is False
+    assert emb.decision_rule() == DecisionRule("euclidean", 0.6, False, None, "model")
+    d = np.array([0.59, 0.6, 0.61])  # float64: 0.6 itself is accepted
+    assert emb.decision_rule().same(d).tolist() == [True, True, False]

@@ -1,7 +1,8 @@
 """The commands applications add to ``siamkit``: command groups and single commands, by name.
 
 An application's plugin (:mod:`siamkit.plugins`) registers its typer groups in
-:data:`COMMAND_GROUPS` and its top-level commands in :data:`COMMANDS`, lazily as
+:data:`COMMAND_GROUPS`, its top-level commands in :data:`COMMANDS` and the pretrained models
+``siamkit init --encoder NAME`` writes in :data:`INIT_ENCODERS`, lazily as
 ``"module:attribute"``; :mod:`siamkit.cli.main` adds them all with :func:`add_plugin_commands`,
 so the CLI below the applications never names them.
 
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
 
 COMMAND_GROUPS: Registry[typer.Typer] = Registry("command group")  # name -> typer.Typer
 COMMANDS: Registry[Any] = Registry("command")  # name -> a typer command function
+# `siamkit init RUN --encoder NAME` for an application's pretrained model: NAME -> a function
+# (run_dir: Path, threshold: float | None) -> str that writes the folder and says what it wrote
+INIT_ENCODERS: Registry[str] = Registry("init encoder")
 
 
 def add_plugin_commands(app: typer.Typer) -> None:

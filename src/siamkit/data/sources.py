@@ -268,8 +268,7 @@ def _natural_key(s: str) -> tuple[int, float | str]:
         return (1, s)
 
 
-# text and application sources register themselves here (they import SOURCES from this module)
-from siamkit.apps.omniglot import layout as _omniglot_source  # noqa: E402, F401
-from siamkit.apps.signatures import cedar as _cedar_sources  # noqa: E402, F401
+# the text sources register themselves here (they import register_source from this module);
+# applications register theirs from their plugins (siamkit.plugins)
 from siamkit.data import text as _text_sources  # noqa: E402, F401
 from siamkit.data import wordnet as _wordnet_source  # noqa: E402, F401

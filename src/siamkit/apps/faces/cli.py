@@ -1,6 +1,6 @@
 """``siamkit faces ...``: dlib's pretrained face encoder as a siamkit model, LFW's protocol.
 
-Registered in :mod:`siamkit.cli.main` with ``app.add_typer(faces_app, name="faces")``;
+Registered as the ``faces`` command group by :mod:`siamkit.apps.faces.plugin`;
 ``siamkit verify`` hands a face-encoder folder to :func:`verify_faces`. This module imports
 nothing from ``main``, so those imports are not circular.
 """
@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from siamkit.cli.options import AsJson, err, fail, out
+from siamkit.run.decision import accepts
 
 faces_app = typer.Typer(
     no_args_is_help=True,
@@ -36,7 +37,7 @@ def _embedder(run_dir: Path) -> Any:
 
 @faces_app.command()
 def init(
-    run_dir: Annotated[Path, typer.Argument(help="The folder to write face_encoder.json in.")],
+    run_dir: Annotated[Path, typer.Argument(help="The folder to write config.json in.")],
     threshold: Annotated[
         float, typer.Option(help="Same person if the euclidean distance is at most this.")
     ] = 0.6,
@@ -119,7 +120,8 @@ def lfw(
     threshold = getattr(embedder, "threshold", None)
     at_threshold = None  # dlib's fixed 0.6, or a trained run's calibrated threshold
     if threshold is not None and not getattr(embedder, "larger_is_closer", False):
-        at_threshold = float(np.mean((result.distances <= threshold) == protocol.same))
+        accepted = accepts(result.distances, threshold)
+        at_threshold = float(np.mean(accepted == protocol.same))
     record = {
         "accuracy_mean": acc.mean,
         "accuracy_std": acc.std,
@@ -174,7 +176,7 @@ def verify_faces(
         raise fail(str(e)) from None
     d = float(embedder.pair_distances(emb[:1], emb[1:])[0])
     thr = embedder.threshold if threshold is None else threshold
-    same = d <= thr
+    same = bool(accepts(d, thr, embedder.larger_is_closer))
     if as_json:
         record = {
             "distance": d,
