@@ -51,7 +51,8 @@ def evaluate_one_shot(
     from siamkit.apps.omniglot.layout import alphabet_of
     from siamkit.data import load_data, parse_classes
     from siamkit.evaluation.embed import embed_all
-    from siamkit.training.checkpoint import load_run, write_json
+    from siamkit.run.files import write_json
+    from siamkit.training.checkpoint import load_run
     from siamkit.training.trainer import source_options
 
     if checkpoint not in ("best", "last"):

@@ -23,7 +23,6 @@ Example:
 from __future__ import annotations
 
 import csv
-import json
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from siamkit.apps.signatures.render import (
     render_signature,
     vary,
 )
+from siamkit.run.files import write_json
 
 FIRST_NAMES = (
     "Ada", "Alan", "Alice", "Amara", "Anton", "Beatrix", "Boris", "Carmen", "Cecil", "Clara",
@@ -326,4 +326,4 @@ def _write_metadata(info: SignatureSetInfo) -> None:
         for g in info.forgeries:
             out.writerow([f"full_forg/forgeries_{g.victim}_{g.sample}.png", g.victim, g.forger])
     splits = {"writers": info.parts, "fonts": info.fonts}
-    (root / "splits.json").write_text(json.dumps(splits, indent=2) + "\n")
+    write_json(root / "splits.json", splits)
