@@ -1,6 +1,6 @@
 """``siamkit glyphs ...``: render the glyph set, write an Omniglot recipe, score one-shot runs.
 
-Registered in :mod:`siamkit.cli.main` with ``app.add_typer(glyphs_app, name="glyphs")``.
+Registered as the ``glyphs`` command group by :mod:`siamkit.apps.glyphs.plugin`.
 The recipe, commands and figures are in ``docs/applications/glyphs.md``.
 """
 

@@ -1,7 +1,7 @@
 """``siamkit signatures ...``: render a synthetic signature set, calibrate a run against
 forgeries, rate it on skilled and random forgeries.
 
-Registered in :mod:`siamkit.cli.main` with ``app.add_typer(signatures_app, name="signatures")``.
+Registered as the ``signatures`` command group by :mod:`siamkit.apps.signatures.plugin`.
 Training, calibration, ``verify`` and the gallery are the ordinary commands on ``cedar:DIR``
 (see docs/applications/signatures.md).
 """
