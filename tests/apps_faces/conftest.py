@@ -39,7 +39,7 @@ def face_photos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def face_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A ``siamkit faces init`` folder with dlib's defaults."""
-    from siamkit.apps.face_run import write_face_run
+    from siamkit.apps.faces.run import write_face_run
 
     run = tmp_path_factory.mktemp("runs") / "faces"
     write_face_run(run)

@@ -14,15 +14,15 @@ from apps_faces.conftest import NEEDS_FACES
 
 dlib = pytest.importorskip("dlib", reason=NEEDS_FACES)
 
-from siamkit.apps import face_models  # noqa: E402
-from siamkit.apps.face_run import (  # noqa: E402
+from siamkit.apps.faces import models as face_models  # noqa: E402
+from siamkit.apps.faces.embedder import FaceEmbedder, NoFaceError, read_rgb  # noqa: E402
+from siamkit.apps.faces.run import (  # noqa: E402
     FACE_RUN_FILE,
     FaceRunConfig,
     is_face_run,
     read_face_run,
     write_face_run,
 )
-from siamkit.apps.faces import FaceEmbedder, NoFaceError, read_rgb  # noqa: E402
 from siamkit.run import Embedder  # noqa: E402
 
 
@@ -114,12 +114,12 @@ def test_missing_models_package_names_the_extra(monkeypatch: pytest.MonkeyPatch)
 def test_modules_import_without_dlib(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "dlib", None)
     names = [
-        "siamkit.apps.face_models",
-        "siamkit.apps.face_run",
-        "siamkit.apps.faces",
-        "siamkit.apps.lfw",
-        "siamkit.apps.face_views",
-        "siamkit.cli.faces",
+        "siamkit.apps.faces.models",
+        "siamkit.apps.faces.run",
+        "siamkit.apps.faces.embedder",
+        "siamkit.apps.faces.lfw",
+        "siamkit.apps.faces.views",
+        "siamkit.apps.faces.cli",
     ]
     for name in names:  # fresh imports; monkeypatch puts the originals back afterwards
         parent, _, child = name.rpartition(".")
@@ -148,3 +148,15 @@ def test_face_run_folder_round_trips_and_rejects_bad_files(tmp_path: Path) -> No
     (tmp_path / "trained" / "config.json").write_text("{}")
     with pytest.raises(ValueError, match="holds a trained run"):
         write_face_run(tmp_path / "trained")
+
+
+def test_a_face_folder_loads_by_its_kind_with_the_whole_protocol(face_run: Path) -> None:
+    from siamkit.run import DecisionRule, load_embedder
+
+    emb = load_embedder(face_run)
+    assert isinstance(emb, FaceEmbedder) and isinstance(emb, Embedder)
+    assert emb.source == str(face_run) and emb.calibration is None
+    assert emb.input_shape == (3, 150, 150) and emb.larger_is_closer is False
+    assert emb.decision_rule() == DecisionRule("euclidean", 0.6, False, None, "model")
+    d = np.array([0.59, 0.6, 0.61])  # float64: 0.6 itself is accepted
+    assert emb.decision_rule().same(d).tolist() == [True, True, False]

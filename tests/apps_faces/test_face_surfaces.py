@@ -17,10 +17,10 @@ from apps_faces.conftest import NEEDS_FACES
 
 pytest.importorskip("dlib", reason=NEEDS_FACES)
 
-from siamkit.apps import face_models
-from siamkit.apps.face_views import build_face_views
-from siamkit.apps.faces import FaceEmbedder
-from siamkit.apps.lfw import image_path, k_fold_accuracy, read_pairs
+from siamkit.apps.faces import models as face_models
+from siamkit.apps.faces.embedder import FaceEmbedder
+from siamkit.apps.faces.lfw import image_path, k_fold_accuracy, read_pairs
+from siamkit.apps.faces.views import build_face_views
 from siamkit.cli.main import app
 from siamkit.index import Gallery
 from siamkit.index.errors import GalleryError
@@ -54,7 +54,7 @@ def test_siamkit_verify_takes_a_face_folder(face_photos: dict[str, Path], tmp_pa
 def test_faces_init_without_the_extra_names_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from siamkit.apps.face_run import write_face_run
+    from siamkit.apps.faces.run import write_face_run
 
     write_face_run(tmp_path / "made-before")
     face_models.load_face_models.cache_clear()
@@ -139,7 +139,7 @@ def test_service_verifies_identifies_and_refuses_a_photo_without_a_face(
 
 def test_lfw_protocol_on_a_tiny_folder_matches_pair_by_pair(tmp_path: Path) -> None:
     """10-fold figures of evaluate_lfw against embedding each pair's files in a plain loop."""
-    from siamkit.apps.lfw import evaluate_lfw
+    from siamkit.apps.faces.lfw import evaluate_lfw
 
     built = build_face_views(tmp_path, people=4, images_per_person=2, folds=2)
     emb = FaceEmbedder()
@@ -169,7 +169,7 @@ def test_lfw_protocol_on_a_tiny_folder_matches_pair_by_pair(tmp_path: Path) -> N
 
 
 def _face_dir(tmp_path: Path) -> Path:
-    from siamkit.apps.face_run import write_face_run
+    from siamkit.apps.faces.run import write_face_run
 
     write_face_run(tmp_path / "faces")
     return tmp_path / "faces"

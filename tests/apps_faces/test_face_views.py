@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 
 from apps_faces.conftest import NEEDS_FACES
-from siamkit.apps.face_views import build_face_views
-from siamkit.apps.lfw import image_path, read_pairs
+from siamkit.apps.faces.lfw import image_path, read_pairs
+from siamkit.apps.faces.views import build_face_views
 
 pytest.importorskip("skimage.data", reason=NEEDS_FACES)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from siamkit.apps.lfw import (
+from siamkit.apps.faces.lfw import (
     LfwPair,
     LfwProtocol,
     best_threshold,

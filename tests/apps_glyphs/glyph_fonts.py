@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from siamkit.apps.glyph_scripts import find_fonts
+from siamkit.apps.glyphs.scripts import find_fonts
 
 # Any two of these that draw Greek and Armenian serve (fonts-noto-core, fonts-dejavu-core).
 PREFERRED = (

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from siamkit.apps.glyph_render import (
+from siamkit.apps.glyphs.dataset import GlyphSetConfig, render_glyph_set
+from siamkit.apps.glyphs.render import (
     Distortion,
     DistortionRanges,
     is_drawn,
@@ -17,9 +18,8 @@ from siamkit.apps.glyph_render import (
     notdef_image,
     render_glyph,
 )
-from siamkit.apps.glyph_scripts import SCRIPTS, font_cmap, script_letters
-from siamkit.apps.glyphs import GlyphSetConfig, render_glyph_set
-from siamkit.apps.omniglot import list_characters, omniglot_sets
+from siamkit.apps.glyphs.scripts import SCRIPTS, font_cmap, script_letters
+from siamkit.apps.omniglot.layout import list_characters, omniglot_sets
 
 from .glyph_fonts import font_folder
 

@@ -10,9 +10,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from siamkit.apps.koch_head import KochHeadScore, load_koch_head
-from siamkit.apps.omniglot import alphabet_of
-from siamkit.apps.omniglot_oneshot import one_shot_table
+from siamkit.apps.omniglot.koch_head import KochHeadScore, load_koch_head
+from siamkit.apps.omniglot.layout import alphabet_of
+from siamkit.apps.omniglot.oneshot import one_shot_table
 from siamkit.cli.main import app
 from siamkit.data import load_data, parse_classes
 from siamkit.evaluation import embed_all

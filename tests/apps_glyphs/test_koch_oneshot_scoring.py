@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from siamkit.apps.koch_head import KochHeadScore
-from siamkit.apps.omniglot_oneshot import (
+from siamkit.apps.omniglot.koch_head import KochHeadScore
+from siamkit.apps.omniglot.oneshot import (
     across_episodes,
     episode_accuracies,
     mean_ci95,

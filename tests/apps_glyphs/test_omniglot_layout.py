@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from siamkit.apps.omniglot import index_ranges, omniglot_sets, recipe_config
+from siamkit.apps.omniglot.layout import index_ranges, omniglot_sets, recipe_config
 from siamkit.data import load_data, parse_classes
 from siamkit.data.sources import SourceOptions
 

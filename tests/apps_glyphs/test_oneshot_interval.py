@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from siamkit.apps.omniglot_oneshot import episode_accuracies, mean_ci95
+from siamkit.apps.omniglot.oneshot import episode_accuracies, mean_ci95
 from siamkit.distances import get_distance
 from siamkit.evaluation.few_shot import Episode
 

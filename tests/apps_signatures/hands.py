@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from siamkit.apps.handwriting_fonts import HandFont, find_hand_fonts
+from siamkit.apps.signatures.handwriting_fonts import HandFont, find_hand_fonts
 
 FALLBACK_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),)
 

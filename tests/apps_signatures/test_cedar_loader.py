@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from siamkit.apps.cedar import image_size, read_cedar, scan_cedar
+from siamkit.apps.signatures.cedar import image_size, read_cedar, scan_cedar
 from siamkit.data.sources import SourceOptions, load_data
 
 WRITERS = (1, 2, 10)  # 10 sorts after 2 (numbers, not strings)

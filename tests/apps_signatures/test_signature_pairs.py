@@ -7,7 +7,7 @@ import pytest
 import torch
 from sklearn.metrics import roc_auc_score
 
-from siamkit.apps.signature_eval import forgery_rates, signature_pairs
+from siamkit.apps.signatures.evaluate import forgery_rates, signature_pairs
 
 
 def test_pairs_match_a_plain_loop() -> None:

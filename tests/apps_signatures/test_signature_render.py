@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from siamkit.apps.signature_render import imitate, render_signature
-from siamkit.apps.signatures import (
+from siamkit.apps.signatures.dataset import (
     assign_forgeries,
     make_writers,
     render_signature_set,
     split_fonts,
     writer_names,
 )
+from siamkit.apps.signatures.render import imitate, render_signature
 
 from .hands import hands_for_tests
 

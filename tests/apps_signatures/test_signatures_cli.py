@@ -123,8 +123,8 @@ def test_signature_calibration_fits_genuine_against_skilled_on_validation_writer
 ) -> None:
     import shutil
 
-    from siamkit.apps.signature_calibration import _pairs
-    from siamkit.apps.signature_eval import signature_distances
+    from siamkit.apps.signatures.calibration import _pairs
+    from siamkit.apps.signatures.evaluate import signature_distances
     from siamkit.evaluation.calibration import fit_threshold
 
     sigs, trained = signature_run

@@ -1,4 +1,7 @@
-"""Applications built on siamkit's pipeline: each a recipe with its own data builders and loaders.
+"""Applications built on siamkit's pipeline, one package each, plugged in from the top.
 
-One module (or sub-package) per application; see ``docs/applications/`` for the recipes.
+Each package (``faces``, ``glyphs``, ``signatures``, ``omniglot``, ``recommend``, ``tracking``)
+holds a recipe with its own data builders, loaders and CLI, and a ``plugin`` module that
+registers its data sources, model kinds and command groups (:mod:`siamkit.plugins`); nothing
+below the applications imports them. See ``docs/applications/`` for the recipes.
 """

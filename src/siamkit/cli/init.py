@@ -10,7 +10,9 @@ from typing import Annotated
 
 import typer
 
+from siamkit.cli.groups import INIT_ENCODERS
 from siamkit.cli.options import err, fail
+from siamkit.plugins import load_plugins
 
 
 def init(
@@ -54,15 +56,13 @@ def init(
 ) -> None:
     """Make a run from a pretrained encoder as published (no training): evaluate, calibrate,
     verify, embed, the gallery, serve and export accept it. `siamkit calibrate` adds a threshold."""
-    if encoder == "faces":
-        from siamkit.apps.face_run import FaceRunConfig, write_face_run
-
+    load_plugins()
+    if encoder in INIT_ENCODERS:  # an application's pretrained model (faces)
         try:
-            config = FaceRunConfig() if threshold is None else FaceRunConfig(threshold=threshold)
-            path = write_face_run(run_dir, config.check())
+            written = INIT_ENCODERS.get(encoder)(run_dir, threshold)
         except (ValueError, ImportError) as e:
             raise fail(str(e)) from None
-        err.print(f"wrote {path}: dlib's face encoder (128-d, euclidean)")
+        err.print(f"wrote {written}")
         return
     from siamkit.training.pretrained_run import init_run
 

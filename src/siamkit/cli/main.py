@@ -16,6 +16,7 @@ import typer
 from siamkit.cli.calibrate import calibrate
 from siamkit.cli.export import export
 from siamkit.cli.gallery import gallery_app
+from siamkit.cli.groups import add_plugin_commands
 from siamkit.cli.options import (
     AsJson,
     Bootstrap,
@@ -198,14 +199,7 @@ app.command("export")(export)
 app.command("serve")(serve)
 app.add_typer(gallery_app, name="gallery")
 app.command("dedup")(__import__("siamkit.cli.dedup", fromlist=["dedup"]).dedup)
-app.add_typer(__import__("siamkit.cli.faces", fromlist=["x"]).faces_app, name="faces")
-app.add_typer(__import__("siamkit.cli.glyphs", fromlist=["x"]).glyphs_app, name="glyphs")
-app.command("track")(__import__("siamkit.cli.track", fromlist=["x"]).track)
-app.add_typer(__import__("siamkit.cli.track", fromlist=["x"]).tracker_app, name="tracker")
-app.add_typer(
-    __import__("siamkit.cli.signatures", fromlist=["x"]).signatures_app, name="signatures"
-)
-app.add_typer(__import__("siamkit.cli.recommend", fromlist=["x"]).recommend_app, name="recommend")
+add_plugin_commands(app)  # the applications' groups (faces, glyphs, ...) and commands (track)
 
 
 @app.command()

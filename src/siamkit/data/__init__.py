@@ -6,7 +6,16 @@ from siamkit.data.images import load_image
 from siamkit.data.labelled import LabelledData
 from siamkit.data.pairs import PairDataset, Pairs, TripletDataset, sample_pairs
 from siamkit.data.samplers import ClassBalancedSampler
-from siamkit.data.sources import SOURCES, SourceOptions, load_data
+from siamkit.data.sources import (
+    SOURCES,
+    SourceOptions,
+    get_source,
+    load_data,
+    register_lazy_source,
+    register_source,
+    source_kind,
+    source_names,
+)
 from siamkit.data.splits import TrainValSplit, parse_classes, train_val_split
 
 __all__ = [
@@ -18,9 +27,14 @@ __all__ = [
     "SourceOptions",
     "TrainValSplit",
     "TripletDataset",
+    "get_source",
     "load_data",
     "load_image",
     "parse_classes",
+    "register_lazy_source",
+    "register_source",
     "sample_pairs",
+    "source_kind",
+    "source_names",
     "train_val_split",
 ]

@@ -2,7 +2,11 @@
 (and the text sources of :mod:`siamkit.data.text` and :mod:`siamkit.data.wordnet`).
 
 Each source returns a :class:`LabelledData`; images come as ``(N, C, H, W)`` in [0, 1] and
-standardisation is done by the model (its statistics are saved in the checkpoint).
+standardisation is done by the model (its statistics are saved in the checkpoint). A source
+registers with the kind of items it gives (:func:`register_source`), so choices that depend on
+it (the default loss) never name sources. Applications add their own sources from their
+plugins (:mod:`siamkit.plugins`), lazily; looking up a name that is not registered loads the
+plugins first, so every lookup and every list of names sees them.
 
 Example:
     >>> data = load_data("digits")
@@ -23,7 +27,8 @@ import torch
 
 from siamkit.data.idx import read_idx
 from siamkit.data.images import OnMismatch, list_images, load_image
-from siamkit.data.labelled import LabelledData
+from siamkit.data.labelled import Kind, LabelledData
+from siamkit.plugins import load_plugins
 from siamkit.registry import Registry
 
 Split = Literal["train", "test"]
@@ -58,6 +63,55 @@ class SourceOptions:
 
 SourceFn = Callable[[str | None, SourceOptions, Split], LabelledData]
 SOURCES: Registry[LabelledData] = Registry("data source")
+SOURCE_KINDS: dict[str, Kind] = {}  # source name -> the kind of items it gives
+
+
+def register_source(name: str, kind: Kind) -> Callable[[SourceFn], SourceFn]:
+    """Decorator registering a source function under ``name``, giving items of ``kind``.
+
+    Example:
+        >>> @register_source("palms", "image")
+        ... def palms(arg, options, split): ...
+    """
+
+    def add(fn: SourceFn) -> SourceFn:
+        SOURCES.register(name)(fn)
+        SOURCE_KINDS[name] = kind
+        return fn
+
+    return add
+
+
+def register_lazy_source(name: str, target: str, kind: Kind) -> None:
+    """Register the source function at ``target`` (``"module:function"``) under ``name``
+    without importing it (how a plugin adds its sources), giving items of ``kind``."""
+    SOURCES.register_lazy(name, target)
+    SOURCE_KINDS[name] = kind
+
+
+def get_source(name: str) -> SourceFn:
+    """The source function registered as ``name``, loading the plugins when it is missing.
+
+    Raises:
+        ValueError: No such source; the message lists every source, the plugins' included.
+    """
+    if name not in SOURCES:
+        load_plugins()
+    return SOURCES.get(name)
+
+
+def source_names() -> list[str]:
+    """Every registered source name, the plugins' included."""
+    load_plugins()
+    return SOURCES.names()
+
+
+def source_kind(name: str) -> Kind | None:
+    """The kind of items (``image``, ``vector``, ``text``) source ``name`` gives; None for a name
+    no source (nor plugin) registers."""
+    if name not in SOURCE_KINDS:
+        load_plugins()
+    return SOURCE_KINDS.get(name)
 
 
 NO_DATA = "none"  # the data of a run made without any (``siamkit init`` without --data)
@@ -80,11 +134,11 @@ def load_data(
             "--data SOURCE (and --classes C) with data of your own"
         )
     name, _, arg = spec.partition(":")
-    factory = SOURCES.get(name)
+    factory = get_source(name)
     return factory(arg or None, options or SourceOptions(), split)
 
 
-@SOURCES.register("digits")
+@register_source("digits", "image")
 def digits(arg: str | None, options: SourceOptions, split: Split) -> LabelledData:
     """scikit-learn's bundled 8x8 handwritten digits (1,797 images, classes 0-9)."""
     from sklearn.datasets import load_digits
@@ -97,7 +151,7 @@ def digits(arg: str | None, options: SourceOptions, split: Split) -> LabelledDat
     return LabelledData(x, y, [str(i) for i in range(10)], "image")
 
 
-@SOURCES.register("fashion-mnist")
+@register_source("fashion-mnist", "image")
 def fashion_mnist(arg: str | None, options: SourceOptions, split: Split) -> LabelledData:
     """Fashion-MNIST from its IDX files (``train-*`` or ``t10k-*``, gzip or not) in a directory."""
     folder = Path(arg) if arg else FASHION_MNIST_DIR
@@ -124,7 +178,7 @@ def fashion_mnist(arg: str | None, options: SourceOptions, split: Split) -> Labe
     return LabelledData(x, y, list(FASHION_MNIST_CLASSES), "image")
 
 
-@SOURCES.register("image-folder")
+@register_source("image-folder", "image")
 def image_folder(arg: str | None, options: SourceOptions, split: Split) -> LabelledData:
     """A folder with one subfolder per identity (class), each holding that identity's images."""
     if not arg:
@@ -156,7 +210,7 @@ def image_folder(arg: str | None, options: SourceOptions, split: Split) -> Label
     return LabelledData(torch.stack(xs), torch.tensor(ys), classes, "image", sources)
 
 
-@SOURCES.register("csv")
+@register_source("csv", "vector")
 def csv_table(arg: str | None, options: SourceOptions, split: Split) -> LabelledData:
     """A CSV file with a header: numeric feature columns and one label column."""
     if not arg:
@@ -214,8 +268,7 @@ def _natural_key(s: str) -> tuple[int, float | str]:
         return (1, s)
 
 
-# text and application sources register themselves here (they import SOURCES from this module)
-from siamkit.apps import cedar as _cedar_sources  # noqa: E402, F401
-from siamkit.apps import omniglot as _omniglot_source  # noqa: E402, F401
+# the text sources register themselves here (they import register_source from this module);
+# applications register theirs from their plugins (siamkit.plugins)
 from siamkit.data import text as _text_sources  # noqa: E402, F401
 from siamkit.data import wordnet as _wordnet_source  # noqa: E402, F401

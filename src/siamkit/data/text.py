@@ -27,7 +27,7 @@ from typing import NamedTuple
 import torch
 
 from siamkit.data.labelled import LabelledData
-from siamkit.data.sources import SOURCES, SourceOptions, Split, _natural_key, read_csv_rows
+from siamkit.data.sources import SourceOptions, Split, _natural_key, read_csv_rows, register_source
 
 SIMILAR_AT = 0.5  # a pair scoring at least this is a similar pair
 
@@ -148,7 +148,7 @@ def text_data(
     return LabelledData(ids, y, class_names, "text", sources)
 
 
-@SOURCES.register("text-pairs")
+@register_source("text-pairs", "text")
 def text_pairs(arg: str | None, options: SourceOptions, split: Split) -> LabelledData:
     """A pairs file: each similar row (score >= 0.5) is a class of its two texts, ``text_a``
     in the anchor role (0) and ``text_b`` in the response role (1)."""
@@ -169,7 +169,7 @@ def text_pairs(arg: str | None, options: SourceOptions, split: Split) -> Labelle
     return data
 
 
-@SOURCES.register("text-labelled")
+@register_source("text-labelled", "text")
 def text_labelled(arg: str | None, options: SourceOptions, split: Split) -> LabelledData:
     """A file of ``text``, ``label`` rows; each label is a class."""
     if not arg:

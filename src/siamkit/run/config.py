@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from siamkit.data.sources import SourceOptions
+from siamkit.data.sources import SourceOptions, source_kind
 from siamkit.distances import DISTANCES
 from siamkit.losses import LOSSES
 from siamkit.models.pretrained_image import is_pretrained_image
@@ -42,8 +42,6 @@ _OWN_SETTINGS = {
     "num_classes": "nothing (the training data sets it)",
     "embedding_dim": "--embedding-dim",
 }
-IMAGE_SOURCES = ("digits", "fashion-mnist", "image-folder", "omniglot", "cedar", "cedar-hands")
-TEXT_SOURCES = ("text-pairs", "text-labelled", "wordnet")
 # pretrained transformers (the encoder's name before any ':'): fine-tuned, not trained afresh
 PRETRAINED_TEXT_ENCODERS = ("minilm", "hf")
 # how siamkit fine-tunes a pretrained transformer unless told otherwise: the optimiser settings
@@ -72,14 +70,14 @@ def default_loss(
     data; otherwise the image recipe :data:`DEFAULT_IMAGE_LOSS` (which a config completes with
     :data:`DEFAULT_IMAGE_UNIFORMITY` unless ``uniformity`` is given).
     """
-    source = data.split(":", 1)[0]
     if self_supervised:
         return "nt_xent"
     if sampling == "pairs":
         return "contrastive"
-    if source in TEXT_SOURCES and is_pretrained_text(encoder):
+    kind = source_kind(data.split(":", 1)[0])  # each source registers the kind of its items
+    if kind == "text" and is_pretrained_text(encoder):
         return DEFAULT_TEXT_LOSS
-    if source not in IMAGE_SOURCES:
+    if kind != "image":
         return "contrastive"
     return DEFAULT_IMAGE_LOSS
 

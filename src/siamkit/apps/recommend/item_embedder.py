@@ -19,7 +19,9 @@ import numpy.typing as npt
 import torch
 
 from siamkit.apps.recommend.tower import ItemTower, embed_items
-from siamkit.run import fingerprint_weights
+from siamkit.readers import read_vectors
+from siamkit.run import fingerprint_state
+from siamkit.runtime.distances import pair_distances
 
 
 class ItemEmbedder:
@@ -30,16 +32,22 @@ class ItemEmbedder:
         distance: ``"cosine"``.
         embedding_dim: ``D``.
         fingerprint: :func:`siamkit.run.fingerprint_weights` of the tower's weights.
+        input_shape: ``(F,)``, the feature width.
+        larger_is_closer, source, calibration, prepare_image: False, ``""``, None, None.
     """
 
     kind = "vector"
     distance = "cosine"
+    larger_is_closer = False
+    source = ""
+    calibration = None
+    prepare_image = None
 
     def __init__(self, tower: ItemTower) -> None:
         self.tower = tower.eval()
         self.embedding_dim = tower.shape.embedding_dim
-        state = {k: v.detach().cpu().numpy() for k, v in tower.state_dict().items()}
-        self.fingerprint = fingerprint_weights(state)
+        self.input_shape = (int(tower.shape.n_features),)
+        self.fingerprint = fingerprint_state(tower.state_dict())
 
     def embed(self, inputs: npt.NDArray[np.float32] | Sequence[str]) -> npt.NDArray[np.float32]:
         """Embed feature rows ``(N, F)`` from the features alone.
@@ -54,3 +62,17 @@ class ItemEmbedder:
                 f"siamkit.apps.recommend.item_features; got shape {x.shape}"
             )
         return embed_items(self.tower, torch.from_numpy(x)).numpy().astype(np.float32)
+
+    def load(self, sources: Sequence[str]) -> tuple[npt.NDArray[np.float32], list[str]]:
+        """Feature rows from ``.npy``/``.csv`` files or literal ``"0.1,2,..."`` rows."""
+        return read_vectors(sources, self.input_shape[0])
+
+    def pair_distances(
+        self, a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]
+    ) -> npt.NDArray[np.float32]:
+        """Cosine distances ``(B,)`` between rows of two ``(B, D)`` arrays."""
+        return pair_distances(a, b, self.distance)
+
+    def decision_rule(self) -> None:
+        """None: an item tower ranks neighbours; it has no same/different threshold."""
+        return None

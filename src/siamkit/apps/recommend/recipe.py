@@ -47,7 +47,7 @@ from siamkit.apps.recommend.split import (
     leave_last_out,
     recent,
 )
-from siamkit.apps.recommend.title_vectors import TextEmbed, title_vectors
+from siamkit.apps.recommend.titles import TextEmbed, title_vectors
 from siamkit.apps.recommend.tower import embed_items
 
 Log = Callable[[str], None]

@@ -30,6 +30,7 @@ from siamkit.apps.recommend.features import FeatureSpec
 from siamkit.apps.recommend.movielens import read_movies_csv
 from siamkit.apps.recommend.ratings_data import F32, ItemTable, Ratings
 from siamkit.apps.recommend.tower import ItemTower, TowerShape
+from siamkit.run.files import write_json
 
 CONFIG = "config.json"
 METRICS = "metrics.json"
@@ -72,12 +73,6 @@ class RecommendRun:
     history: int = 0
 
 
-def _json(path: Path, obj: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2) + "\n")
-    os.replace(tmp, path)
-
-
 def write_movies_csv(path: Path, items: ItemTable) -> None:
     """The catalogue as MovieLens' ``movies.csv``."""
     with path.open("w", newline="", encoding="utf-8") as f:
@@ -117,8 +112,8 @@ def save_run(
         timestamp=ratings.timestamp.astype(np.int64),
     )
     os.replace(tmp, out / ARRAYS)
-    _json(out / METRICS, metrics)
-    _json(out / CONFIG, config)
+    write_json(out / METRICS, metrics)
+    write_json(out / CONFIG, config)
     return out
 
 

@@ -28,7 +28,7 @@ from siamkit.apps.recommend.item_embedder import ItemEmbedder
 from siamkit.apps.recommend.lookup import check_user, find_item, find_items
 from siamkit.apps.recommend.ratings_data import F32, ItemTable
 from siamkit.apps.recommend.run import GALLERY, RecommendRun
-from siamkit.apps.recommend.title_vectors import title_vectors
+from siamkit.apps.recommend.titles import title_vectors
 
 if TYPE_CHECKING:
     from siamkit.index import Gallery

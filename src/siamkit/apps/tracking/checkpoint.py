@@ -19,6 +19,7 @@ from safetensors.torch import load_file, save_file
 
 from siamkit.apps.tracking.network import EXEMPLAR_SIZE, SEARCH_SIZE, SiamFC, SiamFCEncoder
 from siamkit.apps.tracking.tracker import TrackerParams
+from siamkit.run.files import write_json
 
 WEIGHTS = "model.safetensors"
 
@@ -64,8 +65,8 @@ def save_tracker(
         "tracker": params.model_dump(),
         "train": train or {},
     }
-    (tmp / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-    (tmp / "metrics.json").write_text(json.dumps(metrics or {}, indent=2) + "\n")
+    write_json(tmp / "config.json", config)
+    write_json(tmp / "metrics.json", metrics or {})
     old = folder.with_name(folder.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if folder.exists():

@@ -1,6 +1,6 @@
 """Scripts (alphabets) as Unicode ranges, installed fonts, and which characters each font draws.
 
-The glyph data set (:mod:`siamkit.apps.glyphs`) takes one class per letter of a script. A
+The glyph data set (:mod:`siamkit.apps.glyphs.dataset`) takes one class per letter of a script. A
 script is named here by its main Unicode blocks; its letters are the code points of those
 blocks whose general category is a letter (``Lu``, ``Ll``, ``Lt``, ``Lo``) and that have no
 canonical or compatibility decomposition (so ``é`` is not a class beside ``e``). Whether a font

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from siamkit.apps.lfw import LfwPair, LfwProtocol, image_path, write_pairs
+from siamkit.apps.faces.lfw import LfwPair, LfwProtocol, image_path, write_pairs
 
 ASTRONAUT = "Skimage_Astronaut"
 ASTRONAUT_BOX = (0, 95, 250, 345)  # (top, left, bottom, right): the face and hair, square

@@ -6,7 +6,7 @@ CEDAR (Kalera, Srihari and Xu 2004) is published as two folders of PNG files::
     full_forg/forgeries_W_S.png   skilled forgery S of writer W's signature
 
 (55 writers, 24 of each). Other files in the folders (``Thumbs.db``) are ignored. The synthetic
-sets of :mod:`siamkit.apps.signatures` use the same layout and add ``forgers.csv``.
+sets of :mod:`siamkit.apps.signatures.dataset` use the same layout and add ``forgers.csv``.
 
 Images are read as verify, embed and the gallery read them (grayscale, bilinear resize, values
 in [0, 1]) at 48×128 (height × width, CEDAR's wide aspect) or, with ``--image-size H``, at
@@ -39,7 +39,7 @@ from torch import Tensor
 
 from siamkit.data.images import load_image
 from siamkit.data.labelled import LabelledData
-from siamkit.data.sources import SOURCES, SourceOptions, Split
+from siamkit.data.sources import SourceOptions, Split
 
 SIZE = (48, 128)  # (H, W) signatures are read at
 GENUINE_DIR, FORGED_DIR = "full_org", "full_forg"
@@ -178,7 +178,6 @@ def _labelled(
     return LabelledData(x, y, [str(w) for w in writers], "image", [str(f.path) for f in files])
 
 
-@SOURCES.register("cedar")
 def cedar(arg: str | None, options: SourceOptions, split: Split) -> LabelledData:
     """CEDAR-layout genuine signatures; one class per writer (``cedar:DIR``)."""
     if not arg:
@@ -192,7 +191,6 @@ def cedar(arg: str | None, options: SourceOptions, split: Split) -> LabelledData
     return _labelled(x, writer, genuine, sorted(set(writer.tolist())))
 
 
-@SOURCES.register("cedar-hands")
 def cedar_hands(arg: str | None, options: SourceOptions, split: Split) -> LabelledData:
     """Genuine signatures and forgeries, each in the class of the hand that wrote it."""
     if not arg:

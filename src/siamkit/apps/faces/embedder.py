@@ -31,13 +31,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from siamkit.apps.face_models import (
+from siamkit.apps.faces.models import (
     CHIP_PADDING,
     CHIP_SIZE,
     EMBEDDING_DIM,
     load_face_models,
 )
-from siamkit.apps.face_run import FaceRunConfig, read_face_run
+from siamkit.apps.faces.run import FaceRunConfig, read_face_run
+from siamkit.run.decision import DecisionRule, accepts
 from siamkit.runtime.distances import pair_distances
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ class FaceEmbedder:
 
     Args:
         config: Threshold, detector upsampling and size, no-face fallback
-            (:class:`~siamkit.apps.face_run.FaceRunConfig`; default: dlib's settings).
+            (:class:`~siamkit.apps.faces.run.FaceRunConfig`; default: dlib's settings).
         run_dir: The ``siamkit faces init`` folder this came from (a gallery records it, to
             reopen the model later), or None.
         batch_size: Chips per call of the network.
@@ -67,6 +68,7 @@ class FaceEmbedder:
         kind: ``"image"``.
         distance: ``"euclidean"``.
         input_shape: ``(3, 150, 150)``: one aligned face chip.
+        source: The ``siamkit faces init`` folder it came from (as a string), or ``""``.
         threshold: Same person if distance <= threshold.
         larger_is_closer: False.
         calibration: None (the threshold is dlib's, not calibrated by siamkit).
@@ -98,6 +100,7 @@ class FaceEmbedder:
         self.threshold: float = float(self.config.threshold)
         self.batch_size = batch_size
         self.fallbacks = 0
+        self.source: str = "" if run_dir is None else str(run_dir)
         if run_dir is not None:
             self.run_dir = Path(run_dir)
 
@@ -244,9 +247,14 @@ class FaceEmbedder:
         """Euclidean distances ``(B,)`` between rows of two ``(B, 128)`` arrays."""
         return pair_distances(a, b, self.distance)
 
+    def decision_rule(self) -> DecisionRule:
+        """The model's own rule: euclidean distance at most the folder's threshold (dlib's 0.6
+        unless set), no probability map."""
+        return DecisionRule(self.distance, self.threshold, self.larger_is_closer, None, "model")
+
     def same(self, a: npt.ArrayLike, b: npt.ArrayLike) -> npt.NDArray[np.bool_]:
         """Whether each pair of embeddings is the same person at the threshold."""
-        return self.pair_distances(a, b) <= self.threshold
+        return accepts(self.pair_distances(a, b), self.threshold, self.larger_is_closer)
 
     def __repr__(self) -> str:
         c = self.config

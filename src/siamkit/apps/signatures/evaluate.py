@@ -195,7 +195,7 @@ def signature_distances(
         random_per_genuine: Random forgeries per genuine signature.
         seed: Seeds the random forgeries.
     """
-    from siamkit.apps.cedar import read_cedar
+    from siamkit.apps.signatures.cedar import read_cedar
     from siamkit.evaluation import embed_all
 
     if run.spec.kind != "image" or len(run.spec.input_shape) != 3:
@@ -229,7 +229,7 @@ def signature_distances(
 def select_writers(root: str | Path, writers: str) -> list[str]:
     """The writers of a CEDAR-layout folder named by a spec such as ``41-60`` (numbers as in the
     file names; ranges are over the writers present), in ascending order."""
-    from siamkit.apps.cedar import scan_cedar
+    from siamkit.apps.signatures.cedar import scan_cedar
     from siamkit.data.splits import parse_classes
 
     genuine, _ = scan_cedar(root)

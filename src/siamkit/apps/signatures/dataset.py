@@ -11,8 +11,8 @@ Writers are numbered ``1..N`` and split, in that order, into training, validatio
 evaluation writers; the hands (fonts) are split with them, so evaluation writers write in hands
 no training writer used, and forgers are drawn from the victim's own part. The set is written
 as CEDAR is published (``full_org/original_W_S.png``, ``full_forg/forgeries_W_S.png``) so
-:mod:`siamkit.apps.cedar` reads both, plus ``writers.csv`` (each writer's name and style),
-``forgers.csv`` (who forged each forgery) and ``splits.json`` (writer ranges per part).
+:mod:`siamkit.apps.signatures.cedar` reads both, plus ``writers.csv`` (each writer's name and
+style), ``forgers.csv`` (who forged each forgery) and ``splits.json`` (writer ranges per part).
 
 Example:
     >>> info = render_signature_set("sigs", writers=60, val_writers=10, eval_writers=20)
@@ -23,7 +23,6 @@ Example:
 from __future__ import annotations
 
 import csv
-import json
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from siamkit.apps.handwriting_fonts import HandFont, find_hand_fonts, require_hands
-from siamkit.apps.signature_render import (
+from siamkit.apps.signatures.handwriting_fonts import HandFont, find_hand_fonts, require_hands
+from siamkit.apps.signatures.render import (
     CANVAS,
     WriterStyle,
     draw_style,
@@ -40,6 +39,7 @@ from siamkit.apps.signature_render import (
     render_signature,
     vary,
 )
+from siamkit.run.files import write_json
 
 FIRST_NAMES = (
     "Ada", "Alan", "Alice", "Amara", "Anton", "Beatrix", "Boris", "Carmen", "Cecil", "Clara",
@@ -326,4 +326,4 @@ def _write_metadata(info: SignatureSetInfo) -> None:
         for g in info.forgeries:
             out.writerow([f"full_forg/forgeries_{g.victim}_{g.sample}.png", g.victim, g.forger])
     splits = {"writers": info.parts, "fonts": info.fonts}
-    (root / "splits.json").write_text(json.dumps(splits, indent=2) + "\n")
+    write_json(root / "splits.json", splits)

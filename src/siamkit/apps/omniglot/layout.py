@@ -13,7 +13,7 @@ Omniglot's split, by alphabet, and an alphabet found in both sets is an error.
 
 Pixels are read as they are in the files (Omniglot: black strokes on white, 105x105;
 ``--image-size 28`` resizes), so ``siamkit verify`` and ``embed`` see the very same inputs.
-The glyph data set of :mod:`siamkit.apps.glyphs` is written in this layout.
+The glyph data set of :mod:`siamkit.apps.glyphs.dataset` is written in this layout.
 
 Example:
     >>> data = load_data("omniglot:omniglot/python,background", SourceOptions(image_size=28))
@@ -31,7 +31,7 @@ import torch
 
 from siamkit.data.images import list_images, load_image
 from siamkit.data.labelled import LabelledData
-from siamkit.data.sources import SOURCES, SourceOptions, Split
+from siamkit.data.sources import SourceOptions, Split
 
 SETS = {"background": "images_background", "evaluation": "images_evaluation"}
 SELECTORS = (*SETS, "all")
@@ -120,7 +120,6 @@ def list_characters(sets: list[tuple[str, Path]]) -> list[OmniglotCharacter]:
     return out
 
 
-@SOURCES.register("omniglot")
 def omniglot(arg: str | None, options: SourceOptions, split: Split) -> LabelledData:
     """Omniglot's layout: one class ``ALPHABET/CHARACTER`` per character folder (see module)."""
     if not arg:

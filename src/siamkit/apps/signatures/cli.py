@@ -1,7 +1,7 @@
 """``siamkit signatures ...``: render a synthetic signature set, calibrate a run against
 forgeries, rate it on skilled and random forgeries.
 
-Registered in :mod:`siamkit.cli.main` with ``app.add_typer(signatures_app, name="signatures")``.
+Registered as the ``signatures`` command group by :mod:`siamkit.apps.signatures.plugin`.
 Training, calibration, ``verify`` and the gallery are the ordinary commands on ``cedar:DIR``
 (see docs/applications/signatures.md).
 """
@@ -45,8 +45,8 @@ def render(
 ) -> None:
     """Write synthetic signatures in CEDAR's layout (full_org/, full_forg/) plus writers.csv,
     forgers.csv and splits.json; evaluation writers write in hands no training writer used."""
-    from siamkit.apps.handwriting_fonts import hands_from_files
-    from siamkit.apps.signatures import render_signature_set
+    from siamkit.apps.signatures.dataset import render_signature_set
+    from siamkit.apps.signatures.handwriting_fonts import hands_from_files
 
     try:
         hands = hands_from_files(font) if font else None
@@ -90,7 +90,7 @@ def evaluate(
     as_json: AsJson = False,
 ) -> None:
     """EER, and FAR / FRR at the run's threshold, against skilled and random forgeries."""
-    from siamkit.apps.signature_eval import evaluate_signatures
+    from siamkit.apps.signatures.evaluate import evaluate_signatures
 
     try:
         report = evaluate_signatures(run_dir, data, writers, threshold, random_per_genuine, seed)
@@ -155,7 +155,7 @@ def calibrate(
 ) -> None:
     """Fit the run's threshold on validation writers' genuine pairs against forgeries; writes
     RUN/calibration.json (used by verify, the gallery and `signatures evaluate`)."""
-    from siamkit.apps.signature_calibration import calibrate_signatures
+    from siamkit.apps.signatures.calibration import calibrate_signatures
 
     try:
         cal = calibrate_signatures(

@@ -11,7 +11,7 @@ Two episode protocols on the same embeddings:
 
 A query goes to the class of its best-scoring support item (Koch's rule; with one shot it is
 also the nearest prototype). A scorer is any :class:`~siamkit.distances.Distance`: the model's
-own distance, or a trained Koch head (:class:`~siamkit.apps.koch_head.KochHeadScore`). The
+own distance, or a trained Koch head (:class:`~siamkit.apps.omniglot.koch_head.KochHeadScore`). The
 figure is the mean episode accuracy with a 95 % half-width ``1.96 · std / √episodes``
 (population std), as in :mod:`siamkit.evaluation.few_shot`.
 

@@ -1,7 +1,7 @@
 """``siamkit recommend``: train item embeddings on ratings, then ask for similar items or for a
 user's next items, served by the run's gallery.
 
-Registered in :mod:`siamkit.cli.main` with ``app.add_typer(recommend_app, name="recommend")``;
+Registered as the ``recommend`` command group by :mod:`siamkit.apps.recommend.plugin`;
 this module imports nothing from ``main`` so that import is not circular.
 """
 

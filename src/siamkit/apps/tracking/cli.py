@@ -1,8 +1,8 @@
 """``siamkit track`` (follow one object through a video or a folder of frames) and
 ``siamkit tracker train|eval|generate`` (the SiamFC recipe of docs/applications/tracking.md).
 
-Registered in :mod:`siamkit.cli.main` with ``app.command("track")(track)`` and
-``app.add_typer(tracker_app, name="tracker")``; this module imports nothing from ``main``.
+Registered as the ``track`` command and the ``tracker`` group by
+:mod:`siamkit.apps.tracking.plugin`; this module imports nothing from ``main``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """A one-shot glyph data set rendered from installed fonts, written in Omniglot's layout.
 
-One class per letter of a script (:mod:`siamkit.apps.glyph_scripts`); its instances are the
+One class per letter of a script (:mod:`siamkit.apps.glyphs.scripts`); its instances are the
 letter drawn by the fonts that really have it (font ``cmap``, then no blank and no ``.notdef``
-rendering), each with its own small random distortion (:mod:`siamkit.apps.glyph_render`).
+rendering), each with its own small random distortion (:mod:`siamkit.apps.glyphs.render`).
 A class gets exactly ``instances`` images, as Omniglot's 20 drawers: ``instances`` fonts drawn
 without replacement when enough fonts have the letter, else every font in turn, so that a font
 appears several times, each time distorted differently. Letters whose undistorted renderings
@@ -13,7 +13,7 @@ Scripts are split whole into background (training) and evaluation scripts, as Om
 alphabets, and written as ``OUT/images_background/SCRIPT/UXXXX/UXXXX_NN.png`` and
 ``OUT/images_evaluation/...`` with a manifest (``OUT/glyphs.json``: settings, fonts, scripts,
 letters and the fonts of each) and ``OUT/recipe.yaml``, the training settings of
-:func:`siamkit.apps.omniglot.recipe_config` (validation on whole background scripts).
+:func:`siamkit.apps.omniglot.layout.recipe_config` (validation on whole background scripts).
 
 The output is a function of the settings and the installed fonts only (deterministic).
 
@@ -37,14 +37,14 @@ from typing import Any, NamedTuple
 import numpy as np
 from PIL import Image
 
-from siamkit.apps.glyph_render import (
+from siamkit.apps.glyphs.render import (
     DistortionRanges,
     is_drawn,
     load_font,
     notdef_image,
     render_glyph,
 )
-from siamkit.apps.glyph_scripts import SCRIPTS, find_fonts, font_cmap, script_letters
+from siamkit.apps.glyphs.scripts import SCRIPTS, find_fonts, font_cmap, script_letters
 
 DUPLICATE_TOLERANCE = 0.02  # mean |difference| in [0, 1] under which two letters look the same
 
@@ -192,7 +192,7 @@ def render_glyph_set(
     Raises:
         ValueError: ``out`` exists (without ``overwrite``), no fonts, or too few scripts.
     """
-    from siamkit.apps.omniglot import SETS, recipe_config
+    from siamkit.apps.omniglot.layout import SETS, recipe_config
 
     out = Path(out)
     if out.exists() and not overwrite:

@@ -20,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from siamkit.apps.handwriting_fonts import HandFont
+from siamkit.apps.signatures.handwriting_fonts import HandFont
 
 CANVAS = (96, 256)  # (H, W) of a rendered signature: the 3:8 aspect the CEDAR loader reads
 FONT_PX = 64  # letters are drawn at this size, then transformed and scaled onto the canvas

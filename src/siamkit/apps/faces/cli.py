@@ -1,6 +1,6 @@
 """``siamkit faces ...``: dlib's pretrained face encoder as a siamkit model, LFW's protocol.
 
-Registered in :mod:`siamkit.cli.main` with ``app.add_typer(faces_app, name="faces")``;
+Registered as the ``faces`` command group by :mod:`siamkit.apps.faces.plugin`;
 ``siamkit verify`` hands a face-encoder folder to :func:`verify_faces`. This module imports
 nothing from ``main``, so those imports are not circular.
 """
@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from siamkit.cli.options import AsJson, err, fail, out
+from siamkit.run.decision import accepts
 
 faces_app = typer.Typer(
     no_args_is_help=True,
@@ -23,10 +24,10 @@ faces_app = typer.Typer(
 
 def _embedder(run_dir: Path) -> Any:
     """The face encoder of a ``faces init`` folder, else a trained image run."""
-    from siamkit.apps.face_run import is_face_run
+    from siamkit.apps.faces.run import is_face_run
 
     if is_face_run(run_dir):
-        from siamkit.apps.faces import FaceEmbedder
+        from siamkit.apps.faces.embedder import FaceEmbedder
 
         return FaceEmbedder.from_run_dir(run_dir)
     from siamkit.run.torch_embedder import RunEmbedder
@@ -36,7 +37,7 @@ def _embedder(run_dir: Path) -> Any:
 
 @faces_app.command()
 def init(
-    run_dir: Annotated[Path, typer.Argument(help="The folder to write face_encoder.json in.")],
+    run_dir: Annotated[Path, typer.Argument(help="The folder to write config.json in.")],
     threshold: Annotated[
         float, typer.Option(help="Same person if the euclidean distance is at most this.")
     ] = 0.6,
@@ -55,8 +56,8 @@ def init(
     ] = None,
 ) -> None:
     """Make RUN_DIR stand for dlib's face encoder in `gallery create --model`, `verify`, `serve`."""
-    from siamkit.apps.face_run import FaceRunConfig, write_face_run
-    from siamkit.apps.faces import FaceEmbedder
+    from siamkit.apps.faces.embedder import FaceEmbedder
+    from siamkit.apps.faces.run import FaceRunConfig, write_face_run
 
     try:
         config = FaceRunConfig(threshold, upsample, detect_side, fallback).check()
@@ -83,7 +84,7 @@ def views(
     seed: Annotated[int, typer.Option(help="Seed of augmentations and pairs.")] = 0,
 ) -> None:
     """Build an offline LFW-layout set from scikit-image's bundled face photos, augmented."""
-    from siamkit.apps.face_views import build_face_views
+    from siamkit.apps.faces.views import build_face_views
 
     try:
         built = build_face_views(out_dir, people, images, folds, per_fold, seed=seed)
@@ -106,7 +107,7 @@ def lfw(
     """LFW's 10-fold verification accuracy (threshold from 9 folds, scored on the 10th)."""
     import numpy as np
 
-    from siamkit.apps.lfw import evaluate_lfw, read_pairs
+    from siamkit.apps.faces.lfw import evaluate_lfw, read_pairs
 
     try:
         protocol = read_pairs(pairs)
@@ -119,7 +120,8 @@ def lfw(
     threshold = getattr(embedder, "threshold", None)
     at_threshold = None  # dlib's fixed 0.6, or a trained run's calibrated threshold
     if threshold is not None and not getattr(embedder, "larger_is_closer", False):
-        at_threshold = float(np.mean((result.distances <= threshold) == protocol.same))
+        accepted = accepts(result.distances, threshold)
+        at_threshold = float(np.mean(accepted == protocol.same))
     record = {
         "accuracy_mean": acc.mean,
         "accuracy_std": acc.std,
@@ -165,7 +167,7 @@ def verify_faces(
     run_dir: Path, input_a: str, input_b: str, threshold: float | None, as_json: bool
 ) -> None:
     """``siamkit verify`` for a face-encoder folder: the same output as for a trained run."""
-    from siamkit.apps.faces import FaceEmbedder
+    from siamkit.apps.faces.embedder import FaceEmbedder
 
     try:
         embedder = FaceEmbedder.from_run_dir(run_dir)
@@ -174,7 +176,7 @@ def verify_faces(
         raise fail(str(e)) from None
     d = float(embedder.pair_distances(emb[:1], emb[1:])[0])
     thr = embedder.threshold if threshold is None else threshold
-    same = d <= thr
+    same = bool(accepts(d, thr, embedder.larger_is_closer))
     if as_json:
         record = {
             "distance": d,

@@ -3,7 +3,7 @@
 Loads the run's checkpoint and data (default: the run's own source and evaluation classes),
 embeds the items, and scores 20-way and 5-way one-shot episodes within one alphabet and across
 alphabets with the run's distance and, for a run trained with ``--loss koch``, with its learned
-head (:mod:`siamkit.apps.koch_head`). The figures go to ``RUN/oneshot-CHECKPOINT.json``.
+head (:mod:`siamkit.apps.omniglot.koch_head`). The figures go to ``RUN/oneshot-CHECKPOINT.json``.
 
 Example:
     >>> record = evaluate_one_shot("runs/glyphs-ms", episodes=400)
@@ -15,8 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from siamkit.apps.koch_head import KochHeadScore, load_koch_head
-from siamkit.apps.omniglot_oneshot import one_shot_table
+from siamkit.apps.omniglot.koch_head import KochHeadScore, load_koch_head
+from siamkit.apps.omniglot.oneshot import one_shot_table
 from siamkit.distances import Distance
 
 
@@ -48,11 +48,12 @@ def evaluate_one_shot(
     Raises:
         ValueError: Not a run, unknown classes, or too few classes for the episodes.
     """
-    from siamkit.apps.omniglot import alphabet_of
+    from siamkit.apps.omniglot.layout import alphabet_of
     from siamkit.data import load_data, parse_classes
     from siamkit.models.embed import embed_all
-    from siamkit.run.checkpoint import load_run, write_json
+    from siamkit.run.checkpoint import load_run
     from siamkit.run.config import source_options
+    from siamkit.run.files import write_json
 
     if checkpoint not in ("best", "last"):
         raise ValueError(f"unknown checkpoint '{checkpoint}'; choose one of: best, last")

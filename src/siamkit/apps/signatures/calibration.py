@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from siamkit.apps.signature_eval import (
+from siamkit.apps.signatures.evaluate import (
     SignatureDistances,
     run_folder,
     select_writers,

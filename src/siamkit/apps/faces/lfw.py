@@ -266,7 +266,7 @@ def evaluate_lfw(
 
     Args:
         embedder: An :class:`~siamkit.run.Embedder` with a ``load(paths)`` method (a
-            :class:`~siamkit.apps.faces.FaceEmbedder`, or a trained image run).
+            :class:`~siamkit.apps.faces.embedder.FaceEmbedder`, or a trained image run).
         lfw_dir: The folder holding one subfolder per person.
         protocol: A parsed protocol or the path of ``pairs.txt``.
         chunk: Images read and embedded at a time (bounds memory).

@@ -1,6 +1,6 @@
 """``siamkit glyphs ...``: render the glyph set, write an Omniglot recipe, score one-shot runs.
 
-Registered in :mod:`siamkit.cli.main` with ``app.add_typer(glyphs_app, name="glyphs")``.
+Registered as the ``glyphs`` command group by :mod:`siamkit.apps.glyphs.plugin`.
 The recipe, commands and figures are in ``docs/applications/glyphs.md``.
 """
 
@@ -47,7 +47,7 @@ def render(
     overwrite: Annotated[bool, typer.Option(help="Replace an existing --out.")] = False,
 ) -> None:
     """Render one class per letter of each script from the installed fonts (see the docs)."""
-    from siamkit.apps.glyphs import GlyphSetConfig, render_glyph_set
+    from siamkit.apps.glyphs.dataset import GlyphSetConfig, render_glyph_set
 
     try:
         config = GlyphSetConfig(
@@ -91,7 +91,7 @@ def recipe(
     ] = None,
 ) -> None:
     """Write training settings for an Omniglot-layout root (e.g. the real Omniglot)."""
-    from siamkit.apps.omniglot import recipe_config
+    from siamkit.apps.omniglot.layout import recipe_config
 
     try:
         settings = recipe_config(root, val_alphabets, seed)
@@ -118,7 +118,7 @@ def oneshot(
 ) -> None:
     """N-way one-shot accuracy on held-out alphabets (within one and across), with the run's
     distance and, for --loss koch runs, the learned head; writes RUN/oneshot-CHECKPOINT.json."""
-    from siamkit.apps.omniglot_run import evaluate_one_shot
+    from siamkit.apps.omniglot.run import evaluate_one_shot
 
     try:
         n_ways = tuple(int(w) for w in ways.split(","))
