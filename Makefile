@@ -17,6 +17,7 @@ test: $(VENV)/.installed-dev data
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/pytest -q
 
 # fmnist-openset: siamkit vs pytorch-metric-learning, 3 seeds; rewrites docs/benchmarks.md

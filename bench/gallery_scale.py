@@ -29,6 +29,9 @@ from typing import Any
 
 import numpy as np
 
+from siamkit.run import DecisionRule
+from siamkit.runtime.distances import pair_distances
+
 ROOT = Path(__file__).resolve().parent.parent
 MARKER = "gallery-scale"
 
@@ -39,14 +42,28 @@ class SyntheticEmbedder:
 
     kind = "vector"
     distance = "cosine"
+    larger_is_closer = False
+    source = ""
+    calibration = None
+    prepare_image = None
 
     def __init__(self, dim: int, threshold: float) -> None:
         self.embedding_dim = dim
+        self.input_shape = (dim,)
         self.fingerprint = f"synthetic-{dim}"
         self.threshold = threshold
 
     def embed(self, inputs: Any) -> np.ndarray:
         return np.asarray(inputs, dtype=np.float32)
+
+    def load(self, sources: Any) -> Any:
+        raise ValueError("the synthetic model reads no files; enroll embeddings")
+
+    def pair_distances(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return pair_distances(a, b, self.distance)
+
+    def decision_rule(self) -> DecisionRule:
+        return DecisionRule(self.distance, self.threshold, False, None, "given")
 
 
 def clustered(n: int, dim: int, clusters: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

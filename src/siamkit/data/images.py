@@ -9,7 +9,9 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
+from siamkit.readers.images import load_image_array  # one decoder, torch-free
+from siamkit.readers.inputs import IMAGE_SUFFIXES
+
 OnMismatch = Literal["resize", "reject"]
 
 
@@ -31,8 +33,6 @@ def load_image(
         ValueError: The file is missing, not an image, corrupt, or of the wrong size under
             ``reject``; the message names the file.
     """
-    from siamkit.runtime.images import load_image_array  # one decoder, torch-free
-
     return torch.from_numpy(load_image_array(path, channels, size, on_mismatch))
 
 

@@ -9,9 +9,9 @@ Example:
 
 from __future__ import annotations
 
+from siamkit.readers.images import load_image_array, load_images
 from siamkit.runtime.distances import RUNTIME_DISTANCES, pair_distances
 from siamkit.runtime.encoder import OnnxEncoder
-from siamkit.runtime.images import load_image_array, load_images
 from siamkit.runtime.metadata import ModelMetadata, NotASiamkitModelError
 
 __all__ = [

@@ -19,10 +19,10 @@ import numpy as np
 import numpy.typing as npt
 
 from siamkit.readers import image_files, read_texts, read_vectors
+from siamkit.readers.images import load_images
 from siamkit.run.calibration import Calibration
 from siamkit.run.decision import DecisionRule, accepts
 from siamkit.runtime.distances import pair_distances
-from siamkit.runtime.images import load_images
 from siamkit.runtime.metadata import ModelMetadata
 
 FloatArray = npt.NDArray[np.float32]
