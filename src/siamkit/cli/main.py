@@ -30,7 +30,11 @@ from siamkit.cli.options import (
     out,
 )
 from siamkit.cli.serve import serve
+from siamkit.cli.tables import print_evaluation
 from siamkit.cli.train import train
+from siamkit.evaluation.report import write_report
+from siamkit.evaluation.run_eval import evaluate_run
+from siamkit.run import DecisionRule, load_embedder
 
 app = typer.Typer(
     add_completion=False,
@@ -64,8 +68,6 @@ def evaluate(
 
     Classes it trained on are evaluated too, but written apart (evaluation-seen-*.json) and
     never as its held-out figures."""
-    from siamkit.cli.tables import print_evaluation
-    from siamkit.evaluation.run_eval import evaluate_run
 
     try:
         _, record = evaluate_run(
@@ -106,7 +108,6 @@ def verify(
     as_json: AsJson = False,
 ) -> None:
     """Distance between two inputs, and same/different at the run's threshold."""
-    from siamkit.run import DecisionRule, load_embedder
 
     try:
         emb = load_embedder(run_dir)
@@ -163,7 +164,6 @@ def embed(
     ] = Path("embeddings.npy"),
 ) -> None:
     """Embed inputs; writes an (N, D) float32 .npy and, beside it, the inputs' names in order."""
-    from siamkit.run import load_embedder
 
     try:
         model = load_embedder(run_dir)
@@ -219,7 +219,6 @@ def report(
 ) -> None:
     """Write one self-contained HTML report: config, curves, ROC/DET, histograms, metrics,
     a 2-D projection and the worst errors (evaluates the run first, as `evaluate` does)."""
-    from siamkit.evaluation.report import write_report
 
     try:
         path = write_report(run_dir, out_path, data, classes, split, pairs, bootstrap, episodes)

@@ -11,7 +11,11 @@ from typing import Annotated, Any
 
 import typer
 
+from siamkit.cli.distributed import exec_torchrun
 from siamkit.cli.options import err, fail, parse_loss_options
+from siamkit.dist import is_main
+from siamkit.training import TrainConfig
+from siamkit.training import train as run_training
 from siamkit.training.trainer import NonFiniteLossError
 
 
@@ -233,14 +237,10 @@ def train(
 ) -> None:
     """Train a twin network; writes checkpoints, config and metrics to --out."""
     if nproc is not None and nproc > 1:
-        from siamkit.cli.distributed import exec_torchrun
-
         try:
             exec_torchrun(nproc)
         except ValueError as e:
             raise fail(str(e)) from None
-    from siamkit.training import TrainConfig
-    from siamkit.training import train as run_training
 
     flags: dict[str, Any] = {
         k: v
@@ -258,7 +258,6 @@ def train(
         raise fail(str(e), code=1) from None
     except ValueError as e:
         raise fail(str(e)) from None
-    from siamkit.dist import is_main
 
     if not is_main():  # under torchrun: rank 0 reports
         return

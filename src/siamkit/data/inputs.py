@@ -11,6 +11,7 @@ from torch import Tensor
 
 from siamkit.data.images import OnMismatch, images_under, load_image
 from siamkit.models.spec import ModelSpec
+from siamkit.models.text_tokenizer import load_tokenizer
 from siamkit.readers import read_texts, read_vectors
 
 
@@ -59,7 +60,6 @@ def _vectors(inputs: Sequence[str], spec: ModelSpec) -> tuple[Tensor, list[str]]
 
 
 def _texts(inputs: Sequence[str], spec: ModelSpec) -> tuple[Tensor, list[str]]:
-    from siamkit.models.text_tokenizer import load_tokenizer
 
     texts, names = read_texts(inputs)
     if spec.tokenizer is None or spec.max_length is None:

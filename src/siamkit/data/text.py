@@ -28,6 +28,7 @@ import torch
 
 from siamkit.data.labelled import LabelledData
 from siamkit.data.sources import SourceOptions, Split, _natural_key, read_csv_rows, register_source
+from siamkit.models.text_tokenizer import load_tokenizer
 
 SIMILAR_AT = 0.5  # a pair scoring at least this is a similar pair
 
@@ -137,7 +138,6 @@ def text_data(
     sources: list[str] | None = None,
 ) -> LabelledData:
     """Labelled texts -> :class:`LabelledData` of kind ``text`` with ``x`` = ids ``(N, L)``."""
-    from siamkit.models.text_tokenizer import load_tokenizer
 
     for i, t in enumerate(texts):
         if not isinstance(t, str) or not t.strip():

@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple
 
+from siamkit.data.text import read_records
+
 TEXT_SUFFIXES = (".txt", ".md")
 RECORD_SUFFIXES = (".csv", ".jsonl", ".ndjson")
 
@@ -32,7 +34,6 @@ def read_corpus(
         ValueError: Nothing to read, an unreadable file, an empty document (named), or
             duplicate ids.
     """
-    from siamkit.data.text import read_records
 
     path = Path(source)
     docs: list[Document] = []

@@ -20,6 +20,8 @@ import torch
 
 from siamkit.data.labelled import LabelledData
 from siamkit.data.pairs import sample_pairs
+from siamkit.data.sources import load_data
+from siamkit.data.splits import parse_classes
 from siamkit.distances import Distance
 from siamkit.evaluation.calibration import (
     FloatArray,
@@ -120,8 +122,6 @@ def calibrate_run(
     Raises:
         ValueError: Bad settings, not a run directory, or too few classes; says how to fix it.
     """
-    from siamkit.data.sources import load_data
-    from siamkit.data.splits import parse_classes
     from siamkit.run.checkpoint import load_run
     from siamkit.run.config import source_options
 

@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from siamkit.data import load_data, parse_classes
 from siamkit.data.labelled import LabelledData
+from siamkit.evaluation.knn import knn_search
 from siamkit.evaluation.run_eval import evaluate_run, operating_point_line, threshold_origin
 from siamkit.evaluation.suite import EvaluationSuite
 
@@ -127,7 +129,6 @@ def _projection(emb: np.ndarray, labels: np.ndarray, names: list[str], seed: int
 
 def _worst_errors(suite: EvaluationSuite, data: LabelledData, count: int = 8) -> str:
     """Items whose nearest neighbour is of another class, the closest such pairs first."""
-    from siamkit.evaluation.knn import knn_search
 
     dist = suite.metric
     nn = knn_search(suite.embeddings, suite.embeddings, 1, dist, exclude_self=True)
@@ -296,7 +297,6 @@ def write_report(
     Returns:
         The path written (atomically: a temporary file renamed into place).
     """
-    from siamkit.data import load_data, parse_classes
     from siamkit.run.checkpoint import load_run
     from siamkit.run.config import source_options
 

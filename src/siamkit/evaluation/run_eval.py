@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from siamkit.data import load_data, parse_classes
 from siamkit.evaluation.suite import EvaluationSuite, evaluate_suite
 from siamkit.run import Calibration, is_training_operating_point, open_run, read_json, write_json
 from siamkit.run.model_card import write_model_card
@@ -48,7 +49,6 @@ def trained_class_indices(train_classes: str, class_names: Sequence[str]) -> lis
         >>> trained_class_indices("all", ["a", "b", "c"])
         [0, 1, 2]
     """
-    from siamkit.data import parse_classes
 
     if train_classes.strip() == ALL_CLASSES:
         return list(range(len(class_names)))
@@ -132,7 +132,6 @@ def evaluate_run(
         ValueError: Bad settings, not a run directory, or no classes to evaluate; says how to
             fix it.
     """
-    from siamkit.data import load_data, parse_classes
     from siamkit.run.checkpoint import load_run
     from siamkit.run.config import source_options
 

@@ -24,6 +24,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from siamkit import __version__
+from siamkit.data import load_data, parse_classes
+from siamkit.data.sources import NO_DATA
+from siamkit.distances import get_distance
 from siamkit.export.metric_change import MetricChange, metric_change
 from siamkit.export.onnx_graph import DEFAULT_OPSET, export_graph, write_metadata
 from siamkit.export.parity import (
@@ -38,6 +42,7 @@ from siamkit.export.targets import get_target
 from siamkit.models.standardize import Standardize
 from siamkit.run import fingerprint_state, open_run
 from siamkit.run.checkpoint import LoadedRun, load_run
+from siamkit.run.config import source_options
 from siamkit.runtime.metadata import ModelMetadata
 
 QUANTIZE = ("int8",)
@@ -202,9 +207,6 @@ def _run_items(
     A run made without training (``siamkit init``) calibrates on the training split's classes
     outside its evaluation classes; a run with no evaluation classes (trained on every class)
     is checked on its data's test split, whose classes it trained on."""
-    from siamkit.data import load_data, parse_classes
-    from siamkit.data.sources import NO_DATA
-    from siamkit.run.config import source_options
     from siamkit.training.setup import prepare_data
 
     cfg = run.config
@@ -260,8 +262,6 @@ def _metadata(
     opset: int,
 ) -> ModelMetadata:
     """Everything the ONNX file carries about the run (see :class:`ModelMetadata`)."""
-    from siamkit import __version__
-    from siamkit.distances import get_distance
 
     model, spec = run.model, run.spec
     variant = "int8" if quantization != "none" else ""

@@ -24,6 +24,8 @@ import torch
 from torch import Tensor
 
 from siamkit.models.spec import ModelSpec
+from siamkit.models.text import PRETRAINED
+from siamkit.models.text_tokenizer import load_tokenizer, resolve_model_dir
 from siamkit.registry import Registry
 
 
@@ -94,7 +96,6 @@ def text_target(spec: ModelSpec) -> ExportTarget:
     (``minilm``, ``hf:PATH``) get dynamic int8, ``text_cnn`` static int8. The metadata carries
     the tokenizer (``tokenizer.json``), its pad id and the maximum length, so the runtime
     tokenises with the ``tokenizers`` library alone."""
-    from siamkit.models.text import PRETRAINED
 
     transformer = spec.encoder.partition(":")[0] in PRETRAINED
     return ExportTarget(
@@ -109,7 +110,6 @@ def text_target(spec: ModelSpec) -> ExportTarget:
 
 
 def _example_ids(spec: ModelSpec) -> tuple[Tensor, ...]:
-    from siamkit.models.text_tokenizer import load_tokenizer
 
     if spec.tokenizer is None:
         raise ValueError("this text run's spec names no tokenizer; retrain it with this siamkit")
@@ -118,7 +118,6 @@ def _example_ids(spec: ModelSpec) -> tuple[Tensor, ...]:
 
 
 def _tokenizer_metadata(spec: ModelSpec) -> dict[str, Any]:
-    from siamkit.models.text_tokenizer import load_tokenizer, resolve_model_dir
 
     if spec.tokenizer is None:
         raise ValueError("this text run's spec names no tokenizer; retrain it with this siamkit")

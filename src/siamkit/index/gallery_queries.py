@@ -26,6 +26,7 @@ from siamkit.index.errors import GalleryError, UnknownItemError, unknown_label
 from siamkit.index.index_follower import IndexFollower
 from siamkit.index.metric import Metric
 from siamkit.index.model_binding import ModelBinding
+from siamkit.index.postgres_store import redact
 from siamkit.index.results import (
     Candidate,
     GalleryStats,
@@ -81,7 +82,6 @@ class GalleryQueries:
 
     def stats(self) -> GalleryStats:
         """Counts and settings."""
-        from siamkit.index.postgres_store import redact
 
         counts = self.store.label_counts()
         index = self._follower.fresh()

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from siamkit.index.metric import Metric, get_metric
 from siamkit.index.vector_index import IndexConfig
+from siamkit.run import ProbabilityMap
 
 if TYPE_CHECKING:
     from siamkit.run import ProbabilityMap
@@ -67,8 +68,6 @@ class GallerySettings:
         thr = float(meta["threshold"]) if threshold is None else float(threshold)
         probability: Any = None
         if meta.get("calibration"):
-            from siamkit.run import ProbabilityMap
-
             record = json.loads(meta["calibration"])
             probability = ProbabilityMap.from_dict(record["probability_map"])
         return cls(

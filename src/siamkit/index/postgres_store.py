@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from siamkit.index.errors import GalleryError
 from siamkit.index.store import SqlStore
 
 
@@ -54,8 +55,6 @@ class PostgresStore(SqlStore):
         try:
             return psycopg.connect(self.url, autocommit=True)
         except psycopg.OperationalError as e:
-            from siamkit.index.errors import GalleryError
-
             raise GalleryError(f"cannot connect to {redact(self.url)}: {e}".strip()) from None
 
     def _begin_write(self, cur: Any) -> None:

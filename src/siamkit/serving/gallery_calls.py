@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from siamkit.index import GalleryError, ModelMismatchError, UnknownItemError, UnknownLabelError
 from siamkit.serving.errors import ServiceError
 from siamkit.serving.schemas import IdentifyResponse, Item, Match
 from siamkit.serving.state import ServiceState
@@ -114,7 +115,6 @@ class GalleryCalls:
 @contextmanager
 def _as_http_errors() -> Iterator[None]:
     """Gallery errors as 4xx ServiceErrors."""
-    from siamkit.index import GalleryError, ModelMismatchError, UnknownItemError, UnknownLabelError
 
     try:
         yield

@@ -13,7 +13,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from siamkit.index import Gallery
 from siamkit.run import DecisionRule, Embedder, load_embedder, no_threshold_error, open_run
+from siamkit.serving.app import create_app
 from siamkit.serving.config import ServiceConfig
 
 
@@ -63,7 +65,6 @@ def load_service(
         ValueError: Anything that cannot be loaded, a gallery of another model, or insecure
             settings; says how to fix it.
     """
-    from siamkit.serving.app import create_app
 
     config = config or ServiceConfig()
     config.check()  # before loading anything heavy
@@ -74,7 +75,5 @@ def load_service(
     rule = service_rule(embedder, run_dir)
     gallery = None
     if gallery_dir is not None:
-        from siamkit.index import Gallery
-
         gallery = Gallery.open(gallery_dir, embedder=embedder)  # refuses another model
     return create_app(embedder, rule, config, gallery)

@@ -17,6 +17,7 @@ from siamkit.data.labelled import LabelledData
 from siamkit.data.pairs import PairDataset, TripletDataset
 from siamkit.data.samplers import ClassBalancedSampler
 from siamkit.dist import shard_bounds
+from siamkit.models.text_tokenizer import load_tokenizer, text_tokenizer_name
 from siamkit.run.config import TrainConfig
 
 # (items, labels or None, pair labels or None, roles or None): roles (0 anchor, 1 response)
@@ -125,7 +126,6 @@ BUCKET_BATCHES = 50  # batches per length bucket: sorted within, shuffled betwee
 
 def token_lengths(ids: Tensor, encoder: str) -> Tensor:
     """``(N,)`` real tokens in each right-padded id row ``(N, L)`` of a text encoder's data."""
-    from siamkit.models.text_tokenizer import load_tokenizer, text_tokenizer_name
 
     name = text_tokenizer_name(encoder)
     if name is None:

@@ -14,11 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from siamkit.data.sources import NO_DATA
+from siamkit.data.sources import NO_DATA, load_data
 from siamkit.models.pretrained_image import is_pretrained_image, pretrained_image_defaults
 from siamkit.models.spec import ModelSpec, build_model
 from siamkit.run.checkpoint import save_checkpoint, write_json
-from siamkit.run.config import TrainConfig
+from siamkit.run.config import TrainConfig, source_options
 from siamkit.run.model_card import write_model_card
 from siamkit.training.resume import prepare_out, write_run_config
 
@@ -82,9 +82,6 @@ def init_run(
     size = defaults.image_size
     shape = [channels, size, size]
     if data is not None:
-        from siamkit.data.sources import load_data
-        from siamkit.run.config import source_options
-
         shape = list(load_data(data, source_options(config), split="train").item_shape)
     spec = ModelSpec(
         encoder=encoder,

@@ -13,6 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
+from siamkit.apps.faces.embedder import FaceEmbedder
+from siamkit.apps.faces.run import FaceRunConfig, is_face_run, write_face_run
 from siamkit.cli.options import AsJson, err, fail, out
 from siamkit.run.decision import accepts
 
@@ -24,11 +26,8 @@ faces_app = typer.Typer(
 
 def _embedder(run_dir: Path) -> Any:
     """The face encoder of a ``faces init`` folder, else a trained image run."""
-    from siamkit.apps.faces.run import is_face_run
 
     if is_face_run(run_dir):
-        from siamkit.apps.faces.embedder import FaceEmbedder
-
         return FaceEmbedder.from_run_dir(run_dir)
     from siamkit.run.torch_embedder import RunEmbedder
 
@@ -56,8 +55,6 @@ def init(
     ] = None,
 ) -> None:
     """Make RUN_DIR stand for dlib's face encoder in `gallery create --model`, `verify`, `serve`."""
-    from siamkit.apps.faces.embedder import FaceEmbedder
-    from siamkit.apps.faces.run import FaceRunConfig, write_face_run
 
     try:
         config = FaceRunConfig(threshold, upsample, detect_side, fallback).check()
@@ -167,7 +164,6 @@ def verify_faces(
     run_dir: Path, input_a: str, input_b: str, threshold: float | None, as_json: bool
 ) -> None:
     """``siamkit verify`` for a face-encoder folder: the same output as for a trained run."""
-    from siamkit.apps.faces.embedder import FaceEmbedder
 
     try:
         embedder = FaceEmbedder.from_run_dir(run_dir)

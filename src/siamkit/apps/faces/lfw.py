@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from siamkit.evaluation.verification import VerificationMetrics, verification_metrics
+from siamkit.runtime.distances import pair_distances
 
 
 @dataclass(frozen=True)
@@ -297,8 +298,6 @@ def evaluate_lfw(
     if own is not None:
         d = np.asarray(own(emb[ia], emb[ib]), dtype=np.float64)
     else:
-        from siamkit.runtime.distances import pair_distances
-
         d = pair_distances(emb[ia], emb[ib], embedder.distance).astype(np.float64)
     closer = -d if not getattr(embedder, "larger_is_closer", False) else d
     same = protocol.same

@@ -33,6 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from siamkit.apps.faces.lfw import LfwPair, LfwProtocol, image_path, write_pairs
+from siamkit.data.augment import Augment
 
 ASTRONAUT = "Skimage_Astronaut"
 ASTRONAUT_BOX = (0, 95, 250, 345)  # (top, left, bottom, right): the face and hair, square
@@ -110,8 +111,6 @@ def build_face_views(
     """
     import torch
     from PIL import Image
-
-    from siamkit.data.augment import Augment
 
     sources = source_faces(size)
     if not 2 <= people <= len(sources):

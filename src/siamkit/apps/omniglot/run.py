@@ -16,8 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from siamkit.apps.omniglot.koch_head import KochHeadScore, load_koch_head
+from siamkit.apps.omniglot.layout import alphabet_of
 from siamkit.apps.omniglot.oneshot import one_shot_table
+from siamkit.data import load_data, parse_classes
 from siamkit.distances import Distance
+from siamkit.models.embed import embed_all
+from siamkit.run.files import write_json
 
 
 def evaluate_one_shot(
@@ -48,12 +52,8 @@ def evaluate_one_shot(
     Raises:
         ValueError: Not a run, unknown classes, or too few classes for the episodes.
     """
-    from siamkit.apps.omniglot.layout import alphabet_of
-    from siamkit.data import load_data, parse_classes
-    from siamkit.models.embed import embed_all
     from siamkit.run.checkpoint import load_run
     from siamkit.run.config import source_options
-    from siamkit.run.files import write_json
 
     if checkpoint not in ("best", "last"):
         raise ValueError(f"unknown checkpoint '{checkpoint}'; choose one of: best, last")

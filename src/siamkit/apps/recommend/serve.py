@@ -29,6 +29,7 @@ from siamkit.apps.recommend.lookup import check_user, find_item, find_items
 from siamkit.apps.recommend.ratings_data import F32, ItemTable
 from siamkit.apps.recommend.run import GALLERY, RecommendRun
 from siamkit.apps.recommend.titles import title_vectors
+from siamkit.index import Gallery
 
 if TYPE_CHECKING:
     from siamkit.index import Gallery
@@ -53,7 +54,6 @@ class Recommendation:
 
 def build_gallery(run: RecommendRun) -> Path:
     """Create ``RUN/gallery`` and enroll every item's embedding; returns its path."""
-    from siamkit.index import Gallery
 
     path = run.path / GALLERY
     embedder = ItemEmbedder(run.tower)
@@ -71,7 +71,6 @@ def build_gallery(run: RecommendRun) -> Path:
 
 
 def _open(run: RecommendRun) -> Gallery:
-    from siamkit.index import Gallery
 
     return Gallery.open(run.path / GALLERY, embedder=ItemEmbedder(run.tower))
 

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from siamkit.apps.signatures.handwriting_fonts import hands_from_files
 from siamkit.cli.calibrate import show_calibration
 from siamkit.cli.options import AsJson, RunDir, err, fail, out
 
@@ -46,7 +47,6 @@ def render(
     """Write synthetic signatures in CEDAR's layout (full_org/, full_forg/) plus writers.csv,
     forgers.csv and splits.json; evaluation writers write in hands no training writer used."""
     from siamkit.apps.signatures.dataset import render_signature_set
-    from siamkit.apps.signatures.handwriting_fonts import hands_from_files
 
     try:
         hands = hands_from_files(font) if font else None

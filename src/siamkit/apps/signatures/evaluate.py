@@ -28,8 +28,12 @@ import numpy.typing as npt
 import torch
 from torch import Tensor
 
+from siamkit.apps.signatures.cedar import read_cedar, scan_cedar
+from siamkit.data.splits import parse_classes
+from siamkit.evaluation import embed_all
 from siamkit.evaluation.calibration import error_rates
 from siamkit.evaluation.verification import verification_metrics
+from siamkit.run import Calibration
 
 if TYPE_CHECKING:
     from siamkit.run.checkpoint import LoadedRun
@@ -195,8 +199,6 @@ def signature_distances(
         random_per_genuine: Random forgeries per genuine signature.
         seed: Seeds the random forgeries.
     """
-    from siamkit.apps.signatures.cedar import read_cedar
-    from siamkit.evaluation import embed_all
 
     if run.spec.kind != "image" or len(run.spec.input_shape) != 3:
         raise ValueError("this run is not an image model; it cannot read signatures")
@@ -229,8 +231,6 @@ def signature_distances(
 def select_writers(root: str | Path, writers: str) -> list[str]:
     """The writers of a CEDAR-layout folder named by a spec such as ``41-60`` (numbers as in the
     file names; ranges are over the writers present), in ascending order."""
-    from siamkit.apps.signatures.cedar import scan_cedar
-    from siamkit.data.splits import parse_classes
 
     genuine, _ = scan_cedar(root)
     names = [str(w) for w in sorted({f.writer for f in genuine})]
@@ -295,7 +295,6 @@ def evaluate_signatures(
 def _threshold(
     run_dir: str | Path, metrics: dict[str, Any], given: float | None
 ) -> tuple[float, str]:
-    from siamkit.run import Calibration
 
     if given is not None:
         return float(given), "given"

@@ -25,6 +25,7 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
+from siamkit.apps.tracking.video import read_video
 from siamkit.data.idx import read_idx
 from siamkit.data.sources import FASHION_MNIST_DIR
 
@@ -81,8 +82,6 @@ def load_background(path: str | Path, height: int, width: int, max_frames: int =
     """
     path = Path(path)
     if path.suffix.lower() in (".avi", ".mp4", ".mov", ".mkv"):
-        from siamkit.apps.tracking.video import read_video
-
         frames = read_video(path, max_frames=max_frames)
     else:
         try:
