@@ -14,11 +14,12 @@ from siamkit.run import DecisionRule
 from siamkit.runtime.distances import pair_distances
 
 
-class _FakeModel:
-    """What both fakes share: numpy pair distances, no calibration, a rule at ``threshold``."""
+class FakeModel:
+    """What the fakes share: numpy pair distances, no calibration, a rule at ``threshold``
+    (none when it is None)."""
 
     distance = "euclidean"
-    threshold = 1.0
+    threshold: float | None = 1.0
     larger_is_closer = False
     source = ""
     calibration = None
@@ -29,11 +30,13 @@ class _FakeModel:
     ) -> npt.NDArray[np.float32]:
         return pair_distances(a, b, self.distance)
 
-    def decision_rule(self) -> DecisionRule:
+    def decision_rule(self) -> DecisionRule | None:
+        if self.threshold is None:
+            return None
         return DecisionRule(self.distance, self.threshold, False, None, "model")
 
 
-class VectorEmbedder(_FakeModel):
+class VectorEmbedder(FakeModel):
     """An Embedder whose embedding of a vector is the vector times a fixed matrix.
 
     With ``scale=None`` the embedding is the input itself, so expected distances can be worked
@@ -77,7 +80,7 @@ class VectorEmbedder(_FakeModel):
         return x.numpy(), names
 
 
-class TextEmbedder(_FakeModel):
+class TextEmbedder(FakeModel):
     """An Embedder of texts: counts of the letters a-d (enough to tell test texts apart)."""
 
     kind = "text"

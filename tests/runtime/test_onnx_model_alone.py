@@ -97,3 +97,27 @@ def test_serve_refuses_an_onnx_file_of_another_run(onnx_path: Path, tmp_path: Pa
     train(tiny_config(other, seed=1), progress=False)
     with pytest.raises(ValueError, match="was not exported from"):
         serving.load_service(other, onnx=onnx_path, config=serving.ServiceConfig(read_only=True))
+
+
+def test_the_cli_builds_and_queries_a_gallery_over_an_onnx_file(
+    onnx_path: Path, tmp_path: Path
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from siamkit.cli.main import app
+
+    files = sorted(_digits(tmp_path / "people", n=3))
+    runner = CliRunner()
+    g = str(tmp_path / "g")
+    r = runner.invoke(app, ["gallery", "create", g, "--model", str(onnx_path)])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["gallery", "enroll", g, str(tmp_path / "people")])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["gallery", "identify", g, str(files[-1]), "--json"])
+    assert r.exit_code == 0, r.output
+    (hit,) = json.loads(r.stdout)
+    assert hit["label"] == "6"  # the folder it was enrolled from, at distance 0
+    r = runner.invoke(app, ["serve"])
+    assert r.exit_code == 2 and "nothing to serve" in r.output

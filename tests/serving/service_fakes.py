@@ -10,33 +10,17 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
+from index.fakes import FakeModel
 from siamkit.run import ProbabilityMap
-from siamkit.runtime.distances import pair_distances
 from siamkit.serving import DecisionRule
 
 KEY = "k" * 8 + "-test-key-0123456789"  # >= 16 characters
 
 
-class _FakeModel:
-    """What every fake shares: euclidean pair distances, no calibration, no own rule."""
+class _FakeModel(FakeModel):
+    """The index fakes' shared parts, with no threshold unless a test sets one."""
 
-    distance = "euclidean"
-    larger_is_closer = False
-    source = ""
-    calibration = None
-    prepare_image = None
-
-    def pair_distances(
-        self, a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]
-    ) -> npt.NDArray[np.float32]:
-        return pair_distances(a, b, self.distance)
-
-    threshold: float | None = None  # a test sets one where the fake needs a rule
-
-    def decision_rule(self) -> DecisionRule | None:
-        if self.threshold is None:
-            return None
-        return DecisionRule(self.distance, self.threshold, False, None, "model")
+    threshold: float | None = None
 
     def load(self, sources: Sequence[str]) -> tuple[list[str], list[str]]:
         raise ValueError("the fake models read no files")

@@ -8,11 +8,17 @@ from typing import Annotated
 
 import typer
 
-from siamkit.cli.options import RunDir, err, fail
+from siamkit.cli.options import err, fail
 
 
 def serve(
-    run_dir: RunDir,
+    run_dir: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A run directory, a `faces init` folder or an exported .onnx file; "
+            "optional with --onnx."
+        ),
+    ] = None,
     gallery: Annotated[
         Path | None, typer.Option(help="Gallery directory (`siamkit gallery create`).")
     ] = None,
@@ -21,7 +27,11 @@ def serve(
     ),
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     onnx: Annotated[
-        Path | None, typer.Option(help="Serve this exported ONNX model instead of the checkpoint.")
+        Path | None,
+        typer.Option(
+            help="Serve this exported ONNX model (alone, or with RUN_DIR: the run's calibration "
+            "decides, and the file must hold the run's weights)."
+        ),
     ] = None,
     insecure_local: Annotated[
         bool,
@@ -51,6 +61,8 @@ def serve(
     Write endpoints need the key in the SIAMKIT_API_KEY environment variable (clients send it
     as X-API-Key or Authorization: Bearer). OpenAPI docs at http://HOST:PORT/docs.
     """
+    if run_dir is None and onnx is None:
+        raise fail("nothing to serve: give a run folder or a .onnx file, or --onnx FILE")
     try:
         import uvicorn
 
@@ -84,5 +96,6 @@ def serve(
         if read_only
         else ("writes need the API key" if config.api_key else "insecure-local writes")
     )
-    err.print(f"serving {run_dir} on http://{host}:{port} ({mode}); docs at /docs")
+    served = onnx if run_dir is None else run_dir
+    err.print(f"serving {served} on http://{host}:{port} ({mode}); docs at /docs")
     uvicorn.run(app, host=host, port=port, log_level=log_level)

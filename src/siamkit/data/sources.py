@@ -16,7 +16,6 @@ Example:
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from siamkit.data.idx import read_idx
 from siamkit.data.images import OnMismatch, list_images, load_image
 from siamkit.data.labelled import Kind, LabelledData
 from siamkit.plugins import load_plugins
+from siamkit.readers.inputs import read_csv_rows
 from siamkit.registry import Registry
 
 Split = Literal["train", "test"]
@@ -246,19 +246,6 @@ def csv_table(arg: str | None, options: SourceOptions, split: Split) -> Labelled
     y = torch.tensor([index[c] for c in labels])
     sources = [f"{path}:{r}" for r in range(2, len(body) + 2)]
     return LabelledData(torch.from_numpy(values), y, classes, "vector", sources)
-
-
-def read_csv_rows(path: Path) -> tuple[list[str], list[list[str]]]:
-    """A CSV file's header and data rows; a BOM is tolerated and blank lines are skipped.
-
-    Raises:
-        ValueError: The file has no header row or no data row.
-    """
-    with path.open(newline="", encoding="utf-8-sig") as f:  # utf-8-sig: tolerate a BOM
-        rows = [row for row in csv.reader(f) if row]  # blank lines carry no item
-    if len(rows) < 2:
-        raise ValueError(f"CSV file {path} needs a header row and at least one data row")
-    return rows[0], rows[1:]
 
 
 def _natural_key(s: str) -> tuple[int, float | str]:

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from siamkit.index.errors import GalleryError
+from siamkit.readers import read_csv_rows
 
 VECTOR_SUFFIXES = {".npy", ".csv"}
 TEXT_SUFFIXES = {".txt", ".md"}
@@ -142,8 +143,6 @@ def _folder(folder: Path, label: str | None, kind: str) -> list[Group]:
 
 
 def _image_csv(path: Path, label: str | None) -> Group:
-    from siamkit.data.sources import read_csv_rows
-
     header, body = read_csv_rows(path)
     if "path" not in header:
         raise GalleryError(
@@ -203,8 +202,6 @@ def load_group(
 
 
 def _csv_labels(path: Path) -> list[str]:
-    from siamkit.data.sources import read_csv_rows
-
     header, body = read_csv_rows(path)
     if "label" not in header:
         raise GalleryError(f"CSV {path} has no 'label' column; add one or pass --label NAME")

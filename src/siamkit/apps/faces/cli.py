@@ -1,8 +1,8 @@
 """``siamkit faces ...``: dlib's pretrained face encoder as a siamkit model, LFW's protocol.
 
 Registered as the ``faces`` command group by :mod:`siamkit.apps.faces.plugin`;
-``siamkit verify`` hands a face-encoder folder to :func:`verify_faces`. This module imports
-nothing from ``main``, so those imports are not circular.
+``siamkit verify``, ``embed``, ``serve`` and the gallery take a face-encoder folder through
+:func:`siamkit.run.load_embedder` (kind ``face``). This module imports nothing from ``main``.
 """
 
 from __future__ import annotations
@@ -158,30 +158,3 @@ def lfw(
 
 def _progress(done: int, total: int) -> None:
     err.print(f"embedded {done}/{total} images", end="\r" if done < total else "\n")
-
-
-def verify_faces(
-    run_dir: Path, input_a: str, input_b: str, threshold: float | None, as_json: bool
-) -> None:
-    """``siamkit verify`` for a face-encoder folder: the same output as for a trained run."""
-
-    try:
-        embedder = FaceEmbedder.from_run_dir(run_dir)
-        emb = embedder.embed_files([input_a, input_b])  # (2, 128)
-    except (ValueError, ImportError) as e:
-        raise fail(str(e)) from None
-    d = float(embedder.pair_distances(emb[:1], emb[1:])[0])
-    thr = embedder.threshold if threshold is None else threshold
-    same = bool(accepts(d, thr, embedder.larger_is_closer))
-    if as_json:
-        record = {
-            "distance": d,
-            "threshold": thr,
-            "same": same,
-            "probability": None,
-            "metric": embedder.distance,
-        }
-        print(json.dumps(record))
-        return
-    verdict = "same" if same else "different"
-    out.print(f"{embedder.distance} distance {d:.4f} (threshold {thr:.4f}): {verdict}")
