@@ -37,6 +37,7 @@ from siamkit.run.checkpoint import (
     write_json,
 )
 from siamkit.run.config import TrainConfig
+from siamkit.run.model_card import write_model_card
 from siamkit.training.batches import epoch_batches
 from siamkit.training.distributed import process_group, sync_module, training_device, wrap_ddp
 from siamkit.training.objective import Objective, build_loss, mean_miner_stats
@@ -119,23 +120,27 @@ def train(
             config = config.model_copy(update={"refit": False})
     with process_group(device) as info:
         if not refits(config) or not _has_validation(selection_config(config)):
-            return _train(
+            result = _train(
                 config, info, device, resume, overwrite, progress, console, loss, on_epoch_end
             )
-        shown = (console if info.is_main else None) or Console(
-            quiet=not (progress and info.is_main), stderr=True
-        )
-
-        def phase(cfg: TrainConfig, resume_phase: bool) -> TrainResult:
-            fresh = copy.deepcopy(loss)  # each phase starts from the loss as given
-            return _train(
-                cfg, info, device, resume_phase, False, progress, shown, fresh, on_epoch_end
+        else:
+            shown = (console if info.is_main else None) or Console(
+                quiet=not (progress and info.is_main), stderr=True
             )
 
-        return cast(
-            TrainResult,
-            train_with_refit(config, phase, resume, overwrite, shown, info.is_main, device),
-        )
+            def phase(cfg: TrainConfig, resume_phase: bool) -> TrainResult:
+                fresh = copy.deepcopy(loss)  # each phase starts from the loss as given
+                return _train(
+                    cfg, info, device, resume_phase, False, progress, shown, fresh, on_epoch_end
+                )
+
+            result = cast(
+                TrainResult,
+                train_with_refit(config, phase, resume, overwrite, shown, info.is_main, device),
+            )
+        if info.is_main:
+            write_model_card(config.out)  # what it trained on, the threshold and its origin
+        return result
 
 
 def _has_validation(config: TrainConfig) -> bool:
