@@ -11,8 +11,8 @@ import pytest
 
 from index.fakes import VectorEmbedder
 from siamkit.index import SCHEMA_VERSION, Gallery, NotAGalleryError, SchemaTooNewError
-from siamkit.index.store import open_store
 from siamkit.index.store_records import ids_checksum
+from siamkit.index.stores import open_store
 
 M64 = (1 << 64) - 1
 

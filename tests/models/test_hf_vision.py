@@ -22,7 +22,8 @@ import transformers
 from siamkit.models.embed import embed_all
 from siamkit.models.hf_folder import hf_folder_kind, is_vision_folder
 from siamkit.models.hf_image_processor import read_image_processor
-from siamkit.models.pretrained_image import PretrainedImageEncoder, is_pretrained_image
+from siamkit.models.pretrained import is_pretrained_image
+from siamkit.models.pretrained_image import PretrainedImageEncoder
 from siamkit.models.registry import build_encoder
 from siamkit.models.spec import build_model
 from siamkit.models.text_tokenizer import text_tokenizer_name

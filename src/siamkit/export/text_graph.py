@@ -17,6 +17,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from siamkit.models.text import TransformerEncoder, mean_pool
+
 
 class TraceableTransformer(nn.Module):
     """Token ids ``(B, L)`` -> ``(B, H)``, as :class:`~siamkit.models.text.TransformerEncoder`.
@@ -31,8 +33,6 @@ class TraceableTransformer(nn.Module):
 
     def forward(self, ids: Tensor) -> Tensor:
         """``(B, L)`` int64 ids, right-padded with the tokenizer's pad id -> ``(B, H)``."""
-        from siamkit.models.text import mean_pool
-
         enc: Any = self.encoder  # a TransformerEncoder (typed loosely: text is an optional extra)
         mask: Tensor = ids != enc.pad_id  # (B, L)
         positions = torch.arange(ids.shape[1], device=ids.device).unsqueeze(0).expand_as(ids)
@@ -47,10 +47,6 @@ class TraceableTransformer(nn.Module):
 
 def traceable_encoder(encoder: nn.Module) -> nn.Module:
     """The module to trace for ``encoder``: a wrapper for transformers, else ``encoder``."""
-    try:
-        from siamkit.models.text import TransformerEncoder
-    except ImportError:  # text encoders not installed: nothing to wrap
-        return encoder
     return TraceableTransformer(encoder) if isinstance(encoder, TransformerEncoder) else encoder
 
 

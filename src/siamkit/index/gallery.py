@@ -37,8 +37,9 @@ from siamkit.index.gallery_writes import GalleryWrites
 from siamkit.index.index_follower import IndexFollower
 from siamkit.index.metric import get_metric
 from siamkit.index.model_binding import ModelBinding
-from siamkit.index.store import SqlStore, open_store
+from siamkit.index.store import SqlStore
 from siamkit.index.store_records import now_utc
+from siamkit.index.stores import open_store
 from siamkit.index.vector_index import IndexConfig, VectorIndex
 from siamkit.run import Embedder
 

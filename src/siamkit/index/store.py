@@ -340,22 +340,3 @@ class SqlStore(SqlTransactions):
     def everything(self) -> Changes:
         """Every live item (for a full index rebuild), one snapshot."""
         return self.changes(generation=1 << 62, after_id=0)
-
-
-def open_store(url: str, dim_hint: int | None = None) -> SqlStore:
-    """A store from its URL: ``sqlite:PATH`` or ``postgresql://...``.
-
-    Raises:
-        GalleryError: Any other scheme.
-    """
-    if url.startswith("sqlite:"):
-        from siamkit.index.sqlite_store import SqliteStore
-
-        return SqliteStore(url.removeprefix("sqlite:"), dim_hint)
-    if url.startswith(("postgresql://", "postgres://")):
-        from siamkit.index.postgres_store import PostgresStore
-
-        return PostgresStore(url, dim_hint)
-    raise GalleryError(
-        f"unknown store '{url}'; use sqlite:PATH (the default) or postgresql://USER@HOST/DB"
-    )

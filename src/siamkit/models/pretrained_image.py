@@ -41,7 +41,6 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from siamkit.models.efficientnet_lite import (
-    LITE0_FEATURES,
     LITE0_MEAN,
     LITE0_MIN_SIZE,
     LITE0_STD,
@@ -105,40 +104,6 @@ class PretrainedDefaults(NamedTuple):
 
     image_size: int  # the side images are resized to inside the model
     features: int  # the size of the pooled features (the embedding without a head)
-
-
-def is_pretrained_image(encoder: str) -> bool:
-    """Whether ``encoder`` names a pretrained image encoder: ``efficientnet_lite0``, or
-    ``hf:PATH`` with PATH a Hugging Face image model folder (read from its files)."""
-    base, _, arg = encoder.partition(":")
-    if base == "hf":
-        from siamkit.models.hf_folder import is_vision_folder
-
-        return bool(arg) and is_vision_folder(arg)
-    return base in PRETRAINED_IMAGE_ENCODERS
-
-
-def pretrained_image_defaults(encoder: str, image_size: int | None = None) -> PretrainedDefaults:
-    """The image size and the pooled feature size of a pretrained image encoder.
-
-    Args:
-        encoder: ``efficientnet_lite0`` (:data:`DEFAULT_IMAGE_SIZE`, 1280) or ``hf:PATH`` of an
-            image model folder (its image processor's size, its hidden size).
-        image_size: The run's own side (``--image-size``); None = the encoder's default.
-
-    Raises:
-        ValueError: ``encoder`` is not a pretrained image encoder.
-    """
-    if encoder.partition(":")[0] == "hf" and is_pretrained_image(encoder):
-        from siamkit.models.hf_vision import hf_vision_defaults
-
-        return hf_vision_defaults(encoder.partition(":")[2], image_size)
-    if encoder == "efficientnet_lite0":
-        return PretrainedDefaults(image_size or DEFAULT_IMAGE_SIZE, LITE0_FEATURES)
-    raise ValueError(
-        f"'{encoder}' is not a pretrained image encoder; choose efficientnet_lite0 or "
-        "hf:PATH with PATH a Hugging Face image model folder"
-    )
 
 
 class PretrainedImageEncoder(nn.Module):

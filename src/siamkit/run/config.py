@@ -20,7 +20,7 @@ from siamkit.data.sources import SourceOptions, source_kind
 from siamkit.distances import DISTANCES
 from siamkit.losses import LOSSES
 from siamkit.miners import MINERS
-from siamkit.models.pretrained_image import is_pretrained_image
+from siamkit.models.pretrained import is_pretrained_image
 from siamkit.models.registry import ENCODERS
 from siamkit.models.text_tokenizer import MINILM, text_tokenizer_name
 

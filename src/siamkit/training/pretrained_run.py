@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from siamkit.data.sources import NO_DATA, load_data
-from siamkit.models.pretrained_image import is_pretrained_image, pretrained_image_defaults
+from siamkit.models.pretrained import is_pretrained_image, pretrained_image_defaults
 from siamkit.models.spec import ModelSpec, build_model
 from siamkit.run.checkpoint import save_checkpoint, write_json
 from siamkit.run.config import TrainConfig, source_options

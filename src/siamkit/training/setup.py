@@ -19,11 +19,8 @@ from siamkit.data.labelled import LabelledData
 from siamkit.data.sources import load_data
 from siamkit.data.splits import parse_classes, train_val_split
 from siamkit.models.hf_folder import hf_folder_kind
-from siamkit.models.pretrained_image import (
-    is_pretrained_image,
-    pretrained_encoders,
-    pretrained_image_defaults,
-)
+from siamkit.models.pretrained import is_pretrained_image, pretrained_image_defaults
+from siamkit.models.pretrained_image import pretrained_encoders
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.models.spec import ModelSpec
 from siamkit.models.standardize import Standardize
