@@ -41,7 +41,7 @@ from siamkit.index.store import SqlStore
 from siamkit.index.store_records import now_utc
 from siamkit.index.stores import open_store
 from siamkit.index.vector_index import IndexConfig, VectorIndex
-from siamkit.run import Embedder
+from siamkit.run import Embedder, write_json
 
 GALLERY_FILE = "gallery.json"
 DB_FILE = "gallery.db"
@@ -148,7 +148,7 @@ class Gallery(GalleryQueries, GalleryWrites):
                 db = open_store(f"sqlite:{tmp / DB_FILE}")
                 db.initialize(meta)
                 db.close()
-                _write_json(tmp / GALLERY_FILE, {"format": FORMAT, "store": "sqlite"})
+                write_json(tmp / GALLERY_FILE, {"format": FORMAT, "store": "sqlite"})
                 if path.exists():
                     path.rmdir()
                 os.replace(tmp, path)
@@ -169,7 +169,7 @@ class Gallery(GalleryQueries, GalleryWrites):
             finally:
                 db.close()
             path.mkdir(parents=True, exist_ok=True)
-            _write_json(path / GALLERY_FILE, {"format": FORMAT, "store": store})
+            write_json(path / GALLERY_FILE, {"format": FORMAT, "store": store})
         return cls.open(path, embedder=embedder, index=index)
 
     @classmethod
@@ -268,9 +268,3 @@ class Gallery(GalleryQueries, GalleryWrites):
     @sync_interval.setter
     def sync_interval(self, seconds: float) -> None:
         self._follower.sync_interval = seconds
-
-
-def _write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2) + "\n")
-    os.replace(tmp, path)

@@ -36,6 +36,7 @@ from siamkit.index.results import (
     Verification,
 )
 from siamkit.index.store import SqlStore
+from siamkit.run import accepts
 
 POLICIES = ("max", "mean")
 
@@ -164,7 +165,7 @@ class GalleryQueries:
             d = np.array([b[1] for b in best], dtype=np.float64)
             probs = self._probabilities(d)
             candidates = [
-                Candidate(lab, float(dd), p, item, bool(dd <= self.threshold))
+                Candidate(lab, float(dd), p, item, bool(accepts(dd, self.threshold)))
                 for (lab, dd, item), p in zip(best, probs, strict=True)
             ]
             top = candidates[0] if candidates else None
@@ -211,7 +212,13 @@ class GalleryQueries:
         probs = self._probabilities(agg)
         return [
             Verification(
-                label, bool(d <= self.threshold), float(d), p, policy, len(items), self.threshold
+                label,
+                bool(accepts(d, self.threshold)),
+                float(d),
+                p,
+                policy,
+                len(items),
+                self.threshold,
             )
             for d, p in zip(agg, probs, strict=True)
         ]

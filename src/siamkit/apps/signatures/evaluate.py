@@ -33,7 +33,7 @@ from siamkit.data.splits import parse_classes
 from siamkit.evaluation import embed_all
 from siamkit.evaluation.calibration import error_rates
 from siamkit.evaluation.verification import verification_metrics
-from siamkit.run import Calibration
+from siamkit.run import open_run
 
 if TYPE_CHECKING:
     from siamkit.run.checkpoint import LoadedRun
@@ -275,7 +275,7 @@ def evaluate_signatures(
 
     run = load_run(run_dir)
     folder = run_folder(run, run_dir, root)
-    thr, source = _threshold(run_dir, run.metrics, threshold)
+    thr, source = _threshold(run_dir, run.model.distance.larger_is_closer, threshold)
     d = signature_distances(
         run, folder, writers or run.config.eval_classes, random_per_genuine, seed
     )
@@ -292,18 +292,19 @@ def evaluate_signatures(
     )
 
 
-def _threshold(
-    run_dir: str | Path, metrics: dict[str, Any], given: float | None
-) -> tuple[float, str]:
+# where the run's rule came from, as the signature report names it
+_SOURCE_NAMES = {"calibration": "calibration.json", "operating_point": "calibration.json"}
 
+
+def _threshold(
+    run_dir: str | Path, larger_is_closer: bool, given: float | None
+) -> tuple[float, str]:
     if given is not None:
         return float(given), "given"
-    cal = Calibration.load(run_dir)
-    if cal is not None:
-        return float(cal.threshold), "calibration.json"
-    if metrics.get("threshold") is not None:
-        return float(metrics["threshold"]), "validation"
-    raise ValueError(
-        f"run {run_dir} has no threshold (no calibration, no validation split); run "
-        "`siamkit calibrate` on validation writers or pass --threshold"
-    )
+    rule = open_run(run_dir).decision_rule(larger_is_closer)
+    if rule is None:
+        raise ValueError(
+            f"run {run_dir} has no threshold (no calibration, no validation split); run "
+            "`siamkit calibrate` on validation writers or pass --threshold"
+        )
+    return rule.threshold, _SOURCE_NAMES.get(rule.source, rule.source)
