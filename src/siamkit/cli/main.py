@@ -13,6 +13,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
+from siamkit import __version__
 from siamkit.cli.calibrate import calibrate
 from siamkit.cli.export import export
 from siamkit.cli.gallery import gallery_app
@@ -43,6 +44,24 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("train")(train)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"siamkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Similarity learning with Siamese networks: train, evaluate, verify, embed."""
 
 
 @app.command()

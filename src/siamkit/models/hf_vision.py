@@ -28,8 +28,7 @@ Example:
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -43,30 +42,17 @@ from siamkit.models.pretrained_image import (
     PretrainedDefaults,
     PretrainedImageEncoder,
 )
-from siamkit.models.text_tokenizer import TEXT_EXTRA, offline
+from siamkit.models.text_tokenizer import TEXT_EXTRA, quiet_loading
 
 
 def _transformers() -> Any:
-    """transformers, with the hub switched off; an error naming the extra if it is missing."""
-    offline()
+    """transformers, or an error naming the extra if it is missing (every load passes
+    ``local_files_only=True``: the hub is never reached)."""
     try:
         import transformers
     except ImportError:
         raise ValueError(f"hf:PATH image models need transformers: {TEXT_EXTRA}") from None
     return transformers
-
-
-@contextmanager
-def _quiet_loading(transformers: Any) -> Iterator[None]:
-    """No progress bar and no load report (siamkit checks the loaded keys itself)."""
-    logging = transformers.utils.logging
-    level = logging.get_verbosity()
-    logging.disable_progress_bar()
-    logging.set_verbosity_error()
-    try:
-        yield
-    finally:
-        logging.set_verbosity(level)
 
 
 def _vision_config(transformers: Any, folder: Path) -> tuple[Any, str]:
@@ -133,7 +119,7 @@ def load_vision_model(path: str | Path, pretrained: bool) -> tuple[nn.Module, st
         and "add_pooling_layer" in inspect.signature(cls.__init__).parameters
     ):
         extra["add_pooling_layer"] = False  # a projection the CLS embedding does not use
-    with _quiet_loading(transformers):
+    with quiet_loading(transformers):
         if not pretrained:
             model = transformers.AutoModel.from_config(config, **extra)
         else:

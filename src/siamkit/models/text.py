@@ -31,7 +31,7 @@ from siamkit.models.text_tokenizer import (
     MINILM,
     TEXT_EXTRA,
     load_tokenizer,
-    offline,
+    quiet_loading,
     resolve_model_dir,
     text_tokenizer_name,
 )
@@ -91,15 +91,13 @@ class TransformerEncoder(nn.Module):
 
     def __init__(self, name: str = MINILM) -> None:
         super().__init__()
-        offline()
         try:
-            from transformers import AutoModel
-            from transformers.utils import logging as hf_logging
+            import transformers
         except ImportError:
             raise ValueError(f"text encoders need transformers: {TEXT_EXTRA}") from None
-        hf_logging.disable_progress_bar()  # no "Loading weights" bar on every load
         folder = resolve_model_dir(name)
-        self.model = AutoModel.from_pretrained(str(folder), local_files_only=True)
+        with quiet_loading(transformers):  # no "Loading weights" bar, nothing left changed
+            self.model = transformers.AutoModel.from_pretrained(str(folder), local_files_only=True)
         self.pad_id = load_tokenizer(name).pad_id
         self.hidden_size = int(self.model.config.hidden_size)
 

@@ -21,8 +21,8 @@ Example:
 from __future__ import annotations
 
 import importlib.util
-import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -89,10 +89,23 @@ def resolve_model_dir(name: str) -> Path:
     return folder
 
 
-def offline() -> None:
-    """Never reach the Hugging Face hub: siamkit only reads local model directories."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+@contextmanager
+def quiet_loading(transformers: Any) -> Iterator[None]:
+    """Load without transformers' progress bar and load report, then put both back as they
+    were: nothing in the caller's process changes (no logging levels, no environment
+    variables). The hub is never reached because every load passes ``local_files_only=True``.
+    """
+    logging = transformers.utils.logging
+    level = logging.get_verbosity()
+    bar = logging.is_progress_bar_enabled()
+    logging.disable_progress_bar()
+    logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(level)
+        if bar:
+            logging.enable_progress_bar()
 
 
 class TextTokenizer:
@@ -107,14 +120,18 @@ class TextTokenizer:
     """
 
     def __init__(self, name: str) -> None:
-        offline()
         try:
             from transformers import AutoTokenizer
         except ImportError:
             raise ValueError(f"text encoders need transformers: {TEXT_EXTRA}") from None
         self.name = name
         self.model_dir = resolve_model_dir(name)
-        self._tok: Any = AutoTokenizer.from_pretrained(str(self.model_dir), local_files_only=True)
+        import transformers
+
+        with quiet_loading(transformers):
+            self._tok: Any = AutoTokenizer.from_pretrained(
+                str(self.model_dir), local_files_only=True
+            )
         if self._tok.pad_token_id is None:
             raise ValueError(
                 f"the tokenizer in {self.model_dir} has no padding token; set one "
