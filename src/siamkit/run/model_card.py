@@ -98,17 +98,18 @@ def _figures(evaluation: Any, train: Mapping[str, Any]) -> list[str]:
         f"On `{evaluation.get('data')}` classes {classes} ({evaluation.get('num_items')} "
         "items, never seen in training):",
         "",
-        "| figure | value |",
-        "|---|---|",
+        "| figure | value | 95% interval |",
+        "|---|---|---|",
     ]
     for label, value in (
         ("precision@1", ret.get("precision_at_1")),
         ("MAP@R", ret.get("map_at_r")),
-        ("ROC-AUC", _value(ver.get("roc_auc"))),
-        ("EER", _value(ver.get("eer"))),
+        ("ROC-AUC", ver.get("roc_auc")),
+        ("EER", ver.get("eer")),
     ):
-        if isinstance(value, int | float):
-            rows.append(f"| {label} | {value:.4f} |")
+        point = _value(value)
+        if isinstance(point, int | float):
+            rows.append(f"| {label} | {point:.4f} | {_interval(value)} |")
     return rows
 
 
@@ -135,6 +136,19 @@ def _decision(run: RunRecord) -> list[str]:
             f"Achieved on the held-out classes: FAR {achieved['far']:.4f}, "
             f"FRR {achieved.get('frr', float('nan')):.4f}."
         )
+    cal = run.calibration
+    if source == "calibration" and cal is not None:
+        aim = (
+            f"for a false accept rate of {cal.target_far}"
+            if cal.target_far
+            else (f"for the best {cal.objective}")
+        )
+        rates = cal.test_rates or cal.calibration_rates
+        part = "held-out test pairs" if cal.test_rates else "its calibration pairs"
+        lines.append(
+            f"Fitted by `siamkit calibrate` {aim}; on {part}: FAR {rates.far:.4f}, "
+            f"FRR {rates.frr:.4f}."
+        )
     if rule.calibrated:
         lines.append("A calibrated probability P(same) comes with each decision.")
     return lines
@@ -142,3 +156,12 @@ def _decision(run: RunRecord) -> list[str]:
 
 def _value(x: Any) -> Any:
     return x.get("value") if isinstance(x, Mapping) else x
+
+
+def _interval(x: Any) -> str:
+    """``low-high`` of a bootstrap interval record, or a dash without one."""
+    if isinstance(x, Mapping) and isinstance(x.get("low"), int | float):
+        low, high = x["low"], x.get("high")
+        if isinstance(high, int | float) and high > low:
+            return f"{low:.4f}-{high:.4f}"
+    return "—"
