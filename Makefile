@@ -44,7 +44,7 @@ $(VENV)/.installed-base: $(INSTALL_INPUTS) $(VENV)/.torch
 	touch $@
 
 $(VENV)/.installed-dev: $(INSTALL_INPUTS) $(VENV)/.torch
-	$(PIP) install --quiet -c constraints.txt -e '.[dev,faiss,plots,bench,onnx,serve,text,postgres,faces,glyphs,track,recommend,pretrained]'
+	$(PIP) install --quiet -c constraints.txt -e '.[dev,faiss,plots,bench,onnx,serve,text,postgres,faces,glyphs,track,recommend,pretrained,tensorboard]'
 	touch $@ $(VENV)/.installed-base
 
 # Debian packages the tests, demos and application recipes read or start: Fashion-MNIST (IDX

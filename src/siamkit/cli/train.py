@@ -230,6 +230,10 @@ def train(
     seed: Annotated[int | None, typer.Option()] = None,
     device: Annotated[str | None, typer.Option(help="auto | cpu | cuda")] = None,
     num_threads: Annotated[int | None, typer.Option(help="CPU threads for torch.")] = None,
+    log: Annotated[
+        str | None,
+        typer.Option(help="none | tensorboard: also write the curves for TensorBoard."),
+    ] = None,
     out: Annotated[str | None, typer.Option(help="Run directory.")] = None,
     resume: Annotated[bool, typer.Option(help="Continue the run in --out.")] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing run in --out.")] = False,

@@ -197,6 +197,7 @@ class TrainConfig(BaseModel):
     channels_last: bool = True  # image models train in NHWC memory layout (faster; same math)
     num_threads: int | None = Field(None, ge=1)  # torch CPU threads; None = torch default
     val_pairs: int = Field(4000, ge=10)  # pairs drawn from the validation split
+    log: Literal["none", "tensorboard"] = "none"  # tensorboard: curves in RUN/tensorboard/
     out: str = "runs/latest"  # run directory
 
     @model_validator(mode="before")

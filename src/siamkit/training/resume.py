@@ -16,17 +16,22 @@ from siamkit.run.config import TrainConfig
 from siamkit.run.files import CONFIG
 from siamkit.run.format import TORCH, header, upgrade_train_settings
 
+RESUMABLE_CHANGES = {"epochs", "log"}  # settings a resumed run may change
+
 
 def check_resumable(saved: dict[str, Any], config: TrainConfig) -> None:
     defaults = {k: f.default for k, f in TrainConfig.model_fields.items()}
     was = upgrade_train_settings(saved, defaults)  # newer settings as the run trained with them
     differs = {
-        k: (was[k], v) for k, v in config.model_dump().items() if k != "epochs" and was[k] != v
+        k: (was[k], v)
+        for k, v in config.model_dump().items()
+        if k not in RESUMABLE_CHANGES and was[k] != v
     }
     if differs:
         detail = ", ".join(f"{k}: saved {a!r}, now {b!r}" for k, (a, b) in differs.items())
         raise ValueError(
-            f"cannot resume with different settings ({detail}); only --epochs may change"
+            f"cannot resume with different settings ({detail}); only --epochs may change "
+            "(and --log)"
         )
 
 

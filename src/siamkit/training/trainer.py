@@ -57,6 +57,7 @@ from siamkit.training.setup import (
     set_trainable,
 )
 from siamkit.training.step import forward_batch
+from siamkit.training.tensorboard import TensorBoardLog
 from siamkit.training.validation import validate
 
 SELECT_METRIC = "roc_auc"  # validation metric that picks the best checkpoint (higher is better)
@@ -166,6 +167,7 @@ def _train(
     console = (console if main else None) or Console(quiet=not progress, stderr=True)
     run_dir = Path(config.out)
     on_main(lambda: prepare_out(run_dir, resume, overwrite))
+    curves = TensorBoardLog(run_dir) if main and config.log == "tensorboard" else None
     device = training_device(device, info)
     torch.manual_seed(config.seed)
     with warnings.catch_warnings():
@@ -359,8 +361,12 @@ def _train(
             },
         )
         log_epoch(console, run_dir, record, improved)
+        if curves is not None:
+            curves(record)
         if on_epoch_end is not None:
             on_epoch_end(record)
+    if curves is not None:
+        curves.close()
     barrier()  # the others wait for rank 0's last checkpoint
     threshold = best_record.get("val", {}).get("threshold")
     return TrainResult(run_dir, best_epoch, best_record.get("val", {}), history, threshold)
