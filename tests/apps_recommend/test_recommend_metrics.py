@@ -86,3 +86,16 @@ def test_random_expectation_is_the_mean_over_every_rank() -> None:
         for _ in itertools.repeat(None, 400)
     ]
     assert np.mean(sims) == pytest.approx(got.recall, abs=0.03)
+
+
+def test_ndcg_matches_scikit_learn_without_ties() -> None:
+    from sklearn.metrics import ndcg_score
+
+    rng = np.random.default_rng(3)
+    scores = rng.random((40, 25))  # continuous: no ties
+    cases = [Case(u, int(rng.integers(0, 25)), E, np.array([], dtype=np.int64)) for u in range(40)]
+    ranks = target_ranks(scores, cases)
+    truth = np.zeros_like(scores)
+    truth[np.arange(40), [c.target for c in cases]] = 1.0
+    for k in (1, 5, 10):
+        assert ndcg_at_k(ranks, k) == pytest.approx(ndcg_score(truth, scores, k=k), abs=1e-12)

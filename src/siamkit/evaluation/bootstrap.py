@@ -1,4 +1,11 @@
-"""Percentile bootstrap confidence intervals (Efron & Tibshirani, 1993)."""
+"""Percentile bootstrap confidence intervals (Efron & Tibshirani, 1993).
+
+Kept beside ``scipy.stats.bootstrap`` on purpose: here one resample of *item indices* feeds a
+whole vector of statistics at once (ROC-AUC, EER, TAR@FAR of the same pairs share every
+resample, so the suite pays for each resample once), and a statistic undefined on a resample
+(NaN, e.g. a resample with one class) is skipped instead of turning the interval into NaN.
+On a plain statistic it agrees with scipy's percentile interval (``tests/evaluation/
+test_bootstrap.py`` checks it against ``scipy.stats.bootstrap``)."""
 
 from __future__ import annotations
 

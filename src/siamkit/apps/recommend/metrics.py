@@ -59,7 +59,13 @@ def recall_at_k(ranks: npt.ArrayLike, k: int = 10) -> float:
 
 
 def ndcg_at_k(ranks: npt.ArrayLike, k: int = 10) -> float:
-    """Mean NDCG@k with one relevant item per user: ``1 / log2(rank + 2)`` inside the top k."""
+    """Mean NDCG@k with one relevant item per user: ``1 / log2(rank + 2)`` inside the top k.
+
+    Kept beside ``sklearn.metrics.ndcg_score`` on purpose: it works from the ranks that
+    recall@k uses too (computed once, without building a ``(U, I)`` relevance matrix), and
+    ties count *against* the target where scikit-learn averages them. Without ties the two
+    agree (``tests/apps_recommend/test_recommend_metrics.py`` checks it against scikit-learn).
+    """
     r = np.asarray(ranks, dtype=np.float64)
     if not len(r):
         return float("nan")
