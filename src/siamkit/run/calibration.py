@@ -20,7 +20,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import expit
 
 from siamkit.run.decision import accepts
 from siamkit.run.files import CALIBRATION, read_json, write_json
@@ -29,6 +28,14 @@ METHODS = ("platt", "isotonic")
 FORMAT_VERSION = 1
 
 FloatArray = npt.NDArray[np.float64]
+
+
+def _sigmoid(z: npt.ArrayLike) -> FloatArray:
+    """``1 / (1 + exp(-z))`` without overflow on either side (numpy only: reading a
+    calibration must not need scipy)."""
+    x = np.asarray(z, dtype=np.float64)
+    e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def check_pairs(same: npt.ArrayLike, distances: npt.ArrayLike) -> tuple[np.ndarray, FloatArray]:
@@ -132,7 +139,7 @@ class ProbabilityMap:
         if not np.isfinite(d).all():
             raise ValueError("distances contain NaN or infinity; cannot map them to probabilities")
         if self.method == "platt":
-            return np.asarray(expit(self.coef * d + self.intercept), dtype=np.float64)
+            return _sigmoid(self.coef * d + self.intercept)
         return np.interp(d, self.x_thresholds, self.y_thresholds)
 
     def to_dict(self) -> dict[str, Any]:
