@@ -40,11 +40,12 @@ $(VENV)/.torch: constraints.txt | $(VENV)/bin/python
 	touch $@
 
 $(VENV)/.installed-base: $(INSTALL_INPUTS) $(VENV)/.torch
-	$(PIP) install --quiet -c constraints.txt -e '.[faiss,plots]'
+	$(PIP) install --quiet -c constraints.txt -e '.[train,faiss,plots]'
 	touch $@
 
 $(VENV)/.installed-dev: $(INSTALL_INPUTS) $(VENV)/.torch
-	$(PIP) install --quiet -c constraints.txt -e '.[dev,faiss,plots,bench,onnx,serve,text,postgres,faces,glyphs,track,recommend,pretrained,tensorboard]'
+	$(PIP) install --quiet -c constraints.txt --group dev --group bench \
+		-e '.[train,faiss,plots,onnx,serve,text,postgres,faces,glyphs,track,recommend,pretrained,tensorboard]'
 	touch $@ $(VENV)/.installed-base
 
 # Debian packages the tests, demos and application recipes read or start: Fashion-MNIST (IDX
