@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 
 from siamkit import __version__
@@ -31,11 +30,7 @@ from siamkit.cli.options import (
     out,
 )
 from siamkit.cli.serve import serve
-from siamkit.cli.tables import print_evaluation
 from siamkit.cli.train import train
-from siamkit.evaluation.report import write_report
-from siamkit.evaluation.run_eval import evaluate_run
-from siamkit.run import DecisionRule, load_embedder
 
 app = typer.Typer(
     add_completion=False,
@@ -89,6 +84,9 @@ def evaluate(
     never as its held-out figures."""
 
     try:
+        from siamkit.cli.tables import print_evaluation  # imports torch
+        from siamkit.evaluation.run_eval import evaluate_run
+
         _, record = evaluate_run(
             run_dir, data, classes, split, checkpoint, pairs, bootstrap, episodes
         )
@@ -127,6 +125,9 @@ def verify(
     as_json: AsJson = False,
 ) -> None:
     """Distance between two inputs, and same/different at the run's threshold."""
+    import numpy as np  # numpy and the model kinds are imported by the command, not the CLI
+
+    from siamkit.run import DecisionRule, load_embedder
 
     try:
         emb = load_embedder(run_dir)
@@ -183,6 +184,9 @@ def embed(
     ] = Path("embeddings.npy"),
 ) -> None:
     """Embed inputs; writes an (N, D) float32 .npy and, beside it, the inputs' names in order."""
+    import numpy as np
+
+    from siamkit.run import load_embedder
 
     try:
         model = load_embedder(run_dir)
@@ -240,6 +244,8 @@ def report(
     a 2-D projection and the worst errors (evaluates the run first, as `evaluate` does)."""
 
     try:
+        from siamkit.evaluation.report import write_report  # imports torch
+
         path = write_report(run_dir, out_path, data, classes, split, pairs, bootstrap, episodes)
     except ValueError as e:
         raise fail(str(e)) from None

@@ -13,10 +13,6 @@ import typer
 
 from siamkit.cli.distributed import exec_torchrun
 from siamkit.cli.options import err, fail, parse_loss_options
-from siamkit.dist import is_main
-from siamkit.training import TrainConfig
-from siamkit.training import train as run_training
-from siamkit.training.trainer import NonFiniteLossError
 
 
 def train(
@@ -240,6 +236,12 @@ def train(
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Train a twin network; writes checkpoints, config and metrics to --out."""
+    # torch and the trainer are imported here, not with the CLI, so `siamkit --help` is quick
+    from siamkit.dist import is_main
+    from siamkit.training import TrainConfig
+    from siamkit.training import train as run_training
+    from siamkit.training.trainer import NonFiniteLossError
+
     if nproc is not None and nproc > 1:
         try:
             exec_torchrun(nproc)
@@ -250,7 +252,17 @@ def train(
         k: v
         for k, v in locals().items()
         if k
-        not in {"config", "resume", "overwrite", "progress", "nproc", "TrainConfig", "run_training"}
+        not in {
+            "config",
+            "resume",
+            "overwrite",
+            "progress",
+            "nproc",
+            "TrainConfig",
+            "run_training",
+            "is_main",
+            "NonFiniteLossError",
+        }
     }
     try:
         flags["loss_options"] = parse_loss_options(flags.pop("loss_option"))

@@ -26,10 +26,12 @@ import torch
 
 from siamkit.data.idx import read_idx
 from siamkit.data.images import OnMismatch, list_images, load_image
-from siamkit.data.labelled import Kind, LabelledData
-from siamkit.plugins import load_plugins
+from siamkit.data.labelled import LabelledData
+from siamkit.data.registry import (
+    get_source,
+    register_source,
+)
 from siamkit.readers.inputs import read_csv_rows
-from siamkit.registry import Registry
 
 Split = Literal["train", "test"]
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -62,56 +64,6 @@ class SourceOptions:
 
 
 SourceFn = Callable[[str | None, SourceOptions, Split], LabelledData]
-SOURCES: Registry[LabelledData] = Registry("data source")
-SOURCE_KINDS: dict[str, Kind] = {}  # source name -> the kind of items it gives
-
-
-def register_source(name: str, kind: Kind) -> Callable[[SourceFn], SourceFn]:
-    """Decorator registering a source function under ``name``, giving items of ``kind``.
-
-    Example:
-        >>> @register_source("palms", "image")
-        ... def palms(arg, options, split): ...
-    """
-
-    def add(fn: SourceFn) -> SourceFn:
-        SOURCES.register(name)(fn)
-        SOURCE_KINDS[name] = kind
-        return fn
-
-    return add
-
-
-def register_lazy_source(name: str, target: str, kind: Kind) -> None:
-    """Register the source function at ``target`` (``"module:function"``) under ``name``
-    without importing it (how a plugin adds its sources), giving items of ``kind``."""
-    SOURCES.register_lazy(name, target)
-    SOURCE_KINDS[name] = kind
-
-
-def get_source(name: str) -> SourceFn:
-    """The source function registered as ``name``, loading the plugins when it is missing.
-
-    Raises:
-        ValueError: No such source; the message lists every source, the plugins' included.
-    """
-    if name not in SOURCES:
-        load_plugins()
-    return SOURCES.get(name)
-
-
-def source_names() -> list[str]:
-    """Every registered source name, the plugins' included."""
-    load_plugins()
-    return SOURCES.names()
-
-
-def source_kind(name: str) -> Kind | None:
-    """The kind of items (``image``, ``vector``, ``text``) source ``name`` gives; None for a name
-    no source (nor plugin) registers."""
-    if name not in SOURCE_KINDS:
-        load_plugins()
-    return SOURCE_KINDS.get(name)
 
 
 NO_DATA = "none"  # the data of a run made without any (``siamkit init`` without --data)

@@ -27,7 +27,8 @@ from typing import NamedTuple
 import torch
 
 from siamkit.data.labelled import LabelledData
-from siamkit.data.sources import SourceOptions, Split, _natural_key, read_csv_rows, register_source
+from siamkit.data.registry import register_source
+from siamkit.data.sources import SourceOptions, Split, _natural_key, read_csv_rows
 from siamkit.models.text_tokenizer import load_tokenizer
 
 SIMILAR_AT = 0.5  # a pair scoring at least this is a similar pair

@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from siamkit.data.labelled import LabelledData
-from siamkit.data.sources import SourceOptions, Split, register_source
+from siamkit.data.registry import register_source
+from siamkit.data.sources import SourceOptions, Split
 from siamkit.data.text import TextPair, text_data
 
 WORDNET_DIR = Path("/usr/share/wordnet")

@@ -16,7 +16,8 @@ from pydantic import (
     model_validator,
 )
 
-from siamkit.data.sources import SourceOptions, source_kind
+from siamkit.data.registry import source_kind
+from siamkit.data.sources import SourceOptions
 from siamkit.distances import DISTANCES
 from siamkit.losses import LOSSES
 from siamkit.miners import MINERS

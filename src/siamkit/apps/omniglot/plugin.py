@@ -6,6 +6,6 @@ is run by ``siamkit glyphs oneshot`` (:mod:`siamkit.apps.glyphs.cli`).
 
 from __future__ import annotations
 
-from siamkit.data.sources import register_lazy_source
+from siamkit.data.registry import register_lazy_source
 
 register_lazy_source("omniglot", "siamkit.apps.omniglot.layout:omniglot", "image")

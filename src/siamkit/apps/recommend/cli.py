@@ -14,17 +14,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from siamkit.apps.recommend import (
-    FitConfig,
-    RecipeConfig,
-    find_item,
-    load_run,
-    recommend_for_history,
-    result_table,
-    run_recipe,
-    similar_items,
-    user_history,
-)
 from siamkit.cli.options import err, fail, out
 
 if TYPE_CHECKING:
@@ -93,6 +82,12 @@ def train(
 ) -> None:
     """Learn item embeddings (selection on validation), evaluate them against popularity and
     item-kNN, and enroll them in RUN/gallery."""
+    from siamkit.apps.recommend import (  # torch, with the command
+        FitConfig,
+        RecipeConfig,
+        result_table,
+        run_recipe,
+    )
 
     ids = {"on": (True,), "off": (False,), "both": (True, False)}
     if id_embedding not in ids:
@@ -143,6 +138,7 @@ def similar(
     as_json: AsJson = False,
 ) -> None:
     """The items nearest to one item in the run's gallery."""
+    from siamkit.apps.recommend import find_item, load_run, similar_items  # torch, with the command
 
     try:
         run = load_run(run_dir)
@@ -167,6 +163,11 @@ def history(
 ) -> None:
     """Recommend for a history: a user's likes (--user, leaving out all they rated) or given
     titles (--history "Heat (1995);Casino (1995)")."""
+    from siamkit.apps.recommend import (  # torch, with the command
+        load_run,
+        recommend_for_history,
+        user_history,
+    )
 
     if (user is None) == (titles is None):
         raise fail('give exactly one of --user ID or --history "title1;title2"')

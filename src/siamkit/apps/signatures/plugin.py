@@ -8,7 +8,7 @@ with torch, is imported when a source is first used).
 from __future__ import annotations
 
 from siamkit.cli.groups import COMMAND_GROUPS
-from siamkit.data.sources import register_lazy_source
+from siamkit.data.registry import register_lazy_source
 
 register_lazy_source("cedar", "siamkit.apps.signatures.cedar:cedar", "image")
 register_lazy_source("cedar-hands", "siamkit.apps.signatures.cedar:cedar_hands", "image")

@@ -1,0 +1,76 @@
+"""The registry of data sources, by name: torch-free, so plugins register cheaply.
+
+A source is a function ``(argument, options, split) -> LabelledData`` registered under a name
+(``digits``, ``image-folder``, an application's ``cedar``) with the kind of items it gives.
+Applications register theirs lazily (``"module:function"``) from their plugin module, and a
+lookup of a missing name loads the plugins first (:mod:`siamkit.plugins`). The sources
+themselves live in :mod:`siamkit.data.sources`.
+
+Example:
+    >>> register_lazy_source("palms", "siamkit_palms.data:palms", "image")
+    >>> source_kind("palms")
+    'image'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from siamkit.plugins import load_plugins
+from siamkit.registry import Registry
+
+if TYPE_CHECKING:
+    from siamkit.data.labelled import Kind, LabelledData
+
+SourceFn = Callable[..., "LabelledData"]  # (argument, SourceOptions, split) -> LabelledData
+SOURCES: Registry[LabelledData] = Registry("data source")
+SOURCE_KINDS: dict[str, Kind] = {}  # source name -> the kind of items it gives
+
+
+def register_source(name: str, kind: Kind) -> Callable[[SourceFn], SourceFn]:
+    """Decorator registering a source function under ``name``, giving items of ``kind``.
+
+    Example:
+        >>> @register_source("palms", "image")
+        ... def palms(arg, options, split): ...
+    """
+
+    def add(fn: SourceFn) -> SourceFn:
+        SOURCES.register(name)(fn)
+        SOURCE_KINDS[name] = kind
+        return fn
+
+    return add
+
+
+def register_lazy_source(name: str, target: str, kind: Kind) -> None:
+    """Register the source function at ``target`` (``"module:function"``) under ``name``
+    without importing it (how a plugin adds its sources), giving items of ``kind``."""
+    SOURCES.register_lazy(name, target)
+    SOURCE_KINDS[name] = kind
+
+
+def get_source(name: str) -> Callable[..., Any]:
+    """The source function registered as ``name``, loading the plugins when it is missing.
+
+    Raises:
+        ValueError: No such source; the message lists every source, the plugins' included.
+    """
+    if name not in SOURCES:
+        load_plugins()
+    return SOURCES.get(name)
+
+
+def source_names() -> list[str]:
+    """Every registered source name, the plugins' included."""
+    load_plugins()
+    return SOURCES.names()
+
+
+def source_kind(name: str) -> Kind | None:
+    """The kind of items (``image``, ``vector``, ``text``) source ``name`` gives; None for a name
+    no source (nor plugin) registers."""
+    if name not in SOURCE_KINDS:
+        load_plugins()
+    return SOURCE_KINDS.get(name)
