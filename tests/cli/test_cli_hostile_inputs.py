@@ -8,6 +8,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 from typer.testing import CliRunner, Result
 
@@ -63,3 +64,20 @@ def test_decompression_bomb_is_refused_by_verify_and_embed(
     r = runner.invoke(app, ["embed", str(trained_run), str(bomb), "--out", str(tmp_path / "e.npy")])
     _refused(r, "bomb.png", "400000000 pixels")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bomb.png", "d0.png"]
+
+
+@pytest.mark.parametrize("command", ["embed", "report", "export"])
+def test_out_naming_a_folder_or_a_missing_folder_is_refused(
+    trained_run: Path, tmp_path: Path, command: str
+) -> None:
+    image = _digit_png(tmp_path)
+    folder = tmp_path / "existing"
+    folder.mkdir()
+    args = {"embed": [str(image)], "report": ["--pairs", "200"], "export": []}[command]
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    r = runner.invoke(app, [command, str(trained_run), *args, "--out", str(folder)])
+    assert "is a folder" in _refused(r, str(folder))
+    missing = tmp_path / "no" / "such" / "out.file"
+    r = runner.invoke(app, [command, str(trained_run), *args, "--out", str(missing)])
+    assert "does not exist" in _refused(r, str(missing.parent), "mkdir -p")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # no temporaries, no folders

@@ -34,7 +34,8 @@ from siamkit.cli.tables import print_evaluation
 from siamkit.cli.train import train
 from siamkit.evaluation.report import write_report
 from siamkit.evaluation.run_eval import evaluate_run
-from siamkit.run import DecisionRule, load_embedder
+from siamkit.run import DecisionRule, load_embedder, write_text
+from siamkit.run.files import check_out_file
 
 app = typer.Typer(
     add_completion=False,
@@ -165,18 +166,24 @@ def embed(
 ) -> None:
     """Embed inputs; writes an (N, D) float32 .npy and, beside it, the inputs' names in order."""
 
+    names_path = out_path.with_suffix(".txt")
     try:
+        check_out_file(out_path)
+        check_out_file(names_path, "--out (its names file)")
         model = load_embedder(run_dir)
         x, names = model.load(inputs)
         emb = np.asarray(model.embed(x), dtype=np.float32)
     except (ValueError, ImportError) as e:
         raise fail(str(e)) from None
-    out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(out_path.name + ".tmp.npy")
-    np.save(tmp, emb)
-    tmp.replace(out_path)
-    names_path = out_path.with_suffix(".txt")
-    names_path.write_text("\n".join(names) + "\n")
+    try:
+        np.save(tmp, emb)
+        tmp.replace(out_path)
+        write_text(names_path, "\n".join(names) + "\n")
+    except OSError as e:
+        raise fail(f"cannot write {out_path}: {e.strerror or e}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
     err.print(
         f"wrote {emb.shape[0]} embeddings of size {emb.shape[1]} to {out_path} (names in {names_path})"
     )
@@ -221,6 +228,7 @@ def report(
     a 2-D projection and the worst errors (evaluates the run first, as `evaluate` does)."""
 
     try:
+        check_out_file(out_path)
         path = write_report(run_dir, out_path, data, classes, split, pairs, bootstrap, episodes)
     except ValueError as e:
         raise fail(str(e)) from None

@@ -47,6 +47,29 @@ def write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def check_out_file(path: Path, option: str = "--out") -> None:
+    """Refuse, before any work is done, a file to write that cannot be written as one.
+
+    Args:
+        path: Where a command will write its file.
+        option: The option that named it, for the message.
+
+    Raises:
+        ValueError: ``path`` is an existing folder, or its folder does not exist (nothing is
+            created silently); the message says what to give instead.
+    """
+    if path.is_dir():
+        raise ValueError(
+            f"{option} {path} is a folder; give the file to write, e.g. {path / 'FILE'}"
+        )
+    if not path.parent.is_dir():
+        what = "is not a folder" if path.parent.exists() else "does not exist"
+        raise ValueError(
+            f"{option} {path}: the folder {path.parent} {what}; create it first "
+            f"(mkdir -p {path.parent}) or choose another {option}"
+        )
+
+
 def write_json(path: Path, obj: Any) -> None:
     """Write ``obj`` as indented JSON, atomically (temporary file + rename)."""
     write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
