@@ -81,3 +81,27 @@ def test_out_naming_a_folder_or_a_missing_folder_is_refused(
     r = runner.invoke(app, [command, str(trained_run), *args, "--out", str(missing)])
     assert "does not exist" in _refused(r, str(missing.parent), "mkdir -p")
     assert sorted(p.name for p in tmp_path.rglob("*")) == before  # no temporaries, no folders
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [("--margin", "inf"), ("--lr", "nan"), ("--temperature", "inf"),
+     ("--uniformity", "nan"), ("--loss-option", "beta=inf")],
+)  # fmt: skip
+def test_non_finite_training_settings_are_refused_before_writing(
+    tmp_path: Path, flag: str, value: str
+) -> None:
+    out = tmp_path / "run"
+    r = runner.invoke(app, ["train", "--data", "digits", "--out", str(out), flag, value])
+    assert "finite" in _refused(r, value.split("=")[-1])
+    assert not out.exists()
+
+
+def test_train_config_refuses_non_finite_floats() -> None:
+    from siamkit.training import TrainConfig
+
+    for setting in ("margin", "lr", "weight_decay", "temperature", "lr_gamma", "backbone_lr_mult"):
+        with pytest.raises(ValueError, match="finite"):
+            TrainConfig(**{setting: float("inf")})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="finite"):
+        TrainConfig(input_mean=[float("nan")])
