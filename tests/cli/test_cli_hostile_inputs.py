@@ -105,3 +105,16 @@ def test_train_config_refuses_non_finite_floats() -> None:
             TrainConfig(**{setting: float("inf")})  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="finite"):
         TrainConfig(input_mean=[float("nan")])
+
+
+@pytest.mark.parametrize(("value", "expected"), [("nan", "not a finite number"),
+                                                 ("inf", "not a finite number"),
+                                                 ("-1", "negative")])  # fmt: skip
+def test_verify_refuses_a_threshold_no_distance_can_meet(
+    trained_run: Path, tmp_path: Path, value: str, expected: str
+) -> None:
+    a, b = _digit_png(tmp_path, 0), _digit_png(tmp_path, 1)
+    r = runner.invoke(app, ["verify", str(trained_run), str(a), str(b), "--threshold", value])
+    assert expected in _refused(r, "--threshold")
+    r = runner.invoke(app, ["verify", str(trained_run), str(a), str(b), "--threshold", "0"])
+    assert r.exit_code == 0, r.output

@@ -7,6 +7,7 @@ as one readable message and exit with status 2.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -110,8 +111,15 @@ def verify(
 ) -> None:
     """Distance between two inputs, and same/different at the run's threshold."""
 
+    if threshold is not None and not math.isfinite(threshold):
+        raise fail(f"--threshold {threshold} is not a finite number; give a distance, e.g. 0.5")
     try:
         emb = load_embedder(run_dir)
+        if threshold is not None and threshold < 0 and not emb.larger_is_closer:
+            raise ValueError(
+                f"--threshold {threshold} is negative, but {emb.distance} distances never are "
+                "(so nothing would be the same); give a threshold >= 0"
+            )
         xa, _ = emb.load([input_a])
         xb, _ = emb.load([input_b])
         if len(xa) != 1 or len(xb) != 1:
