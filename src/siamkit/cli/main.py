@@ -105,7 +105,8 @@ def verify(
     input_a: Annotated[str, typer.Argument(help="First input (image file, vector or text).")],
     input_b: Annotated[str, typer.Argument(help="Second input.")],
     threshold: Annotated[
-        float | None, typer.Option(help="Override the run's calibrated threshold.")
+        float | None,
+        typer.Option(help="Override the run's threshold (calibrated, or from training)."),
     ] = None,
     as_json: AsJson = False,
 ) -> None:
