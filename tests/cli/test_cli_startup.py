@@ -13,9 +13,7 @@ def test_importing_the_cli_imports_neither_torch_nor_scikit_learn() -> None:
         "print(sorted(m for m in ('torch', 'sklearn', 'scipy', 'faiss', 'fastapi') "
         "if m in sys.modules))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
 
 
@@ -26,7 +24,5 @@ def test_the_help_lists_every_command_group_without_loading_them() -> None:
         "print(r.exit_code, all(g in r.output for g in ('faces', 'gallery', 'signatures', "
         "'recommend', 'tracker', 'train', 'verify')), 'torch' in sys.modules)"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["0", "True", "False"]

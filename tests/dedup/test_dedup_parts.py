@@ -110,7 +110,11 @@ def test_read_corpus_records_and_errors(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "a.txt").write_text("hello")
     (folder / "b.md").write_text("")
-    with pytest.raises(ValueError, match=r"b\.md is empty"):
+    # issue 25: an empty file is skipped with a warning naming it, not the whole run's end
+    with (
+        pytest.warns(UserWarning, match=r"b\.md is empty; skipped"),
+        pytest.raises(ValueError, match="holds 1 document"),
+    ):
         read_corpus(folder)
     with pytest.raises(ValueError, match="does not exist"):
         read_corpus(tmp_path / "nope")

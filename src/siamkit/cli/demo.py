@@ -16,7 +16,25 @@ from siamkit.evaluation import embed_all
 from siamkit.evaluation.report import write_report
 from siamkit.evaluation.run_eval import evaluate_run
 from siamkit.run import Calibration
+from siamkit.run.config import DEFAULT_IMAGE_ROTATION
 from siamkit.training import TrainConfig, load_run, train
+
+
+def describe_recipe(cfg: TrainConfig) -> str:
+    """What ``cfg`` trains, in words, read from the config itself (never a fixed text).
+
+    Example:
+        >>> describe_recipe(TrainConfig(data="digits", loss="triplet"))
+        'a conv encoder; triplet loss'
+    """
+    parts = [f"{cfg.loss.replace('_', '-')} loss"]
+    if cfg.uniformity:
+        parts.append(f"uniformity (weight {cfg.uniformity:g})")
+    # rotation None: the image recipe's own weight, used on square images such as digits
+    rotation = DEFAULT_IMAGE_ROTATION if cfg.rotation is None else cfg.rotation
+    if rotation:
+        parts.append(f"rotation prediction (weight {rotation:g})")
+    return f"a {cfg.encoder} encoder; " + " + ".join(parts)
 
 
 def run_demo(out_dir: str, epochs: int, console: Console) -> dict[str, Any]:
@@ -30,10 +48,10 @@ def run_demo(out_dir: str, epochs: int, console: Console) -> dict[str, Any]:
     )
     console.rule("siamkit demo")
     console.print(
-        "1. Training a Siamese network on digits 0-4 with siamkit's image recipe (conv encoder;\n"
-        "   multi-similarity loss + uniformity + rotation prediction). First digits 3-4 and 10%\n"
-        "   of the others are held out to choose the epoch count and the operating point; then\n"
-        "   the final model trains on all of digits 0-4. Digits 5-9 are never seen."
+        f"1. Training a Siamese network on digits 0-4 with {describe_recipe(cfg)}.\n"
+        "   First digits 3-4 and 10% of the others are held out to choose the epoch count and\n"
+        "   the operating point; then the final model trains on all of digits 0-4. Digits 5-9\n"
+        "   are never seen."
     )
     result = train(cfg, overwrite=True, progress=True, console=console)
     run = load_run(result.run_dir)

@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 
 from siamkit.cli.options import AsJson, RunDir, err, fail, out
+from siamkit.run.files import check_out_file
 
 
 def export(
@@ -48,6 +49,7 @@ def export(
     if checkpoint not in ("best", "last"):
         raise fail(f"unknown checkpoint '{checkpoint}'; choose one of: best, last")
     try:
+        check_out_file(out_path)
         report = export_run(
             run_dir,
             out_path,

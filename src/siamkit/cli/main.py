@@ -7,6 +7,7 @@ as one readable message and exit with status 2.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -31,6 +32,7 @@ from siamkit.cli.options import (
 )
 from siamkit.cli.serve import serve
 from siamkit.cli.train import train
+from siamkit.run.files import check_out_file
 
 app = typer.Typer(
     add_completion=False,
@@ -120,7 +122,8 @@ def verify(
     input_a: Annotated[str, typer.Argument(help="First input (image file, vector or text).")],
     input_b: Annotated[str, typer.Argument(help="Second input.")],
     threshold: Annotated[
-        float | None, typer.Option(help="Override the run's calibrated threshold.")
+        float | None,
+        typer.Option(help="Override the run's threshold (calibrated, or from training)."),
     ] = None,
     as_json: AsJson = False,
 ) -> None:
@@ -129,8 +132,15 @@ def verify(
 
     from siamkit.run import DecisionRule, load_embedder
 
+    if threshold is not None and not math.isfinite(threshold):
+        raise fail(f"--threshold {threshold} is not a finite number; give a distance, e.g. 0.5")
     try:
         emb = load_embedder(run_dir)
+        if threshold is not None and threshold < 0 and not emb.larger_is_closer:
+            raise ValueError(
+                f"--threshold {threshold} is negative, but {emb.distance} distances never are "
+                "(so nothing would be the same); give a threshold >= 0"
+            )
         xa, _ = emb.load([input_a])
         xb, _ = emb.load([input_b])
         if len(xa) != 1 or len(xb) != 1:
@@ -186,20 +196,26 @@ def embed(
     """Embed inputs; writes an (N, D) float32 .npy and, beside it, the inputs' names in order."""
     import numpy as np
 
-    from siamkit.run import load_embedder
+    from siamkit.run import load_embedder, write_text
 
+    names_path = out_path.with_suffix(".txt")
     try:
+        check_out_file(out_path)
+        check_out_file(names_path, "--out (its names file)")
         model = load_embedder(run_dir)
         x, names = model.load(inputs)
         emb = np.asarray(model.embed(x), dtype=np.float32)
     except (ValueError, ImportError) as e:
         raise fail(str(e)) from None
-    out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(out_path.name + ".tmp.npy")
-    np.save(tmp, emb)
-    tmp.replace(out_path)
-    names_path = out_path.with_suffix(".txt")
-    names_path.write_text("\n".join(names) + "\n")
+    try:
+        np.save(tmp, emb)
+        tmp.replace(out_path)
+        write_text(names_path, "\n".join(names) + "\n")
+    except OSError as e:
+        raise fail(f"cannot write {out_path}: {e.strerror or e}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
     err.print(
         f"wrote {emb.shape[0]} embeddings of size {emb.shape[1]} to {out_path} (names in {names_path})"
     )
@@ -244,6 +260,7 @@ def report(
     a 2-D projection and the worst errors (evaluates the run first, as `evaluate` does)."""
 
     try:
+        check_out_file(out_path)
         from siamkit.evaluation.report import write_report  # imports torch
 
         path = write_report(run_dir, out_path, data, classes, split, pairs, bootstrap, episodes)

@@ -190,6 +190,11 @@ def csv_table(arg: str | None, options: SourceOptions, split: Split) -> Labelled
                 raise ValueError(
                     f"{path} line {r}: column '{header[i]}' is not a number: {row[i]!r}"
                 ) from None
+        if not row[li].strip():
+            raise ValueError(
+                f"{path} line {r}: the label column '{header[li]}' is blank; give every row a "
+                "label, or remove the row"
+            )
         labels.append(row[li])
     if not np.isfinite(values).all():
         raise ValueError(f"{path} contains NaN or infinite feature values; clean or impute them")

@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import NamedTuple
 
@@ -31,8 +32,11 @@ def read_corpus(
     records with a ``text`` column and an optional ``id`` column (default id: ``FILE:LINE``).
 
     Raises:
-        ValueError: Nothing to read, an unreadable file, an empty document (named), or
+        ValueError: Nothing to read, an unreadable file, an empty record (named), or
             duplicate ids.
+
+    Warns:
+        UserWarning: An empty ``.txt``/``.md`` file, named; it is skipped, not the whole run.
     """
 
     path = Path(source)
@@ -45,8 +49,9 @@ def read_corpus(
             raise ValueError(f"folder {path} holds no .txt or .md files")
         for f in files:
             text = f.read_text(encoding="utf-8", errors="replace")
-            if not text.strip():
-                raise ValueError(f"document {f} is empty; remove it or give it text")
+            if not text.strip():  # one empty file does not stop the run
+                warnings.warn(f"document {f} is empty; skipped", UserWarning, stacklevel=2)
+                continue
             docs.append(Document(str(f.relative_to(path)), text))
     elif path.is_file() and path.suffix.lower() in RECORD_SUFFIXES:
         rows = read_records(path, [text_column])

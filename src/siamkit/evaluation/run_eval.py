@@ -197,12 +197,18 @@ def evaluate_run(
 
 
 def threshold_origin(record: Mapping[str, Any]) -> str:
-    """Where the run's threshold came from: ``from calibration.json`` / ``from training``.
+    """Where the run's threshold came from: ``from calibration.json``, ``from training`` (its
+    operating point), or ``from training's validation pairs, not calibrated`` (a run without
+    an operating point: the best-accuracy threshold on validation pairs).
 
     Only a threshold from ``calibration.json`` is ever called calibrated.
     """
     op = record.get("operating_point") or {}
     source = THRESHOLD_SOURCES.get(op.get("from", ""), "")
+    if op.get("from") == "training" and all(
+        op.get(key) is None for key in ("target_far", "promised_far", "promised_frr")
+    ):
+        return "from training's validation pairs, not calibrated"
     return f"from {source}" if source else "from the run"
 
 

@@ -87,7 +87,9 @@ def default_loss(
 class TrainConfig(BaseModel):
     """Everything that defines a training run; saved resolved as ``config.json`` in the run."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # allow_inf_nan=False: every float setting (margin, lr, weight decay, temperature, loss
+    # options, input statistics, ...) must be finite, refused before anything is written
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
     # --- data ---
     data: str = "digits"  # digits | fashion-mnist[:DIR] | image-folder:PATH | csv:PATH

@@ -33,6 +33,11 @@ WEIGHTS = "model.safetensors"
 LOSS_WEIGHTS = "loss.safetensors"
 STATE = "trainer_state.pt"
 CHECKPOINTS = ("best", "last")
+# what to do about a damaged run file, appended to the error that names it
+DAMAGED = (
+    "the run is damaged: restore the file from a copy, or retrain the run "
+    "(`siamkit train --out RUN --overwrite`)"
+)
 
 
 def write_text(path: Path, text: str) -> None:
@@ -40,6 +45,29 @@ def write_text(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
+
+
+def check_out_file(path: Path, option: str = "--out") -> None:
+    """Refuse, before any work is done, a file to write that cannot be written as one.
+
+    Args:
+        path: Where a command will write its file.
+        option: The option that named it, for the message.
+
+    Raises:
+        ValueError: ``path`` is an existing folder, or its folder does not exist (nothing is
+            created silently); the message says what to give instead.
+    """
+    if path.is_dir():
+        raise ValueError(
+            f"{option} {path} is a folder; give the file to write, e.g. {path / 'FILE'}"
+        )
+    if not path.parent.is_dir():
+        what = "is not a folder" if path.parent.exists() else "does not exist"
+        raise ValueError(
+            f"{option} {path}: the folder {path.parent} {what}; create it first "
+            f"(mkdir -p {path.parent}) or choose another {option}"
+        )
 
 
 def write_json(path: Path, obj: Any) -> None:
@@ -62,9 +90,25 @@ def read_json(path: Path, fix: str = "") -> Any:
         text = path.read_text()
     except FileNotFoundError:
         raise ValueError(f"{path} not found{hint}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not valid JSON (not UTF-8 text){hint}") from None
     except OSError as e:
         raise ValueError(f"cannot read {path}: {e.strerror or e}{hint}") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
         raise ValueError(f"{path} is not valid JSON ({e}){hint}") from None
+
+
+def read_json_object(path: Path, fix: str = DAMAGED) -> dict[str, Any]:
+    """The JSON object stored in ``path`` (see :func:`read_json`).
+
+    Raises:
+        ValueError: The file is missing, not JSON, or holds another JSON value than an object;
+            the message names the file and ends with ``fix``.
+    """
+    value = read_json(path, fix)
+    if not isinstance(value, dict):
+        hint = f"; {fix}" if fix else ""
+        raise ValueError(f"{path} holds a JSON {type(value).__name__}, not an object{hint}")
+    return value

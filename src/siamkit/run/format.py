@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from siamkit.run.files import CONFIG, read_json
+from siamkit.run.files import CONFIG, DAMAGED, read_json
 
 FORMAT = 2  # the run format this siamkit writes
 FORMATS = (1, 2)  # the formats it reads
@@ -64,9 +64,9 @@ def folder_header(path: Path) -> tuple[int, str]:
     Raises:
         ValueError: Unreadable config, or a format this siamkit does not read.
     """
-    record = read_json(path / CONFIG, f"{path} is not a finished siamkit run")
+    record = read_json(path / CONFIG, DAMAGED)
     if not isinstance(record, dict):
-        raise ValueError(f"{path / CONFIG} is not a JSON object; is {path} a siamkit run?")
+        raise ValueError(f"{path / CONFIG} is not a JSON object; {DAMAGED}")
     fmt = record.get("format", 1)
     if fmt not in FORMATS:
         raise ValueError(

@@ -21,7 +21,7 @@ from typing import Any
 
 from siamkit.run.calibration import Calibration, is_training_operating_point
 from siamkit.run.decision import DecisionRule
-from siamkit.run.files import CONFIG, METRICS, WEIGHTS, read_json
+from siamkit.run.files import CONFIG, DAMAGED, METRICS, WEIGHTS, read_json_object
 from siamkit.run.fingerprint import fingerprint_file
 from siamkit.run.format import TORCH, folder_header
 
@@ -136,12 +136,38 @@ def open_run(path: str | Path, checkpoint: str = "best") -> RunRecord:
     fmt, kind = folder_header(config_file.parent)
     if kind != TORCH:
         raise ValueError(f"{path} holds a '{kind}' model, not a trained siamkit run")
-    config = read_json(config_file)
+    config = read_json_object(config_file)
+    _check_types(config_file, config, CONFIG_TYPES)
     metrics: dict[str, Any] = {}
     for file in (path / checkpoint / METRICS, path / METRICS):
         if file.is_file():
-            record = read_json(file, "the run's records are damaged; retrain or restore it")
-            if not isinstance(record, dict):
-                raise ValueError(f"{file} is not a JSON object; the run's records are damaged")
+            record = read_json_object(file)
+            _check_types(file, record, METRIC_TYPES)
             metrics |= record
     return RunRecord(path, fmt, kind, config, metrics, Calibration.load(path))
+
+
+# the records a run's readers rely on: the JSON type each must have (None is allowed)
+NUMBER = (int, float)
+CONFIG_TYPES: dict[str, tuple[type, ...]] = {
+    "train": (dict,),
+    "model": (dict,),
+    "requested": (dict,),
+}
+METRIC_TYPES: dict[str, tuple[type, ...]] = {
+    "threshold": NUMBER,
+    "best_epoch": (int,),
+    "history": (list,),
+    "operating_point": (dict,),
+}
+_JSON_NAMES = {int: "number", float: "number", list: "list", dict: "object"}
+
+
+def _check_types(file: Path, record: dict[str, Any], types: dict[str, tuple[type, ...]]) -> None:
+    """Refuse a record whose known keys hold values of the wrong JSON type, naming the file."""
+    for key, kinds in types.items():
+        value = record.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, kinds)):
+            raise ValueError(
+                f"{file}: '{key}' is {value!r}, not a JSON {_JSON_NAMES[kinds[0]]}; {DAMAGED}"
+            )

@@ -11,9 +11,9 @@ from typing import Any
 from torch import nn
 
 from siamkit.models.siamese import SiameseNetwork
-from siamkit.run.checkpoint import LOSS_WEIGHTS, load_trainer_state, write_json
+from siamkit.run.checkpoint import LOSS_WEIGHTS, load_state, load_trainer_state, write_json
 from siamkit.run.config import TrainConfig
-from siamkit.run.files import CONFIG
+from siamkit.run.files import CONFIG, WEIGHTS
 from siamkit.run.format import TORCH, header, upgrade_train_settings
 
 RESUMABLE_CHANGES = {"epochs", "log"}  # settings a resumed run may change
@@ -60,13 +60,11 @@ def load_last(
     run_dir: Path, config: TrainConfig, model: SiameseNetwork, loss_fn: nn.Module
 ) -> dict[str, Any]:
     """Load ``OUT/last``'s weights into ``model`` and ``loss_fn``; its trainer state."""
-    from safetensors.torch import load_file
-
     state = load_trainer_state(run_dir)
     check_resumable(state["config"], config)
-    model.load_state_dict(load_file(str(run_dir / "last" / "model.safetensors")))
+    load_state(model, run_dir / "last" / WEIGHTS)
     if (run_dir / "last" / LOSS_WEIGHTS).is_file():
-        loss_fn.load_state_dict(load_file(str(run_dir / "last" / LOSS_WEIGHTS)))
+        load_state(loss_fn, run_dir / "last" / LOSS_WEIGHTS)
     return state
 
 
