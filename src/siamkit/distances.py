@@ -163,13 +163,16 @@ class CosineDistance(Distance):
 
     name = "cosine"
 
+    # Rounding can put cos(a, a) a hair above 1 (1 - cos = -2e-16 for a = [0, 0, 3, 3]); the
+    # clamp keeps the documented range, so a distance is never negative.
+
     def _paired(self, a: Tensor, b: Tensor) -> Tensor:
-        return 1.0 - F.cosine_similarity(a, b, dim=1, eps=1e-8)
+        return (1.0 - F.cosine_similarity(a, b, dim=1, eps=1e-8)).clamp(0.0, 2.0)
 
     def _block(self, a: Tensor, b: Tensor) -> Tensor:
         an = F.normalize(a, dim=1, eps=1e-8)
         bn = F.normalize(b, dim=1, eps=1e-8)
-        return 1.0 - an @ bn.T
+        return (1.0 - an @ bn.T).clamp(0.0, 2.0)
 
 
 @DISTANCES.register("mahalanobis")

@@ -105,7 +105,8 @@ def _far(distance: Distance, values: Tensor) -> Tensor:
 
 
 def _far_threshold(distance: Distance, threshold: float) -> float:
-    return float(_far(distance, torch.tensor(float(threshold))))
+    # float64: a float32 tensor would round the margin (1e-40 became 0, 0.1 became 0.10000000149)
+    return float(_far(distance, torch.tensor(float(threshold), dtype=torch.float64)))
 
 
 def _prepare(
