@@ -40,7 +40,7 @@ def pair_distances(a: npt.ArrayLike, b: npt.ArrayLike, distance: str) -> npt.NDA
     elif distance == "cosine":
         nx = np.maximum(np.linalg.norm(x, axis=1), 1e-8)
         ny = np.maximum(np.linalg.norm(y, axis=1), 1e-8)
-        d = 1.0 - (x * y).sum(axis=1) / (nx * ny)
+        d = np.clip(1.0 - (x * y).sum(axis=1) / (nx * ny), 0.0, 2.0)  # rounding stays in range
     else:
         raise ValueError(
             f"unknown distance '{distance}'; choose one of: {', '.join(RUNTIME_DISTANCES)}"

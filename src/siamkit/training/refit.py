@@ -38,8 +38,9 @@ from siamkit.evaluation.calibrated_run import fit_calibration, pair_distances
 from siamkit.models.embed import embed_all
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.run import Calibration, CalibrationSource
-from siamkit.run.checkpoint import load_run, write_json
+from siamkit.run.checkpoint import load_run
 from siamkit.run.config import TrainConfig
+from siamkit.run.files import DAMAGED, read_json, write_json
 from siamkit.training.resume import check_resumable, saved_config
 from siamkit.training.setup import PreparedData, prepare_data
 
@@ -294,7 +295,7 @@ def train_with_refit(
 
 def _selection_choice(sel_dir: Path) -> tuple[int, dict[str, Any]]:
     """The selection's best epoch (1 or more) and its validation figures, from its records."""
-    metrics = json.loads((sel_dir / "metrics.json").read_text())
+    metrics = read_json(sel_dir / "metrics.json", DAMAGED)
     best = max(int(metrics.get("best_epoch") or 0), 1)
     history = metrics.get("history") or []
     val = history[best - 1].get("val", {}) if len(history) >= best else {}
@@ -329,7 +330,7 @@ def _record(
     """Add the selection, the refit and the operating point to ``RUN/metrics.json`` (and the
     calibration to ``RUN/calibration.json``); ``RUN/config.json`` keeps what was asked."""
     metrics_path = run_dir / "metrics.json"
-    metrics = json.loads(metrics_path.read_text())
+    metrics = read_json(metrics_path, DAMAGED)
     metrics["selection"] = {
         "run": SELECTION,
         "best_epoch": best_epoch,
@@ -343,7 +344,7 @@ def _record(
         metrics["operating_point"] = record
         cal.save(run_dir)
     write_json(metrics_path, metrics)
-    run_config = json.loads((run_dir / "config.json").read_text())
+    run_config = read_json(run_dir / "config.json", DAMAGED)
     run_config["requested"] = config.model_dump()
     write_json(run_dir / "config.json", run_config)
 
