@@ -160,3 +160,30 @@ def test_cli_writes_pairs_clusters_and_report(tmp_path: Path) -> None:
     assert "<mark>The committee approved" in page and "a.txt" in page
     bad = CliRunner().invoke(app, ["dedup", str(folder), "--threshold", "high", "--out", str(out)])
     assert bad.exit_code == 2 and "auto or a number" in bad.output
+
+
+def test_connected_groups_equal_a_plain_union_find_on_random_graphs() -> None:
+    import random
+
+    from siamkit.dedup.clusters import connected_groups
+
+    def plain(n: int, edges: list[tuple[int, int]]) -> list[list[int]]:
+        parent = list(range(n))
+
+        def root(i: int) -> int:
+            while parent[i] != i:
+                i = parent[i]
+            return i
+
+        for a, b in edges:
+            parent[root(a)] = root(b)
+        groups: dict[int, list[int]] = {}
+        for i in range(n):
+            groups.setdefault(root(i), []).append(i)
+        return sorted((g for g in groups.values() if len(g) > 1), key=lambda g: g[0])
+
+    rng = random.Random(0)
+    for _ in range(50):
+        n = rng.randint(1, 30)
+        edges = [(rng.randrange(n), rng.randrange(n)) for _ in range(rng.randint(0, 25))]
+        assert connected_groups(n, edges) == plain(n, edges)

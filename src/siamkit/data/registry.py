@@ -74,3 +74,16 @@ def source_kind(name: str) -> Kind | None:
     if name not in SOURCE_KINDS:
         load_plugins()
     return SOURCE_KINDS.get(name)
+
+
+# siamkit's own sources, by name: each module is imported when its source is first used
+for _name, _target, _kind in (
+    ("digits", "siamkit.data.sources:digits", "image"),
+    ("fashion-mnist", "siamkit.data.sources:fashion_mnist", "image"),
+    ("image-folder", "siamkit.data.sources:image_folder", "image"),
+    ("csv", "siamkit.data.sources:csv_table", "vector"),
+    ("text-pairs", "siamkit.data.text:text_pairs", "text"),
+    ("text-labelled", "siamkit.data.text:text_labelled", "text"),
+    ("wordnet", "siamkit.data.wordnet:wordnet_source", "text"),
+):
+    register_lazy_source(_name, _target, _kind)  # type: ignore[arg-type]

@@ -29,7 +29,6 @@ from siamkit.data.images import OnMismatch, list_images, load_image
 from siamkit.data.labelled import LabelledData
 from siamkit.data.registry import (
     get_source,
-    register_source,
 )
 from siamkit.readers.inputs import read_csv_rows
 
@@ -90,7 +89,6 @@ def load_data(
     return factory(arg or None, options or SourceOptions(), split)
 
 
-@register_source("digits", "image")
 def digits(arg: str | None, options: SourceOptions, split: Split) -> LabelledData:
     """scikit-learn's bundled 8x8 handwritten digits (1,797 images, classes 0-9)."""
     from sklearn.datasets import load_digits
@@ -103,7 +101,6 @@ def digits(arg: str | None, options: SourceOptions, split: Split) -> LabelledDat
     return LabelledData(x, y, [str(i) for i in range(10)], "image")
 
 
-@register_source("fashion-mnist", "image")
 def fashion_mnist(arg: str | None, options: SourceOptions, split: Split) -> LabelledData:
     """Fashion-MNIST from its IDX files (``train-*`` or ``t10k-*``, gzip or not) in a directory."""
     folder = Path(arg) if arg else FASHION_MNIST_DIR
@@ -130,7 +127,6 @@ def fashion_mnist(arg: str | None, options: SourceOptions, split: Split) -> Labe
     return LabelledData(x, y, list(FASHION_MNIST_CLASSES), "image")
 
 
-@register_source("image-folder", "image")
 def image_folder(arg: str | None, options: SourceOptions, split: Split) -> LabelledData:
     """A folder with one subfolder per identity (class), each holding that identity's images."""
     if not arg:
@@ -162,7 +158,6 @@ def image_folder(arg: str | None, options: SourceOptions, split: Split) -> Label
     return LabelledData(torch.stack(xs), torch.tensor(ys), classes, "image", sources)
 
 
-@register_source("csv", "vector")
 def csv_table(arg: str | None, options: SourceOptions, split: Split) -> LabelledData:
     """A CSV file with a header: numeric feature columns and one label column."""
     if not arg:
@@ -210,9 +205,3 @@ def _natural_key(s: str) -> tuple[int, float | str]:
         return (0, float(s))
     except ValueError:
         return (1, s)
-
-
-# the text sources register themselves here (they import register_source from this module);
-# applications register theirs from their plugins (siamkit.plugins)
-from siamkit.data import text as _text_sources  # noqa: E402, F401
-from siamkit.data import wordnet as _wordnet_source  # noqa: E402, F401

@@ -27,7 +27,6 @@ from typing import NamedTuple
 import torch
 
 from siamkit.data.labelled import LabelledData
-from siamkit.data.registry import register_source
 from siamkit.data.sources import SourceOptions, Split, _natural_key, read_csv_rows
 from siamkit.models.text_tokenizer import load_tokenizer
 
@@ -149,7 +148,6 @@ def text_data(
     return LabelledData(ids, y, class_names, "text", sources)
 
 
-@register_source("text-pairs", "text")
 def text_pairs(arg: str | None, options: SourceOptions, split: Split) -> LabelledData:
     """A pairs file: each similar row (score >= 0.5) is a class of its two texts, ``text_a``
     in the anchor role (0) and ``text_b`` in the response role (1)."""
@@ -170,7 +168,6 @@ def text_pairs(arg: str | None, options: SourceOptions, split: Split) -> Labelle
     return data
 
 
-@register_source("text-labelled", "text")
 def text_labelled(arg: str | None, options: SourceOptions, split: Split) -> LabelledData:
     """A file of ``text``, ``label`` rows; each label is a class."""
     if not arg:

@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from siamkit.data.labelled import LabelledData
-from siamkit.data.registry import register_source
 from siamkit.data.sources import SourceOptions, Split
 from siamkit.data.text import TextPair, text_data
 
@@ -251,7 +250,6 @@ def graded_pairs(
     return out
 
 
-@register_source("wordnet", "text")
 def wordnet_source(arg: str | None, options: SourceOptions, split: Split) -> LabelledData:
     """One class per synset (its definition and lemmas), in a fixed pseudo-random order."""
     synsets = sorted(read_wordnet(arg or WORDNET_DIR), key=lambda s: _rank(s.id, 0))
