@@ -1,4 +1,4 @@
-"""The CLI starts without importing torch or scikit-learn: they come with the command that
+"""The CLI starts without importing torch, scikit-learn or numpy: they come with the command that
 needs them (`siamkit --help` stays quick, and the base install runs `verify model.onnx`)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sys
 def test_importing_the_cli_imports_neither_torch_nor_scikit_learn() -> None:
     code = (
         "import sys, siamkit.cli.main; "
-        "print(sorted(m for m in ('torch', 'sklearn', 'scipy', 'faiss', 'fastapi') "
+        "print(sorted(m for m in ('torch', 'sklearn', 'scipy', 'faiss', 'fastapi', 'numpy') "
         "if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -14,19 +14,49 @@ Example:
 
 from __future__ import annotations
 
-from siamkit.run.calibration import (
-    Calibration,
-    CalibrationSource,
-    ProbabilityMap,
-    Rates,
-    is_training_operating_point,
-)
-from siamkit.run.decision import DecisionRule, accepts
-from siamkit.run.embedder import EMBEDDERS, Embedder, load_embedder
-from siamkit.run.files import read_json, write_json, write_text
-from siamkit.run.fingerprint import fingerprint_file, fingerprint_state, fingerprint_weights
-from siamkit.run.format import FORMAT, model_kind
-from siamkit.run.record import RunRecord, no_threshold_error, open_run
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from siamkit.run.calibration import (
+        Calibration,
+        CalibrationSource,
+        ProbabilityMap,
+        Rates,
+        is_training_operating_point,
+    )
+    from siamkit.run.decision import DecisionRule, accepts
+    from siamkit.run.embedder import EMBEDDERS, Embedder, load_embedder
+    from siamkit.run.files import read_json, write_json, write_text
+    from siamkit.run.fingerprint import fingerprint_file, fingerprint_state, fingerprint_weights
+    from siamkit.run.format import FORMAT, model_kind
+    from siamkit.run.record import RunRecord, no_threshold_error, open_run
+
+# public name -> the module it is imported from on first access (PEP 562): importing one part,
+# say run.files, costs no numpy
+_LAZY: dict[str, str] = {
+    "Calibration": "siamkit.run.calibration",
+    "CalibrationSource": "siamkit.run.calibration",
+    "ProbabilityMap": "siamkit.run.calibration",
+    "Rates": "siamkit.run.calibration",
+    "is_training_operating_point": "siamkit.run.calibration",
+    "DecisionRule": "siamkit.run.decision",
+    "accepts": "siamkit.run.decision",
+    "EMBEDDERS": "siamkit.run.embedder",
+    "Embedder": "siamkit.run.embedder",
+    "load_embedder": "siamkit.run.embedder",
+    "read_json": "siamkit.run.files",
+    "write_json": "siamkit.run.files",
+    "write_text": "siamkit.run.files",
+    "fingerprint_file": "siamkit.run.fingerprint",
+    "fingerprint_state": "siamkit.run.fingerprint",
+    "fingerprint_weights": "siamkit.run.fingerprint",
+    "FORMAT": "siamkit.run.format",
+    "model_kind": "siamkit.run.format",
+    "RunRecord": "siamkit.run.record",
+    "no_threshold_error": "siamkit.run.record",
+    "open_run": "siamkit.run.record",
+}
 
 __all__ = [
     "EMBEDDERS",
@@ -51,3 +81,18 @@ __all__ = [
     "write_json",
     "write_text",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module on first access, then keep it here."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'siamkit.run' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """Module attributes, the lazily imported public names included."""
+    return sorted({*globals(), *_LAZY})

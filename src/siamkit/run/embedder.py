@@ -23,14 +23,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-import numpy as np
-import numpy.typing as npt
-
 from siamkit.plugins import load_plugins
 from siamkit.registry import Registry
 from siamkit.run.format import model_kind
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
     from siamkit.run.calibration import Calibration
     from siamkit.run.decision import DecisionRule
 

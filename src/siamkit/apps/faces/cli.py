@@ -13,10 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
-from siamkit.apps.faces.embedder import FaceEmbedder
-from siamkit.apps.faces.run import FaceRunConfig, is_face_run, write_face_run
+from siamkit.apps.faces.run import FaceRunConfig, write_face_run
 from siamkit.cli.options import AsJson, err, fail, out
-from siamkit.run.decision import accepts
 
 faces_app = typer.Typer(
     no_args_is_help=True,
@@ -25,13 +23,11 @@ faces_app = typer.Typer(
 
 
 def _embedder(run_dir: Path) -> Any:
-    """The face encoder of a ``faces init`` folder, else a trained image run."""
+    """The model in ``run_dir``, by the kind it records: a ``faces init`` folder, a trained
+    image run or an exported ONNX file."""
+    from siamkit.run import load_embedder  # the model kinds come with the command
 
-    if is_face_run(run_dir):
-        return FaceEmbedder.from_run_dir(run_dir)
-    from siamkit.run.torch_embedder import RunEmbedder
-
-    return RunEmbedder(run_dir)
+    return load_embedder(run_dir)
 
 
 @faces_app.command()
@@ -55,6 +51,8 @@ def init(
     ] = None,
 ) -> None:
     """Make RUN_DIR stand for dlib's face encoder in `gallery create --model`, `verify`, `serve`."""
+
+    from siamkit.apps.faces.embedder import FaceEmbedder  # numpy and dlib, with the command
 
     try:
         config = FaceRunConfig(threshold, upsample, detect_side, fallback).check()
@@ -105,6 +103,7 @@ def lfw(
     import numpy as np
 
     from siamkit.apps.faces.lfw import evaluate_lfw, read_pairs
+    from siamkit.run.decision import accepts
 
     try:
         protocol = read_pairs(pairs)
@@ -114,9 +113,10 @@ def lfw(
     except (ValueError, ImportError) as e:
         raise fail(str(e)) from None
     acc, ver = result.accuracy, result.verification
-    threshold = getattr(embedder, "threshold", None)
+    rule = embedder.decision_rule()
+    threshold = None if rule is None else rule.threshold
     at_threshold = None  # dlib's fixed 0.6, or a trained run's calibrated threshold
-    if threshold is not None and not getattr(embedder, "larger_is_closer", False):
+    if threshold is not None and not embedder.larger_is_closer:
         accepted = accepts(result.distances, threshold)
         at_threshold = float(np.mean(accepted == protocol.same))
     record = {

@@ -14,9 +14,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from siamkit.apps.tracking.boxes import parse_box
-from siamkit.apps.tracking.metrics import score_sequence
-from siamkit.apps.tracking.sequence import TrackingSequence
 from siamkit.cli.options import err, fail, out
 
 DEFAULT_RUN = "runs/tracker"
@@ -60,7 +57,9 @@ def track(
     """Follow one object from its first-frame box with a SiamFC tracker."""
     import torch
 
+    from siamkit.apps.tracking.boxes import parse_box  # numpy and torch, with the command
     from siamkit.apps.tracking.checkpoint import load_tracker
+    from siamkit.apps.tracking.metrics import score_sequence
     from siamkit.apps.tracking.stream import (
         BOX_SUFFIXES,
         open_frames,
@@ -169,6 +168,7 @@ def evaluate(
     """One-pass evaluation: OTB success AUC, precision at 20 px and frames/s, beside baselines."""
     from siamkit.apps.tracking.heldout import compare_trackers, evaluation_sequences
     from siamkit.apps.tracking.otb import load_otb
+    from siamkit.apps.tracking.sequence import TrackingSequence
 
     try:
         seqs: list[TrackingSequence] = list(
