@@ -10,8 +10,9 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from siamkit.lazy import Exports, exported_names, lazy_export
 
 if TYPE_CHECKING:
     from siamkit.distances import DISTANCES, Distance, get_distance
@@ -21,21 +22,29 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-# public name -> the module it is imported from on first access
-_LAZY: dict[str, str] = {
-    "DISTANCES": "siamkit.distances",
-    "Distance": "siamkit.distances",
-    "get_distance": "siamkit.distances",
-    "ContrastiveLoss": "siamkit.losses",
-    "TripletLoss": "siamkit.losses",
-    "get_loss": "siamkit.losses",
-    "ConvEncoder": "siamkit.models",
-    "MLPEncoder": "siamkit.models",
-    "SiameseNetwork": "siamkit.models",
-    "build_encoder": "siamkit.models",
-    "TrainConfig": "siamkit.training",
-    "load_run": "siamkit.training",
-    "train": "siamkit.training",
+# submodule -> the public names imported from it on first access
+_EXPORTS: Exports = {
+    "distances": (
+        "DISTANCES",
+        "Distance",
+        "get_distance",
+    ),
+    "losses": (
+        "ContrastiveLoss",
+        "TripletLoss",
+        "get_loss",
+    ),
+    "models": (
+        "ConvEncoder",
+        "MLPEncoder",
+        "SiameseNetwork",
+        "build_encoder",
+    ),
+    "training": (
+        "TrainConfig",
+        "load_run",
+        "train",
+    ),
 }
 
 __all__ = [
@@ -56,15 +65,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """Import a public name from its module on first access, then keep it here."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'siamkit' has no attribute '{name}'")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    """Import a public name from its submodule on first access, then keep it here."""
+    return lazy_export(__name__, _EXPORTS, name)
 
 
 def __dir__() -> list[str]:
     """Module attributes, the lazily imported public names included."""
-    return sorted({*globals(), *_LAZY})
+    return sorted({*globals(), *exported_names(_EXPORTS)})

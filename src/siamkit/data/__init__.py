@@ -7,8 +7,9 @@ listing them, does not import torch.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from siamkit.lazy import Exports, exported_names, lazy_export
 
 if TYPE_CHECKING:
     from siamkit.data.images import load_image
@@ -26,26 +27,34 @@ if TYPE_CHECKING:
     from siamkit.data.sources import SourceOptions, load_data
     from siamkit.data.splits import TrainValSplit, parse_classes, train_val_split
 
-# public name -> the module it is imported from on first access
-_LAZY: dict[str, str] = {
-    "load_image": "siamkit.data.images",
-    "LabelledData": "siamkit.data.labelled",
-    "PairDataset": "siamkit.data.pairs",
-    "Pairs": "siamkit.data.pairs",
-    "TripletDataset": "siamkit.data.pairs",
-    "sample_pairs": "siamkit.data.pairs",
-    "SOURCES": "siamkit.data.registry",
-    "get_source": "siamkit.data.registry",
-    "register_lazy_source": "siamkit.data.registry",
-    "register_source": "siamkit.data.registry",
-    "source_kind": "siamkit.data.registry",
-    "source_names": "siamkit.data.registry",
-    "ClassBalancedSampler": "siamkit.data.samplers",
-    "SourceOptions": "siamkit.data.sources",
-    "load_data": "siamkit.data.sources",
-    "TrainValSplit": "siamkit.data.splits",
-    "parse_classes": "siamkit.data.splits",
-    "train_val_split": "siamkit.data.splits",
+# submodule -> the public names imported from it on first access
+_EXPORTS: Exports = {
+    "images": ("load_image",),
+    "labelled": ("LabelledData",),
+    "pairs": (
+        "PairDataset",
+        "Pairs",
+        "TripletDataset",
+        "sample_pairs",
+    ),
+    "registry": (
+        "SOURCES",
+        "get_source",
+        "register_lazy_source",
+        "register_source",
+        "source_kind",
+        "source_names",
+    ),
+    "samplers": ("ClassBalancedSampler",),
+    "sources": (
+        "SourceOptions",
+        "load_data",
+    ),
+    "splits": (
+        "TrainValSplit",
+        "parse_classes",
+        "train_val_split",
+    ),
 }
 
 __all__ = [
@@ -71,15 +80,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """Import a public name from its module on first access, then keep it here."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'siamkit.data' has no attribute '{name}'")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    """Import a public name from its submodule on first access, then keep it here."""
+    return lazy_export(__name__, _EXPORTS, name)
 
 
 def __dir__() -> list[str]:
     """Module attributes, the lazily imported public names included."""
-    return sorted({*globals(), *_LAZY})
+    return sorted({*globals(), *exported_names(_EXPORTS)})

@@ -14,8 +14,9 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from siamkit.lazy import Exports, exported_names, lazy_export
 
 if TYPE_CHECKING:
     from siamkit.run.calibration import (
@@ -32,30 +33,44 @@ if TYPE_CHECKING:
     from siamkit.run.format import FORMAT, model_kind
     from siamkit.run.record import RunRecord, no_threshold_error, open_run
 
-# public name -> the module it is imported from on first access (PEP 562): importing one part,
+# submodule -> the public names imported from it on first access (PEP 562): importing one part,
 # say run.files, costs no numpy
-_LAZY: dict[str, str] = {
-    "Calibration": "siamkit.run.calibration",
-    "CalibrationSource": "siamkit.run.calibration",
-    "ProbabilityMap": "siamkit.run.calibration",
-    "Rates": "siamkit.run.calibration",
-    "is_training_operating_point": "siamkit.run.calibration",
-    "DecisionRule": "siamkit.run.decision",
-    "accepts": "siamkit.run.decision",
-    "EMBEDDERS": "siamkit.run.embedder",
-    "Embedder": "siamkit.run.embedder",
-    "load_embedder": "siamkit.run.embedder",
-    "read_json": "siamkit.run.files",
-    "write_json": "siamkit.run.files",
-    "write_text": "siamkit.run.files",
-    "fingerprint_file": "siamkit.run.fingerprint",
-    "fingerprint_state": "siamkit.run.fingerprint",
-    "fingerprint_weights": "siamkit.run.fingerprint",
-    "FORMAT": "siamkit.run.format",
-    "model_kind": "siamkit.run.format",
-    "RunRecord": "siamkit.run.record",
-    "no_threshold_error": "siamkit.run.record",
-    "open_run": "siamkit.run.record",
+_EXPORTS: Exports = {
+    "calibration": (
+        "Calibration",
+        "CalibrationSource",
+        "ProbabilityMap",
+        "Rates",
+        "is_training_operating_point",
+    ),
+    "decision": (
+        "DecisionRule",
+        "accepts",
+    ),
+    "embedder": (
+        "EMBEDDERS",
+        "Embedder",
+        "load_embedder",
+    ),
+    "files": (
+        "read_json",
+        "write_json",
+        "write_text",
+    ),
+    "fingerprint": (
+        "fingerprint_file",
+        "fingerprint_state",
+        "fingerprint_weights",
+    ),
+    "format": (
+        "FORMAT",
+        "model_kind",
+    ),
+    "record": (
+        "RunRecord",
+        "no_threshold_error",
+        "open_run",
+    ),
 }
 
 __all__ = [
@@ -84,15 +99,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """Import a public name from its module on first access, then keep it here."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'siamkit.run' has no attribute '{name}'")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    """Import a public name from its submodule on first access, then keep it here."""
+    return lazy_export(__name__, _EXPORTS, name)
 
 
 def __dir__() -> list[str]:
     """Module attributes, the lazily imported public names included."""
-    return sorted({*globals(), *_LAZY})
+    return sorted({*globals(), *exported_names(_EXPORTS)})

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from siamkit.apps._lazy import exported_names, lazy_export
+from siamkit.lazy import exported_names, lazy_export
 
 # submodule -> its public names, imported on first use so that importing this package (and its
 # plugin) stays cheap

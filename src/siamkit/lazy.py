@@ -1,8 +1,9 @@
-"""Lazy re-exports for the application packages, so importing one (and its plugin) stays cheap.
+"""Lazy re-exports for packages whose parts are heavy, so importing the package stays cheap.
 
-An application package names its public objects and the module each lives in; an object's
-module (with its heavy dependencies: torch, dlib, typer) is imported the first time the object
-is asked for (PEP 562's module ``__getattr__``).
+A package names its public objects and the submodule each lives in; an object's module (with
+its heavy dependencies: torch, numpy, dlib, typer) is imported the first time the object is
+asked for (PEP 562's module ``__getattr__``). ``siamkit``, ``siamkit.data``, ``siamkit.run`` and
+the application packages use it.
 
 Example (a package's ``__init__``)::
 
