@@ -46,6 +46,8 @@ _EXPORTS: Exports = {
         "train",
     ),
 }
+# public name -> its module
+_LAZY: dict[str, str] = {n: f"siamkit.{m}" for m, names in _EXPORTS.items() for n in names}
 
 __all__ = [
     "DISTANCES",
