@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 
 from siamkit.cli.options import AsJson, DataSource, RunDir, Split, err, fail, out
+from siamkit.run.files import CALIBRATION
 
 
 def calibrate(
@@ -99,8 +100,6 @@ def show_calibration(
         unit: What the classes are called in the messages (``classes``, ``writers``).
         first_column: The table's first header; ``tar``: whether to show the TAR column.
     """
-    from siamkit.run.files import CALIBRATION
-
     src = cal.source
     if src is not None and src.eval_classes_used:
         err.print(
