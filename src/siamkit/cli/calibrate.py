@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 
 from siamkit.cli.options import AsJson, DataSource, RunDir, Split, err, fail, out
+from siamkit.cli.progress import status
 from siamkit.run.files import CALIBRATION
 
 
@@ -53,18 +54,19 @@ def calibrate(
             "(and --data) to keep the promise honest"
         )
     try:
-        cal = calibrate_run(
-            run_dir,
-            data,
-            classes,
-            split=split,
-            target_far=target_far,
-            objective=objective,
-            method=method,
-            num_pairs=pairs,
-            test_fraction=test_fraction,
-            seed=seed,
-        )
+        with status(f"calibrating {run_dir}", as_json):
+            cal = calibrate_run(
+                run_dir,
+                data,
+                classes,
+                split=split,
+                target_far=target_far,
+                objective=objective,
+                method=method,
+                num_pairs=pairs,
+                test_fraction=test_fraction,
+                seed=seed,
+            )
     except ValueError as e:
         raise fail(str(e)) from None
     rule = "<=" if not cal.larger_is_closer else ">="

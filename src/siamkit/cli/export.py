@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 
 from siamkit.cli.options import AsJson, RunDir, err, fail, out
+from siamkit.cli.progress import status
 from siamkit.run.files import check_out_file
 
 
@@ -50,14 +51,15 @@ def export(
         raise fail(f"unknown checkpoint '{checkpoint}'; choose one of: best, last")
     try:
         check_out_file(out_path)
-        report = export_run(
-            run_dir,
-            out_path,
-            quantize=quantize,
-            opset=opset,
-            max_metric_drop=max_metric_drop,
-            checkpoint=checkpoint,
-        )
+        with status(f"exporting {run_dir}", as_json):
+            report = export_run(
+                run_dir,
+                out_path,
+                quantize=quantize,
+                opset=opset,
+                max_metric_drop=max_metric_drop,
+                checkpoint=checkpoint,
+            )
     except (ParityError, MetricDropError) as e:
         raise fail(str(e), code=1) from None
     except ValueError as e:

@@ -30,9 +30,12 @@ from siamkit.cli.options import (
     fail,
     out,
 )
+from siamkit.cli.progress import progress_bar, status
 from siamkit.cli.serve import serve
 from siamkit.cli.train import train
 from siamkit.run.files import check_out_file
+
+EMBED_CHUNK = 256  # inputs per model call in `siamkit embed` (and per progress step)
 
 app = typer.Typer(
     add_completion=False,
@@ -89,9 +92,10 @@ def evaluate(
         from siamkit.cli.tables import print_evaluation  # imports torch
         from siamkit.evaluation.run_eval import evaluate_run
 
-        _, record = evaluate_run(
-            run_dir, data, classes, split, checkpoint, pairs, bootstrap, episodes
-        )
+        with status(f"evaluating {run_dir}", as_json):
+            _, record = evaluate_run(
+                run_dir, data, classes, split, checkpoint, pairs, bootstrap, episodes
+            )
     except ValueError as e:
         raise fail(str(e)) from None
     if as_json:
@@ -204,7 +208,12 @@ def embed(
         check_out_file(names_path, "--out (its names file)")
         model = load_embedder(run_dir)
         x, names = model.load(inputs)
-        emb = np.asarray(model.embed(x), dtype=np.float32)
+        parts = []
+        with progress_bar(len(names), "embedding") as advance:
+            for i in range(0, len(names), EMBED_CHUNK):
+                parts.append(np.asarray(model.embed(x[i : i + EMBED_CHUNK]), dtype=np.float32))
+                advance(len(parts[-1]))
+        emb = np.concatenate(parts)  # (N, D)
     except (ValueError, ImportError) as e:
         raise fail(str(e)) from None
     tmp = out_path.with_name(out_path.name + ".tmp.npy")
@@ -263,7 +272,8 @@ def report(
         check_out_file(out_path)
         from siamkit.evaluation.report import write_report  # imports torch
 
-        path = write_report(run_dir, out_path, data, classes, split, pairs, bootstrap, episodes)
+        with status(f"evaluating {run_dir} and drawing the report"):
+            path = write_report(run_dir, out_path, data, classes, split, pairs, bootstrap, episodes)
     except ValueError as e:
         raise fail(str(e)) from None
     err.print(f"wrote {path}")
