@@ -212,3 +212,15 @@ def test_bad_input_exits_2_with_a_message(trained_run: Path, faces: Path, tmp_pa
     assert code == 2 and "unknown index kind 'ivf'" in out
     code, stdout, _ = _run("stats", g, "--json")
     assert json.loads(stdout)["items"] == 0
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "-1"])
+def test_create_refuses_a_non_finite_or_negative_threshold(
+    trained_run: Path, tmp_path: Path, bad: str
+) -> None:
+    r = runner.invoke(
+        app,
+        ["gallery", "create", str(tmp_path / "g"), "--model", str(trained_run), "--threshold", bad],
+    )
+    assert r.exit_code == 2, r.output
+    assert "threshold" in r.output and not (tmp_path / "g").exists()

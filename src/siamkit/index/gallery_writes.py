@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from siamkit.index.binding import as_embedder, model_meta
+from siamkit.index.binding import as_embedder, check_threshold, model_meta
 from siamkit.index.errors import GalleryError, ModelMismatchError, unknown_label
 from siamkit.index.index_follower import IndexFollower
 from siamkit.index.inputs import check_label, load_group, plan_enroll
@@ -176,11 +176,14 @@ class GalleryWrites:
         replace the old in one transaction, and the index is rebuilt.
 
         Raises:
-            GalleryError: An item without a source (enrolled as an embedding or array) or whose
-                source cannot be read; nothing is changed.
+            GalleryError: A NaN, infinite or negative ``threshold``, an item without a source
+                (enrolled as an embedding or array) or whose source cannot be read; nothing is
+                changed.
         """
         embedder = as_embedder(model)
         get_metric(embedder.distance)
+        if threshold is not None:  # before any item is read
+            check_threshold(threshold, embedder.distance)
         rows = self.store.sources()
         lost = [i for i, s, kind in rows if s is None or kind not in ("file", "text")]
         if lost:
