@@ -224,3 +224,12 @@ def test_create_refuses_a_non_finite_or_negative_threshold(
     )
     assert r.exit_code == 2, r.output
     assert "threshold" in r.output and not (tmp_path / "g").exists()
+
+
+def test_ids_beyond_2_63_are_refused_without_a_traceback(trained_run: Path, tmp_path: Path) -> None:
+    g = str(tmp_path / "g")
+    assert runner.invoke(app, ["gallery", "create", g, "--model", str(trained_run)]).exit_code == 0
+    for args in (["remove", g, str(2**64)], ["similar", g, str(2**63)]):
+        r = runner.invoke(app, ["gallery", *args])
+        assert r.exit_code == 2, r.output
+        assert "item ids run from 1 to" in r.output and "Traceback" not in r.output

@@ -27,3 +27,15 @@ def test_non_finite_or_negative_thresholds_are_refused(tmp_path: Path, bad: floa
         Gallery.open(tmp_path / "ok", embedder=vec, threshold=bad)
     with Gallery.open(tmp_path / "ok", embedder=vec, threshold=0.0) as g:
         assert g.threshold == 0.0
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2**63, 2**64 + 5])
+def test_item_ids_outside_1_to_2_63_are_unknown_items(tmp_path: Path, bad: int) -> None:
+    from siamkit.index import UnknownItemError
+
+    with Gallery.create(tmp_path / "g", VectorEmbedder()) as g:
+        (item,) = g.enroll_embeddings(np.ones((1, 4), np.float32), "a")
+        for call in (g.get, g.similar, g.remove, lambda i: g.remove([item, i])):
+            with pytest.raises(UnknownItemError, match="item ids run from 1 to"):
+                call(bad)
+        assert len(g) == 1

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 
 class GalleryError(ValueError):
     """Bad input or a gallery that cannot be used as asked; the message says how to fix it."""
@@ -31,6 +33,26 @@ class UnknownItemError(GalleryError):
 
 class UnknownLabelError(GalleryError):
     """An identity label with no item in the gallery."""
+
+
+MAX_ITEM_ID = (1 << 63) - 1  # ids are signed 64-bit integers in both stores, handed out from 1
+
+
+def check_item_id(item_id: object) -> int:
+    """An item id as an int, checked to be one a gallery can hold: ``1 <= id < 2**63``.
+
+    Raises:
+        UnknownItemError: Not an integer, or outside that range (no item can have it).
+    """
+    if isinstance(item_id, bool) or not isinstance(item_id, int | np.integer):
+        raise UnknownItemError(f"an item id must be an integer; got {item_id!r}")
+    value = int(item_id)
+    if not 1 <= value <= MAX_ITEM_ID:
+        raise UnknownItemError(
+            f"no item with id {value}: item ids run from 1 to {MAX_ITEM_ID} (2**63 - 1); "
+            "`siamkit gallery list DIR` shows the ids"
+        )
+    return value
 
 
 def unknown_label(label: str, largest: Sequence[tuple[str, int]]) -> UnknownLabelError:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from siamkit.index.errors import GalleryError, UnknownItemError, unknown_label
+from siamkit.index.errors import GalleryError, UnknownItemError, check_item_id, unknown_label
 from siamkit.index.index_follower import IndexFollower
 from siamkit.index.metric import Metric
 from siamkit.index.model_binding import ModelBinding
@@ -66,9 +66,10 @@ class GalleryQueries:
         """One item, with its embedding.
 
         Raises:
-            UnknownItemError: No such id.
+            UnknownItemError: No such id (also for ids outside ``1 .. 2**63 - 1``).
         """
-        found = self.store.get([int(item_id)])
+        item_id = check_item_id(item_id)
+        found = self.store.get([item_id])
         if not found:
             raise UnknownItemError(
                 f"no item with id {item_id} in this gallery; `siamkit gallery list DIR` shows ids"

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from siamkit.index.binding import as_embedder, check_threshold, model_meta
-from siamkit.index.errors import GalleryError, ModelMismatchError, unknown_label
+from siamkit.index.errors import GalleryError, ModelMismatchError, check_item_id, unknown_label
 from siamkit.index.index_follower import IndexFollower
 from siamkit.index.inputs import check_label, load_group, plan_enroll
 from siamkit.index.metric import get_metric
@@ -150,9 +150,10 @@ class GalleryWrites:
         """Remove items by id; returns the ids removed.
 
         Raises:
-            UnknownItemError: An id not in the gallery; nothing is removed.
+            UnknownItemError: An id not in the gallery (or outside ``1 .. 2**63 - 1``); nothing
+                is removed.
         """
-        wanted = [ids] if isinstance(ids, int) else list(ids)
+        wanted = [check_item_id(i) for i in ([ids] if isinstance(ids, int) else list(ids))]
         removed = self.store.remove(wanted).ids
         self._follower.sync()
         return removed

@@ -14,11 +14,13 @@ Example:
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
 from starlette.datastructures import FormData
 
+from siamkit.index.errors import MAX_ITEM_ID
 from siamkit.serving.auth import require_write
 from siamkit.serving.body import body_doc, form_files, form_value, read_body
 from siamkit.serving.decode import RawInput
@@ -37,6 +39,11 @@ from siamkit.serving.schemas import (
 from siamkit.serving.state import ServiceState, service_state
 
 router = APIRouter()
+
+ItemId = Annotated[
+    int,
+    PathParam(ge=1, le=MAX_ITEM_ID, description="An item id: 1 to 2**63 - 1 (from /enroll)."),
+]
 
 
 def _k(s: ServiceState, k: int) -> int:
@@ -107,7 +114,7 @@ async def enroll(request: Request) -> EnrollResponse:
 
 
 @router.get("/items/{item_id}", response_model=Item, summary="One stored item")
-async def get_item(request: Request, item_id: int) -> Item:
+async def get_item(request: Request, item_id: ItemId) -> Item:
     """The item's label, metadata, source and enrolment time."""
     return await GalleryCalls(service_state(request)).get(item_id)
 
@@ -118,7 +125,7 @@ async def get_item(request: Request, item_id: int) -> Item:
     summary="Remove an item (API key)",
     dependencies=[Depends(require_write)],
 )
-async def delete_item(request: Request, item_id: int) -> DeleteResponse:
+async def delete_item(request: Request, item_id: ItemId) -> DeleteResponse:
     """Remove the item from the store and the index."""
     await GalleryCalls(service_state(request)).remove(item_id)
     return DeleteResponse(deleted=item_id)
@@ -126,7 +133,7 @@ async def delete_item(request: Request, item_id: int) -> DeleteResponse:
 
 @router.get("/similar/{item_id}", response_model=SimilarResponse, summary="Items near an item")
 async def similar(
-    request: Request, item_id: int, k: int = Query(10, description="How many neighbours.")
+    request: Request, item_id: ItemId, k: int = Query(10, description="How many neighbours.")
 ) -> SimilarResponse:
     """The ``k`` stored items closest to a stored item (itself excluded), closest first."""
     s = service_state(request)

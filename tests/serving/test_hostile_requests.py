@@ -1,0 +1,56 @@
+"""Hostile requests and stale state against a service over a real gallery (issue 25): each is
+a 4xx JSON error naming the input and the fix, and the service keeps answering."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from index.fakes import VectorEmbedder
+from serving.service_fakes import KEY
+from siamkit.index import Gallery
+from siamkit.serving import ServiceConfig, create_app
+
+AUTH = {"X-API-Key": KEY}
+
+
+def _service(gallery_dir: Path, **config: object) -> TestClient:
+    vec = VectorEmbedder()
+    gallery = Gallery.open(gallery_dir, embedder=vec)
+    rule = vec.decision_rule()
+    assert rule is not None
+    return TestClient(create_app(vec, rule, ServiceConfig(api_key=KEY, **config), gallery))
+
+
+@pytest.fixture()
+def gallery_dir(tmp_path: Path) -> Path:
+    Gallery.create(tmp_path / "g", VectorEmbedder()).close()
+    return tmp_path / "g"
+
+
+@pytest.fixture()
+def client(gallery_dir: Path) -> Iterator[TestClient]:
+    with _service(gallery_dir) as c:
+        yield c
+
+
+def _enroll(client: TestClient, vectors: list[list[float]], label: str = "a", **extra: object):
+    items = [{"input": {"vector": v}, "label": label, **extra} for v in vectors]
+    return client.post("/enroll", json={"items": items}, headers=AUTH)
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", str(2**63), str(2**64 + 5), "9" * 40])
+def test_item_ids_outside_1_to_2_63_are_a_422_not_a_500(client: TestClient, bad: str) -> None:
+    assert _enroll(client, [[1, 0, 0, 0]]).status_code == 200
+    for r in (
+        client.get(f"/items/{bad}"),
+        client.delete(f"/items/{bad}", headers=AUTH),
+        client.get(f"/similar/{bad}"),
+    ):
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["code"] == "invalid_request"
+        assert "item_id" in r.json()["error"]["message"]
+    assert client.get("/items/1").status_code == 200  # still serving
