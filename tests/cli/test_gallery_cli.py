@@ -233,3 +233,39 @@ def test_ids_beyond_2_63_are_refused_without_a_traceback(trained_run: Path, tmp_
         r = runner.invoke(app, ["gallery", *args])
         assert r.exit_code == 2, r.output
         assert "item ids run from 1 to" in r.output and "Traceback" not in r.output
+
+
+def test_list_never_prints_raw_control_characters(tmp_path: Path) -> None:
+    import sqlite3
+
+    from index.fakes import VectorEmbedder
+    from siamkit.index import Gallery
+
+    with Gallery.create(tmp_path / "g", VectorEmbedder()) as g:
+        g.enroll_embeddings(np.ones((1, 4), np.float32), "plain", sources=["a.npy[0]"])
+    # a label written before labels were checked (an older siamkit, or by hand)
+    with sqlite3.connect(tmp_path / "g" / "gallery.db") as db:
+        db.execute("UPDATE items SET label = ?, source = ?", ("ev\x1b[31mil\n[red]x", "s\x07"))
+    r = runner.invoke(app, ["gallery", "list", str(tmp_path / "g")])
+    assert r.exit_code == 0, r.output
+    assert "\x1b" not in r.output and "\x07" not in r.output
+    assert "\\x1b" in r.output and "\\x07" in r.output  # shown escaped
+
+
+def test_enroll_refuses_an_overlong_or_control_label(
+    calibrated_run: Path, faces: Path, tmp_path: Path
+) -> None:
+    g = str(tmp_path / "g")
+    assert (
+        runner.invoke(app, ["gallery", "create", g, "--model", str(calibrated_run)]).exit_code == 0
+    )
+    png = str(faces / "probes" / "five.png")
+    r = runner.invoke(app, ["gallery", "enroll", g, png, "--label", "x" * 300])
+    assert r.exit_code == 2 and "limited to 256" in r.output
+    r = runner.invoke(app, ["gallery", "enroll", g, png, "--label", "a\x1bb"])
+    assert r.exit_code == 2 and "control character" in r.output
+    r = runner.invoke(
+        app,
+        ["gallery", "enroll", g, png, "--label", "a", "--metadata", '{"b": "%s"}' % ("y" * 20000)],
+    )
+    assert r.exit_code == 2 and "limited to 16384 bytes" in " ".join(r.output.split())

@@ -54,3 +54,20 @@ def test_item_ids_outside_1_to_2_63_are_a_422_not_a_500(client: TestClient, bad:
         assert r.json()["error"]["code"] == "invalid_request"
         assert "item_id" in r.json()["error"]["message"]
     assert client.get("/items/1").status_code == 200  # still serving
+
+
+def test_labels_and_metadata_are_bounded_over_http(client: TestClient) -> None:
+    from siamkit.index.item_limits import MAX_LABEL_CHARS, MAX_METADATA_BYTES
+
+    v = [1.0, 0.0, 0.0, 0.0]
+    r = _enroll(client, [v], label="x" * (MAX_LABEL_CHARS + 1))
+    assert r.status_code == 413 and r.json()["error"]["code"] == "item_too_large"
+    assert str(MAX_LABEL_CHARS) in r.json()["error"]["message"]
+    r = _enroll(client, [v], metadata={"blob": "y" * MAX_METADATA_BYTES})
+    assert r.status_code == 413 and r.json()["error"]["code"] == "item_too_large"
+    assert str(MAX_METADATA_BYTES) in r.json()["error"]["message"]
+    r = _enroll(client, [v], label="evil\x1b[2J")
+    assert r.status_code == 422 and r.json()["error"]["code"] == "bad_label"
+    assert "control character" in r.json()["error"]["message"]
+    assert client.get("/healthz").json()["gallery_items"] == 0
+    assert _enroll(client, [v], label="x" * MAX_LABEL_CHARS).status_code == 200

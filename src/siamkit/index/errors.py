@@ -1,7 +1,7 @@
 """Errors a gallery raises; all are ``ValueError`` so callers can catch bad input in one place.
 
 The service maps them to HTTP statuses: :class:`UnknownItemError` and :class:`UnknownLabelError`
-to 404, :class:`ModelMismatchError` to 409, the rest to 400.
+to 404, :class:`ModelMismatchError` to 409, :class:`ItemTooLargeError` to 413, the rest to 422.
 """
 
 from __future__ import annotations
@@ -25,6 +25,10 @@ class SchemaTooNewError(GalleryError):
 
 class ModelMismatchError(GalleryError):
     """Embeddings or an embedder from another model than the gallery's (fingerprints differ)."""
+
+
+class ItemTooLargeError(GalleryError):
+    """A label or metadata over its size limit (see :mod:`siamkit.index.item_limits`)."""
 
 
 class UnknownItemError(GalleryError):

@@ -15,7 +15,6 @@ Example:
 from __future__ import annotations
 
 import builtins
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,8 @@ import numpy.typing as npt
 from siamkit.index.binding import as_embedder, check_threshold, model_meta
 from siamkit.index.errors import GalleryError, ModelMismatchError, check_item_id, unknown_label
 from siamkit.index.index_follower import IndexFollower
-from siamkit.index.inputs import check_label, load_group, plan_enroll
+from siamkit.index.inputs import load_group, plan_enroll
+from siamkit.index.item_limits import check_label, check_metadata
 from siamkit.index.metric import get_metric
 from siamkit.index.model_binding import ModelBinding, embed_sources
 from siamkit.index.store import SqlStore
@@ -67,7 +67,7 @@ class GalleryWrites:
         Raises:
             GalleryError: Unreadable or wrong inputs, named; nothing is written.
         """
-        meta = _check_metadata(metadata)
+        meta = check_metadata(metadata)
         embedder = self._binding.embedder
         if isinstance(inputs, np.ndarray):
             if label is None:
@@ -122,9 +122,9 @@ class GalleryWrites:
             raise GalleryError(f"{n} embeddings but {len(labs)} labels; give one label per row")
         labs = [check_label(lab) for lab in labs]
         if metadata is None or isinstance(metadata, dict):
-            metas = [_check_metadata(metadata)] * n
+            metas = [check_metadata(metadata)] * n
         else:
-            metas = [_check_metadata(m) for m in metadata]
+            metas = [check_metadata(m) for m in metadata]
             if len(metas) != n:
                 raise GalleryError(f"{n} embeddings but {len(metas)} metadata objects")
         srcs = list(sources) if sources is not None else [None] * n
@@ -139,6 +139,8 @@ class GalleryWrites:
     def _write(self, items: builtins.list[NewItem], fingerprint: str) -> builtins.list[int]:
         if not items:
             raise GalleryError("nothing to enroll: the inputs hold no items")
+        for it in items:  # labels from folder names and CSV rows too
+            check_label(it.label)
         ids: builtins.list[int] = []
         for i in range(0, len(items), WRITE_BATCH):
             ids += self.store.add(items[i : i + WRITE_BATCH], fingerprint).ids
@@ -206,17 +208,3 @@ class GalleryWrites:
         self._follower.sync()
         self._binding.loaded = embedder
         return len(ids)
-
-
-def _check_metadata(metadata: dict[str, Any] | None) -> dict[str, Any]:
-    if metadata is None:
-        return {}
-    if not isinstance(metadata, dict):
-        raise GalleryError(
-            f"metadata must be a JSON object (a dict); got {type(metadata).__name__}"
-        )
-    try:
-        json.dumps(metadata)
-    except (TypeError, ValueError) as e:
-        raise GalleryError(f"metadata is not JSON-serialisable: {e}") from None
-    return metadata

@@ -1,7 +1,8 @@
 """The service's calls into a :class:`siamkit.index.Gallery`, and its errors as HTTP answers.
 
 Every call runs on the service's gallery thread. Gallery errors become 4xx answers: an unknown
-id or label 404, embeddings of another model 409, any other bad input 422.
+id or label 404, embeddings of another model 409, a label or metadata over its limit 413, any
+other bad input 422.
 
 Example:
     >>> response = await GalleryCalls(state).identify(embeddings, k=5)
@@ -17,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from siamkit.index import GalleryError, ModelMismatchError, UnknownItemError, UnknownLabelError
+from siamkit.index.errors import ItemTooLargeError
 from siamkit.serving.errors import ServiceError
 from siamkit.serving.schemas import IdentifyResponse, Item, Match
 from siamkit.serving.state import ServiceState
@@ -122,5 +124,7 @@ def _as_http_errors() -> Iterator[None]:
         raise ServiceError(404, "unknown_item", str(e)) from None
     except ModelMismatchError as e:
         raise ServiceError(409, "model_mismatch", str(e)) from None
+    except ItemTooLargeError as e:
+        raise ServiceError(413, "item_too_large", str(e)) from None
     except GalleryError as e:
         raise ServiceError(422, "gallery_refused", str(e)) from None

@@ -14,13 +14,15 @@ Example:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
 from starlette.datastructures import FormData
 
-from siamkit.index.errors import MAX_ITEM_ID
+from siamkit.index.errors import MAX_ITEM_ID, GalleryError, ItemTooLargeError
+from siamkit.index.item_limits import check_label, check_metadata
 from siamkit.serving.auth import require_write
 from siamkit.serving.body import body_doc, form_files, form_value, read_body
 from siamkit.serving.decode import RawInput
@@ -108,6 +110,7 @@ async def enroll(request: Request) -> EnrollResponse:
         inputs = [it.input.raw(f"items[{i}].input") for i, it in enumerate(body.items)]
         labels = [it.label for it in body.items]
         metadata = [it.metadata for it in body.items]
+    _check_items(labels, metadata)  # before the model runs
     emb = await s.embed(inputs)  # (N, D); a bad input fails here, before any write
     ids = await calls.enroll(emb, labels, metadata)
     return EnrollResponse(ids=ids)
@@ -139,6 +142,27 @@ async def similar(
     s = service_state(request)
     matches: list[Match] = await GalleryCalls(s).similar(item_id, _k(s, k))
     return SimilarResponse(id=item_id, matches=matches)
+
+
+def _check_items(labels: list[str], metadata: list[dict[str, Any]]) -> None:
+    """Every label and metadata object within the gallery's limits, before anything is embedded.
+
+    Raises:
+        ServiceError: 413 ``item_too_large`` over a limit (named), 422 ``bad_label`` /
+            ``bad_metadata`` otherwise.
+    """
+    for i, (label, meta) in enumerate(zip(labels, metadata, strict=True)):
+        checks: tuple[tuple[str, Callable[[Any], object], object], ...] = (
+            ("label", check_label, label),
+            ("metadata", check_metadata, meta),
+        )
+        for field, check, value in checks:
+            try:
+                check(value)
+            except ItemTooLargeError as e:
+                raise ServiceError(413, "item_too_large", f"items[{i}].{field}: {e}") from None
+            except GalleryError as e:
+                raise ServiceError(422, f"bad_{field}", f"items[{i}].{field}: {e}") from None
 
 
 def _int_field(form: FormData, field: str, default: int) -> int:
