@@ -94,3 +94,19 @@ def test_one_long_label_does_not_inflate_the_saved_index(tmp_path: Path) -> None
     with Gallery.open(tmp_path / "g", embedder=vec) as g:
         assert g.identify_embeddings(emb[100:], k=1)[0].candidates[0].label == labels[100]
         assert g.identify_embeddings(emb[7:8], k=1)[0].candidates[0].label == "p7"
+
+
+def test_a_handle_notices_a_reembed_by_another_handle(tmp_path: Path) -> None:
+    from siamkit.index import GalleryReembeddedError
+
+    np.save(tmp_path / "x.npy", np.eye(4, dtype=np.float32) * 3)
+    Gallery.create(tmp_path / "g", VectorEmbedder()).close()
+    with Gallery.open(tmp_path / "g", embedder=VectorEmbedder()) as mine:
+        mine.enroll([str(tmp_path / "x.npy")], label="a")
+        with Gallery.open(tmp_path / "g", embedder=VectorEmbedder()) as other:
+            other.reembed(VectorEmbedder(seed=1))
+        with pytest.raises(GalleryReembeddedError, match="re-embedded with model vector-4-1"):
+            mine.identify(np.eye(4, dtype=np.float32)[:1])
+        with pytest.raises(GalleryReembeddedError, match="re-embedded"):
+            mine.require_model("vector-4-None")
+        mine.require_model("vector-4-1")

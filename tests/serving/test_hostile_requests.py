@@ -71,3 +71,34 @@ def test_labels_and_metadata_are_bounded_over_http(client: TestClient) -> None:
     assert "control character" in r.json()["error"]["message"]
     assert client.get("/healthz").json()["gallery_items"] == 0
     assert _enroll(client, [v], label="x" * MAX_LABEL_CHARS).status_code == 200
+
+
+def test_a_gallery_reembedded_elsewhere_is_refused_not_answered_wrongly(
+    gallery_dir: Path, tmp_path: Path
+) -> None:
+    import numpy as np
+
+    vectors = np.array([[3, 0, 0, 0], [0, 3, 0, 0]], dtype=np.float32)
+    np.save(tmp_path / "people.npy", vectors)
+    with _service(gallery_dir) as client:
+        with Gallery.open(gallery_dir, embedder=VectorEmbedder()) as other:
+            other.enroll([str(tmp_path / "people.npy")], label="ann")
+        probe = {"input": {"vector": [3, 0, 0, 0]}, "k": 1}
+        r = client.post("/identify", json=probe)
+        assert r.status_code == 200 and r.json()["known"] is True  # the service's own model
+        # another process (here: another handle) re-embeds the store with a new model
+        with Gallery.open(gallery_dir, embedder=VectorEmbedder()) as other:
+            other.reembed(VectorEmbedder(seed=1))
+        for r in (
+            client.post("/identify", json=probe),
+            client.get("/similar/1"),
+            client.get("/items/1"),
+            _enroll(client, [[1, 0, 0, 0]]),
+            client.delete("/items/1", headers=AUTH),
+        ):
+            assert r.status_code == 409, r.text
+            error = r.json()["error"]
+            assert error["code"] == "gallery_reembedded"
+            assert "re-embedded with model vector-4-1" in error["message"]
+            assert "restart the service" in error["message"]
+        assert client.get("/healthz").status_code == 200  # the service keeps running

@@ -27,6 +27,11 @@ class ModelMismatchError(GalleryError):
     """Embeddings or an embedder from another model than the gallery's (fingerprints differ)."""
 
 
+class GalleryReembeddedError(ModelMismatchError):
+    """The store was re-embedded with another model (in this process or another) since the
+    caller's model was bound: its embeddings no longer compare with the stored ones."""
+
+
 class ItemTooLargeError(GalleryError):
     """A label or metadata over its size limit (see :mod:`siamkit.index.item_limits`)."""
 

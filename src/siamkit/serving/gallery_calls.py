@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from siamkit.index import GalleryError, ModelMismatchError, UnknownItemError, UnknownLabelError
-from siamkit.index.errors import ItemTooLargeError
+from siamkit.index.errors import GalleryReembeddedError, ItemTooLargeError
 from siamkit.serving.errors import ServiceError
 from siamkit.serving.schemas import IdentifyResponse, Item, Match
 from siamkit.serving.state import ServiceState
@@ -41,8 +41,12 @@ class GalleryCalls:
         self.gallery = state.require_gallery()
 
     async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        def checked() -> T:
+            self.state.current(self.gallery)  # refuse once the store's model changed
+            return fn(*args, **kwargs)
+
         with _as_http_errors():
-            return await self.state.in_gallery_thread(fn, *args, **kwargs)
+            return await self.state.in_gallery_thread(checked)
 
     async def identify(self, embeddings: npt.NDArray[np.float32], k: int) -> IdentifyResponse:
         """Open-set identification of one query embedding ``(1, D)``."""
@@ -122,6 +126,8 @@ def _as_http_errors() -> Iterator[None]:
         yield
     except (UnknownItemError, UnknownLabelError) as e:
         raise ServiceError(404, "unknown_item", str(e)) from None
+    except GalleryReembeddedError as e:
+        raise ServiceError(409, "gallery_reembedded", str(e)) from None
     except ModelMismatchError as e:
         raise ServiceError(409, "model_mismatch", str(e)) from None
     except ItemTooLargeError as e:
