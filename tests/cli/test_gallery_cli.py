@@ -269,3 +269,29 @@ def test_enroll_refuses_an_overlong_or_control_label(
         ["gallery", "enroll", g, png, "--label", "a", "--metadata", '{"b": "%s"}' % ("y" * 20000)],
     )
     assert r.exit_code == 2 and "limited to 16384 bytes" in " ".join(r.output.split())
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "99999", "-1"])
+def test_serve_refuses_a_port_outside_1_to_65535(trained_run: Path, port: str) -> None:
+    r = runner.invoke(app, ["serve", str(trained_run), "--read-only", "--port", port])
+    assert r.exit_code == 2, r.output
+    assert "from 1 to 65535" in " ".join(r.output.split()) and "serving" not in r.output
+
+
+def test_identify_json_speaks_the_service_vocabulary_too(
+    calibrated_run: Path, faces: Path, tmp_path: Path
+) -> None:
+    g = str(tmp_path / "g")
+    assert (
+        runner.invoke(app, ["gallery", "create", g, "--model", str(calibrated_run)]).exit_code == 0
+    )
+    assert runner.invoke(app, ["gallery", "enroll", g, str(faces / "people")]).exit_code == 0
+    r = runner.invoke(app, ["gallery", "identify", g, str(faces / "probes" / "six.png"), "--json"])
+    assert r.exit_code == 0, r.output
+    (res,) = json.loads(r.stdout)
+    assert res["known"] == (not res["unknown"])
+    assert [(m["id"], m["label"], m["same"]) for m in res["matches"]] == [
+        (c["item_id"], c["label"], c["accepted"]) for c in res["candidates"]
+    ]
+    r = runner.invoke(app, ["gallery", "similar", g, "1", "--k", "2", "--json"])
+    assert all(n["id"] == n["item_id"] for n in json.loads(r.stdout))

@@ -102,3 +102,60 @@ def test_a_gallery_reembedded_elsewhere_is_refused_not_answered_wrongly(
             assert "re-embedded with model vector-4-1" in error["message"]
             assert "restart the service" in error["message"]
         assert client.get("/healthz").status_code == 200  # the service keeps running
+
+
+def test_error_messages_name_the_upload_not_a_python_repr(client: TestClient) -> None:
+    import numpy as np
+
+    from serving.service_fakes import LinearEmbedder, platt_rule
+
+    img = create_app(_ImageModel(), platt_rule(), ServiceConfig(read_only=True))
+    with TestClient(img) as c:
+        r = c.post("/embed", files=[("files", ("face.png", b"\x89PNG not really", "image/png"))])
+        assert r.status_code == 422 and r.json()["error"]["code"] == "image_undecodable"
+        message = r.json()["error"]["message"]
+        assert "face.png" in message and "BytesIO" not in message and "0x" not in message
+    vec = create_app(
+        LinearEmbedder(np.eye(4, 2, dtype=np.float32)), platt_rule(), ServiceConfig(read_only=True)
+    )
+    with TestClient(vec) as c:
+        r = c.post("/embed", files=[("files", ("v.npy", b"\x93NUMPY", "application/octet-stream"))])
+        assert r.status_code == 422 and r.json()["error"]["code"] == "wrong_modality"
+        message = r.json()["error"]["message"]
+        assert "is a file upload" in message and "vector: [numbers]" in message
+
+
+class _ImageModel:
+    """A 1x4x4 image model: the mean of each row (only its input shape matters here)."""
+
+    kind = "image"
+    fingerprint = "fake-image"
+    embedding_dim = 4
+    input_shape = (1, 4, 4)
+    distance = "euclidean"
+    larger_is_closer = False
+    source = ""
+    calibration = None
+    prepare_image = None
+
+    def embed(self, x):  # type: ignore[no-untyped-def]
+        import numpy as np
+
+        return np.asarray(x, dtype=np.float32).mean(axis=3)[:, 0]
+
+
+def test_a_text_model_takes_a_text_file_upload() -> None:
+    from serving.service_fakes import TextEmbedder, platt_rule
+
+    with TestClient(create_app(TextEmbedder(), platt_rule(), ServiceConfig(read_only=True))) as c:
+        r = c.post("/embed", files=[("files", ("note.txt", b"abca\n", "text/plain"))])
+        assert r.status_code == 200, r.text
+        assert r.json()["embeddings"] == [[2.0, 1.0, 1.0, 0.0]]
+        r = c.post(
+            "/verify",
+            files={"a": ("a.txt", b"ab", "text/plain"), "b": ("b.txt", b"ab", "text/plain")},
+        )
+        assert r.status_code == 200 and r.json()["distance"] == 0.0
+        r = c.post("/embed", files=[("files", ("bad.txt", b"\xff\xfe\xfa", "text/plain"))])
+        assert r.status_code == 422 and r.json()["error"]["code"] == "text_undecodable"
+        assert "bad.txt" in r.json()["error"]["message"]

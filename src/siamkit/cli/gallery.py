@@ -71,6 +71,25 @@ def _cell(value: str) -> Text:
     return Text(_shown(value))
 
 
+def _identification_json(name: str, r: Any) -> dict[str, Any]:
+    """One identification as JSON: the library's names (``unknown``, ``candidates``,
+    ``item_id``, ``accepted``) and the service's for the same values (``known``, ``matches``,
+    ``id``, ``same``; docs/service.md), so one client reads both."""
+    body = {"input": name, **asdict(r)}
+    body["known"] = not r.unknown
+    body["matches"] = [
+        {
+            "id": c.item_id,
+            "label": c.label,
+            "distance": c.distance,
+            "probability": c.probability,
+            "same": c.accepted,
+        }
+        for c in r.candidates
+    ]
+    return body
+
+
 def _prob(p: float | None) -> str:
     return "—" if p is None else f"{p:.3f}"
 
@@ -145,7 +164,7 @@ def identify(
     with _opened(directory) as gallery:
         results = gallery.identify(inputs, k=k)
     if as_json:
-        _print_json([{"input": i, **asdict(r)} for i, r in zip(inputs, results, strict=False)])
+        _print_json([_identification_json(i, r) for i, r in zip(inputs, results, strict=False)])
         return
     for name, r in zip(inputs, results, strict=False):
         verdict = "unknown" if r.unknown else escape(_shown(str(r.label)))
@@ -201,7 +220,7 @@ def similar(
     with _opened(directory) as gallery:
         neighbours = gallery.similar(item_id, k=k)
     if as_json:
-        _print_json([asdict(n) for n in neighbours])
+        _print_json([{**asdict(n), "id": n.item_id} for n in neighbours])
         return
     table = Table("rank", "item", "identity", "distance")
     for rank, n in enumerate(neighbours, 1):

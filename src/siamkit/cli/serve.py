@@ -63,6 +63,8 @@ def serve(
     """
     if run_dir is None and onnx is None:
         raise fail("nothing to serve: give a run folder or a .onnx file, or --onnx FILE")
+    if not 1 <= port <= 65535:  # before anything loads: uvicorn would bind another port
+        raise fail(f"--port must be a TCP port from 1 to 65535; got {port}")
     try:
         import uvicorn
 

@@ -25,7 +25,6 @@ from siamkit.index.errors import MAX_ITEM_ID, GalleryError, ItemTooLargeError
 from siamkit.index.item_limits import check_label, check_metadata
 from siamkit.serving.auth import require_write
 from siamkit.serving.body import body_doc, form_files, form_value, read_body
-from siamkit.serving.decode import RawInput
 from siamkit.serving.errors import ServiceError
 from siamkit.serving.gallery_calls import GalleryCalls
 from siamkit.serving.schemas import (
@@ -70,9 +69,9 @@ async def identify(request: Request) -> IdentifyResponse:
         files = await form_files(body, "file", 1)
         if len(files) != 1:
             raise ServiceError(
-                422, "missing_input", "send exactly one image as multipart field 'file'"
+                422, "missing_input", "send exactly one file as multipart field 'file'"
             )
-        query = RawInput("image", files[0][1], files[0][0])
+        query = s.decoder.upload(files[0][1], files[0][0])
         k = _int_field(body, "k", 5)
     else:
         query, k = body.input.raw("input"), body.k
@@ -103,7 +102,7 @@ async def enroll(request: Request) -> EnrollResponse:
             )
         meta = _metadata(form_value(body, "metadata", "{}") or "{}")
         files = await form_files(body, "files", s.config.max_items)
-        inputs = [RawInput("image", data, name) for name, data in files]
+        inputs = [s.decoder.upload(data, name) for name, data in files]
         labels = [label] * len(inputs)
         metadata = [meta] * len(inputs)
     else:
