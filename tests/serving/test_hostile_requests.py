@@ -159,3 +159,31 @@ def test_a_text_model_takes_a_text_file_upload() -> None:
         r = c.post("/embed", files=[("files", ("bad.txt", b"\xff\xfe\xfa", "text/plain"))])
         assert r.status_code == 422 and r.json()["error"]["code"] == "text_undecodable"
         assert "bad.txt" in r.json()["error"]["message"]
+
+
+def test_items_show_no_server_paths_and_private_reads_need_the_key(
+    gallery_dir: Path, tmp_path: Path
+) -> None:
+    import numpy as np
+
+    np.save(tmp_path / "secret-folder.npy", np.eye(4, dtype=np.float32))
+    with Gallery.open(gallery_dir, embedder=VectorEmbedder()) as g:
+        g.enroll([str(tmp_path / "secret-folder.npy")], label="ann")
+    with _service(gallery_dir) as client:
+        item = client.get("/items/1").json()
+        assert item["source"] == "secret-folder.npy[0]" and str(tmp_path) not in str(item)
+    with _service(gallery_dir, require_key_for_reads=True, show_sources=True) as client:
+        probe = {"input": {"vector": [1, 0, 0, 0]}, "k": 1}
+        for r in (
+            client.get("/items/1"),
+            client.get("/similar/1"),
+            client.post("/identify", json=probe),
+        ):
+            assert r.status_code == 401 and r.json()["error"]["code"] == "missing_api_key"
+        assert client.get("/items/1", headers={"X-API-Key": "x" * 20}).status_code == 403
+        full = client.get("/items/1", headers=AUTH).json()
+        assert full["source"] == f"{tmp_path / 'secret-folder.npy'}[0]"
+        assert client.post("/identify", json=probe, headers=AUTH).status_code == 200
+        assert client.get("/healthz").status_code == 200  # liveness stays open
+    with pytest.raises(ValueError, match="--private-reads needs an API key"):
+        ServiceConfig(read_only=True, require_key_for_reads=True).check()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import PurePath
 from typing import Any, TypeVar
 
 import numpy as np
@@ -80,14 +81,20 @@ class GalleryCalls:
         )
         return ids
 
-    async def get(self, item_id: int) -> Item:
-        """One stored item (without its embedding)."""
+    async def get(self, item_id: int, full_source: bool = False) -> Item:
+        """One stored item (without its embedding).
+
+        Args:
+            item_id: The item.
+            full_source: Return the stored source as is (a server path, or the text); else
+                only a file's name, and nothing for a text or an embedding.
+        """
         it = await self._call(self.gallery.get, item_id)
         return Item(
             id=it.id,
             label=it.label,
             metadata=it.metadata,
-            source=it.source,
+            source=it.source if full_source else shown_source(it.source, it.source_kind),
             created_at=it.created_at,
             fingerprint=it.fingerprint,
         )
@@ -116,6 +123,15 @@ class GalleryCalls:
     async def count(self) -> int:
         """Items in the gallery."""
         return await self._call(len, self.gallery)
+
+
+def shown_source(source: str | None, source_kind: str) -> str | None:
+    """What a client may see of a stored source: a file's name without its server folders
+    (``/srv/people/ann/1.png`` -> ``1.png``, ``/srv/x.csv:4`` -> ``x.csv:4``); None for a text
+    (it may be private) or an embedding."""
+    if source is None or source_kind != "file":
+        return None
+    return PurePath(source).name
 
 
 @contextmanager

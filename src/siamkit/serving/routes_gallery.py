@@ -23,7 +23,7 @@ from starlette.datastructures import FormData
 
 from siamkit.index.errors import MAX_ITEM_ID, GalleryError, ItemTooLargeError
 from siamkit.index.item_limits import check_label, check_metadata
-from siamkit.serving.auth import require_write
+from siamkit.serving.auth import has_key, require_read, require_write
 from siamkit.serving.body import body_doc, form_files, form_value, read_body
 from siamkit.serving.errors import ServiceError
 from siamkit.serving.gallery_calls import GalleryCalls
@@ -57,6 +57,7 @@ def _k(s: ServiceState, k: int) -> int:
     "/identify",
     response_model=IdentifyResponse,
     summary="Which enrolled identity is this?",
+    dependencies=[Depends(require_read)],
     openapi_extra=body_doc(IdentifyRequest, {"file": "file", "k": "string"}),
 )
 async def identify(request: Request) -> IdentifyResponse:
@@ -115,10 +116,18 @@ async def enroll(request: Request) -> EnrollResponse:
     return EnrollResponse(ids=ids)
 
 
-@router.get("/items/{item_id}", response_model=Item, summary="One stored item")
+@router.get(
+    "/items/{item_id}",
+    response_model=Item,
+    summary="One stored item",
+    dependencies=[Depends(require_read)],
+)
 async def get_item(request: Request, item_id: ItemId) -> Item:
-    """The item's label, metadata, source and enrolment time."""
-    return await GalleryCalls(service_state(request)).get(item_id)
+    """The item's label, metadata, source file name and enrolment time (the full source only
+    to key holders of a service started with ``--show-sources``)."""
+    s = service_state(request)
+    full = s.config.show_sources and has_key(request)
+    return await GalleryCalls(s).get(item_id, full_source=full)
 
 
 @router.delete(
@@ -133,7 +142,12 @@ async def delete_item(request: Request, item_id: ItemId) -> DeleteResponse:
     return DeleteResponse(deleted=item_id)
 
 
-@router.get("/similar/{item_id}", response_model=SimilarResponse, summary="Items near an item")
+@router.get(
+    "/similar/{item_id}",
+    response_model=SimilarResponse,
+    summary="Items near an item",
+    dependencies=[Depends(require_read)],
+)
 async def similar(
     request: Request, item_id: ItemId, k: int = Query(10, description="How many neighbours.")
 ) -> SimilarResponse:
