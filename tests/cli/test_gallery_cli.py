@@ -295,3 +295,18 @@ def test_identify_json_speaks_the_service_vocabulary_too(
     ]
     r = runner.invoke(app, ["gallery", "similar", g, "1", "--k", "2", "--json"])
     assert all(n["id"] == n["item_id"] for n in json.loads(r.stdout))
+
+
+def test_enroll_warns_on_a_repeated_file_and_louder_under_another_label(
+    calibrated_run: Path, faces: Path, tmp_path: Path
+) -> None:
+    g = str(tmp_path / "g")
+    assert (
+        runner.invoke(app, ["gallery", "create", g, "--model", str(calibrated_run)]).exit_code == 0
+    )
+    png = str(faces / "probes" / "five.png")
+    assert runner.invoke(app, ["gallery", "enroll", g, png, "--label", "five"]).exit_code == 0
+    r = runner.invoke(app, ["gallery", "enroll", g, png, "--label", "five"])
+    assert r.exit_code == 0 and "warning" in r.output and "more than once" in r.output
+    r = runner.invoke(app, ["gallery", "enroll", g, png, "--label", "six"])
+    assert r.exit_code == 0 and "under two labels, 'five'" in " ".join(r.output.split())

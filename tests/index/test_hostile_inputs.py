@@ -110,3 +110,20 @@ def test_a_handle_notices_a_reembed_by_another_handle(tmp_path: Path) -> None:
         with pytest.raises(GalleryReembeddedError, match="re-embedded"):
             mine.require_model("vector-4-None")
         mine.require_model("vector-4-1")
+
+
+def test_a_file_enrolled_twice_or_under_two_labels_warns(tmp_path: Path) -> None:
+    from siamkit.index.gallery_writes import DuplicateEnrollWarning
+
+    np.save(tmp_path / "ann.npy", np.eye(4, dtype=np.float32)[:1])
+    ann = str(tmp_path / "ann.npy")
+    with Gallery.create(tmp_path / "g", VectorEmbedder()) as g:
+        g.enroll([ann], label="ann")
+        with pytest.warns(DuplicateEnrollWarning, match="already enrolled as 'ann'"):
+            g.enroll([ann], label="ann")
+        assert len(g) == 2  # stored again, as asked
+        with pytest.warns(DuplicateEnrollWarning, match="under two labels, 'ann'.*'bob'"):
+            g.enroll([ann], label="bob")
+        with pytest.warns(DuplicateEnrollWarning, match=r"4 input\(s\) enrolled more than once"):
+            g.enroll([ann, ann], label="ann")
+        assert len(g) == 5

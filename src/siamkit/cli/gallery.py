@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -147,9 +148,12 @@ def enroll(
         meta = json.loads(metadata) if metadata else None
     except json.JSONDecodeError as e:
         raise fail(f"--metadata is not valid JSON ({e}); e.g. '{{\"camera\": 2}}'") from None
-    with _opened(directory) as gallery:
+    with _opened(directory) as gallery, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         ids = gallery.enroll(inputs, label=label, metadata=meta)
         total = len(gallery)
+    for w in caught:
+        err.print(f"warning: {_shown(str(w.message))}", highlight=False, markup=False)
     err.print(f"enrolled {len(ids)} items (ids {ids[0]}-{ids[-1]}); the gallery holds {total}")
 
 

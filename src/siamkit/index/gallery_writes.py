@@ -15,6 +15,8 @@ Example:
 from __future__ import annotations
 
 import builtins
+import logging
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,11 @@ from siamkit.index.store_records import NewItem
 from siamkit.run import Embedder
 
 WRITE_BATCH = 50_000  # items per transaction in a large enrolment
+log = logging.getLogger("siamkit.index")
+
+
+class DuplicateEnrollWarning(UserWarning):
+    """A file enrolled again under the same label (it is stored again, as asked)."""
 
 
 class GalleryWrites:
@@ -86,7 +93,32 @@ class GalleryWrites:
                 NewItem(lab, meta, name, source_kind, e)
                 for lab, name, e in zip(labels, names, emb, strict=True)
             ]
+        self._check_duplicates(items)
         return self._write(items, embedder.fingerprint)
+
+    def _check_duplicates(self, items: builtins.list[NewItem]) -> None:
+        """Warn (log and :class:`DuplicateEnrollWarning`) when a file is enrolled again, in
+        this call or before: under the same label it only adds a copy; under another label one
+        image becomes two identities, which is said loudest. Both are still stored, as asked
+        (a CSV may map one image to two labels on purpose)."""
+        first: dict[str, str] = {}
+        notes: builtins.list[str] = []
+        for it in items:
+            if it.source_kind != "file" or it.source is None:
+                continue
+            if it.source in first:
+                notes.append(_repeat(it.source, first[it.source], it.label, None))
+            else:
+                first[it.source] = it.label
+        for item_id, source, label in self.store.items_with_sources(list(first)):
+            notes.append(_repeat(source, label, first[source], item_id))
+        if notes:
+            two = [n for n in notes if "under two labels" in n]
+            message = f"{len(notes)} input(s) enrolled more than once: {(two or notes)[0]}" + (
+                f" (and {len(notes) - 1} more)" if len(notes) > 1 else ""
+            )
+            log.warning(message)
+            warnings.warn(DuplicateEnrollWarning(message), stacklevel=3)
 
     def enroll_embeddings(
         self,
@@ -208,3 +240,13 @@ class GalleryWrites:
         self._follower.sync()
         self._binding.loaded = embedder
         return len(ids)
+
+
+def _repeat(source: str, before: str, now: str, item_id: int | None) -> str:
+    where = f"item {item_id}" if item_id is not None else "earlier in this enrolment"
+    if before == now:
+        return f"{source} is already enrolled as '{before}' ({where}); this adds a copy"
+    return (
+        f"{source} is enrolled under two labels, '{before}' ({where}) and '{now}'; one image "
+        f"now shows two identities: remove one (`siamkit gallery remove DIR ID`) unless meant"
+    )
