@@ -212,3 +212,101 @@ def test_bad_input_exits_2_with_a_message(trained_run: Path, faces: Path, tmp_pa
     assert code == 2 and "unknown index kind 'ivf'" in out
     code, stdout, _ = _run("stats", g, "--json")
     assert json.loads(stdout)["items"] == 0
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "-1"])
+def test_create_refuses_a_non_finite_or_negative_threshold(
+    trained_run: Path, tmp_path: Path, bad: str
+) -> None:
+    r = runner.invoke(
+        app,
+        ["gallery", "create", str(tmp_path / "g"), "--model", str(trained_run), "--threshold", bad],
+    )
+    assert r.exit_code == 2, r.output
+    assert "threshold" in r.output and not (tmp_path / "g").exists()
+
+
+def test_ids_beyond_2_63_are_refused_without_a_traceback(trained_run: Path, tmp_path: Path) -> None:
+    g = str(tmp_path / "g")
+    assert runner.invoke(app, ["gallery", "create", g, "--model", str(trained_run)]).exit_code == 0
+    for args in (["remove", g, str(2**64)], ["similar", g, str(2**63)]):
+        r = runner.invoke(app, ["gallery", *args])
+        assert r.exit_code == 2, r.output
+        assert "item ids run from 1 to" in r.output and "Traceback" not in r.output
+
+
+def test_list_never_prints_raw_control_characters(tmp_path: Path) -> None:
+    import sqlite3
+
+    from index.fakes import VectorEmbedder
+    from siamkit.index import Gallery
+
+    with Gallery.create(tmp_path / "g", VectorEmbedder()) as g:
+        g.enroll_embeddings(np.ones((1, 4), np.float32), "plain", sources=["a.npy[0]"])
+    # a label written before labels were checked (an older siamkit, or by hand)
+    with sqlite3.connect(tmp_path / "g" / "gallery.db") as db:
+        db.execute("UPDATE items SET label = ?, source = ?", ("ev\x1b[31mil\n[red]x", "s\x07"))
+    r = runner.invoke(app, ["gallery", "list", str(tmp_path / "g")])
+    assert r.exit_code == 0, r.output
+    assert "\x1b" not in r.output and "\x07" not in r.output
+    assert "\\x1b" in r.output and "\\x07" in r.output  # shown escaped
+
+
+def test_enroll_refuses_an_overlong_or_control_label(
+    calibrated_run: Path, faces: Path, tmp_path: Path
+) -> None:
+    g = str(tmp_path / "g")
+    assert (
+        runner.invoke(app, ["gallery", "create", g, "--model", str(calibrated_run)]).exit_code == 0
+    )
+    png = str(faces / "probes" / "five.png")
+    r = runner.invoke(app, ["gallery", "enroll", g, png, "--label", "x" * 300])
+    assert r.exit_code == 2 and "limited to 256" in r.output
+    r = runner.invoke(app, ["gallery", "enroll", g, png, "--label", "a\x1bb"])
+    assert r.exit_code == 2 and "control character" in r.output
+    r = runner.invoke(
+        app,
+        ["gallery", "enroll", g, png, "--label", "a", "--metadata", '{"b": "%s"}' % ("y" * 20000)],
+    )
+    assert r.exit_code == 2 and "limited to 16384 bytes" in " ".join(r.output.split())
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "99999", "-1"])
+def test_serve_refuses_a_port_outside_1_to_65535(trained_run: Path, port: str) -> None:
+    r = runner.invoke(app, ["serve", str(trained_run), "--read-only", "--port", port])
+    assert r.exit_code == 2, r.output
+    assert "from 1 to 65535" in " ".join(r.output.split()) and "serving" not in r.output
+
+
+def test_identify_json_speaks_the_service_vocabulary_too(
+    calibrated_run: Path, faces: Path, tmp_path: Path
+) -> None:
+    g = str(tmp_path / "g")
+    assert (
+        runner.invoke(app, ["gallery", "create", g, "--model", str(calibrated_run)]).exit_code == 0
+    )
+    assert runner.invoke(app, ["gallery", "enroll", g, str(faces / "people")]).exit_code == 0
+    r = runner.invoke(app, ["gallery", "identify", g, str(faces / "probes" / "six.png"), "--json"])
+    assert r.exit_code == 0, r.output
+    (res,) = json.loads(r.stdout)
+    assert res["known"] == (not res["unknown"])
+    assert [(m["id"], m["label"], m["same"]) for m in res["matches"]] == [
+        (c["item_id"], c["label"], c["accepted"]) for c in res["candidates"]
+    ]
+    r = runner.invoke(app, ["gallery", "similar", g, "1", "--k", "2", "--json"])
+    assert all(n["id"] == n["item_id"] for n in json.loads(r.stdout))
+
+
+def test_enroll_warns_on_a_repeated_file_and_louder_under_another_label(
+    calibrated_run: Path, faces: Path, tmp_path: Path
+) -> None:
+    g = str(tmp_path / "g")
+    assert (
+        runner.invoke(app, ["gallery", "create", g, "--model", str(calibrated_run)]).exit_code == 0
+    )
+    png = str(faces / "probes" / "five.png")
+    assert runner.invoke(app, ["gallery", "enroll", g, png, "--label", "five"]).exit_code == 0
+    r = runner.invoke(app, ["gallery", "enroll", g, png, "--label", "five"])
+    assert r.exit_code == 0 and "warning" in r.output and "more than once" in r.output
+    r = runner.invoke(app, ["gallery", "enroll", g, png, "--label", "six"])
+    assert r.exit_code == 0 and "under two labels, 'five'" in " ".join(r.output.split())

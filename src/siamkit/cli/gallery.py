@@ -8,6 +8,8 @@ FAISS index for the next command). Bad input exits with status 2 and one readabl
 from __future__ import annotations
 
 import json
+import unicodedata
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -15,7 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from siamkit.cli.options import AsJson, err, fail, out
 
@@ -50,6 +54,41 @@ def _opened(directory: Path, **kwargs: Any) -> Iterator[Gallery]:
 
 def _print_json(obj: Any) -> None:
     print(json.dumps(obj))
+
+
+def _shown(value: str) -> str:
+    """``value`` safe for a terminal: control characters (escape codes, newlines) written as
+    ``\\xNN`` / ``\\uNNNN``, so a stored label or source can never drive the terminal."""
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp")
+        else ch
+        for ch in value
+    )
+
+
+def _cell(value: str) -> Text:
+    """A table cell of stored text: control characters escaped, rich markup not applied."""
+    return Text(_shown(value))
+
+
+def _identification_json(name: str, r: Any) -> dict[str, Any]:
+    """One identification as JSON: the library's names (``unknown``, ``candidates``,
+    ``item_id``, ``accepted``) and the service's for the same values (``known``, ``matches``,
+    ``id``, ``same``; docs/service.md), so one client reads both."""
+    body = {"input": name, **asdict(r)}
+    body["known"] = not r.unknown
+    body["matches"] = [
+        {
+            "id": c.item_id,
+            "label": c.label,
+            "distance": c.distance,
+            "probability": c.probability,
+            "same": c.accepted,
+        }
+        for c in r.candidates
+    ]
+    return body
 
 
 def _prob(p: float | None) -> str:
@@ -109,9 +148,12 @@ def enroll(
         meta = json.loads(metadata) if metadata else None
     except json.JSONDecodeError as e:
         raise fail(f"--metadata is not valid JSON ({e}); e.g. '{{\"camera\": 2}}'") from None
-    with _opened(directory) as gallery:
+    with _opened(directory) as gallery, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         ids = gallery.enroll(inputs, label=label, metadata=meta)
         total = len(gallery)
+    for w in caught:
+        err.print(f"warning: {_shown(str(w.message))}", highlight=False, markup=False)
     err.print(f"enrolled {len(ids)} items (ids {ids[0]}-{ids[-1]}); the gallery holds {total}")
 
 
@@ -126,16 +168,19 @@ def identify(
     with _opened(directory) as gallery:
         results = gallery.identify(inputs, k=k)
     if as_json:
-        _print_json([{"input": i, **asdict(r)} for i, r in zip(inputs, results, strict=False)])
+        _print_json([_identification_json(i, r) for i, r in zip(inputs, results, strict=False)])
         return
     for name, r in zip(inputs, results, strict=False):
-        verdict = "unknown" if r.unknown else r.label
-        out.print(f"{name}: [bold]{verdict}[/] (threshold {r.threshold:.4f})", highlight=False)
+        verdict = "unknown" if r.unknown else escape(_shown(str(r.label)))
+        out.print(
+            f"{escape(_shown(name))}: [bold]{verdict}[/] (threshold {r.threshold:.4f})",
+            highlight=False,
+        )
         table = Table("rank", "identity", "distance", "P(same)", "within threshold", "item")
         for rank, c in enumerate(r.candidates, 1):
             table.add_row(
                 str(rank),
-                c.label,
+                _cell(c.label),
                 f"{c.distance:.4f}",
                 _prob(c.probability),
                 "yes" if c.accepted else "no",
@@ -179,11 +224,11 @@ def similar(
     with _opened(directory) as gallery:
         neighbours = gallery.similar(item_id, k=k)
     if as_json:
-        _print_json([asdict(n) for n in neighbours])
+        _print_json([{**asdict(n), "id": n.item_id} for n in neighbours])
         return
     table = Table("rank", "item", "identity", "distance")
     for rank, n in enumerate(neighbours, 1):
-        table.add_row(str(rank), str(n.item_id), n.label, f"{n.distance:.4f}")
+        table.add_row(str(rank), str(n.item_id), _cell(n.label), f"{n.distance:.4f}")
     out.print(table)
 
 
@@ -219,7 +264,11 @@ def list_items(
     table = Table("id", "identity", "source", "metadata", "enrolled")
     for it in items:
         table.add_row(
-            str(it.id), it.label, it.source or "—", json.dumps(it.metadata), it.created_at[:19]
+            str(it.id),
+            _cell(it.label),
+            _cell(it.source or "—"),
+            _cell(json.dumps(it.metadata)),
+            it.created_at[:19],
         )
     out.print(table)
 
@@ -236,7 +285,7 @@ def stats(directory: GalleryDir, as_json: AsJson = False) -> None:
     for key, value in asdict(s).items():
         if key == "largest_identities":
             value = ", ".join(f"{lab} ({n})" for lab, n in value) or "—"
-        table.add_row(key.replace("_", " "), str(value))
+        table.add_row(key.replace("_", " "), _cell(str(value)))
     out.print(table)
 
 

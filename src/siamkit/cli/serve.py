@@ -38,6 +38,14 @@ def serve(
         typer.Option(help="Allow enroll/delete without SIAMKIT_API_KEY (loopback host only)."),
     ] = False,
     read_only: Annotated[bool, typer.Option(help="Refuse enroll and delete.")] = False,
+    private_reads: Annotated[
+        bool,
+        typer.Option(help="Gallery reads (identify, items, similar) need SIAMKIT_API_KEY too."),
+    ] = False,
+    show_sources: Annotated[
+        bool,
+        typer.Option(help="GET /items/{id} shows key holders the full stored source path."),
+    ] = False,
     max_body_mb: Annotated[float, typer.Option(help="Largest request body, in MB.")] = 10.0,
     max_image_pixels: Annotated[
         int, typer.Option(help="Largest decoded image, width x height.")
@@ -63,6 +71,8 @@ def serve(
     """
     if run_dir is None and onnx is None:
         raise fail("nothing to serve: give a run folder or a .onnx file, or --onnx FILE")
+    if not 1 <= port <= 65535:  # before anything loads: uvicorn would bind another port
+        raise fail(f"--port must be a TCP port from 1 to 65535; got {port}")
     try:
         import uvicorn
 
@@ -75,6 +85,8 @@ def serve(
             api_key=os.environ.get(API_KEY_ENV) or None,
             insecure_local=insecure_local,
             read_only=read_only,
+            require_key_for_reads=private_reads,
+            show_sources=show_sources,
             max_body_bytes=int(max_body_mb * 1024 * 1024),
             max_image_pixels=max_image_pixels,
             max_text_chars=max_text_chars,

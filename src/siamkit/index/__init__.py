@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from siamkit.index.errors import (
     GalleryError,
+    GalleryReembeddedError,
+    ItemTooLargeError,
     ModelMismatchError,
     NotAGalleryError,
     SchemaTooNewError,
@@ -35,10 +37,12 @@ __all__ = [
     "Candidate",
     "Gallery",
     "GalleryError",
+    "GalleryReembeddedError",
     "GalleryStats",
     "Identification",
     "IndexConfig",
     "Item",
+    "ItemTooLargeError",
     "Metric",
     "ModelMismatchError",
     "Neighbour",

@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from siamkit.index.errors import GalleryError
@@ -38,6 +39,31 @@ def as_embedder(model: str | Path | Embedder) -> Embedder:
     return model
 
 
+def check_threshold(threshold: float, distance: str) -> float:
+    """A threshold a gallery can decide by: finite, and not negative (every distance a gallery
+    searches is >= 0, so a negative threshold would accept nothing).
+
+    Raises:
+        GalleryError: NaN, infinite or negative, named with the fix.
+    """
+    try:
+        value = float(threshold)
+    except (TypeError, ValueError):
+        raise GalleryError(f"the threshold must be a number; got {threshold!r}") from None
+    if not math.isfinite(value):
+        raise GalleryError(
+            f"the threshold must be a finite number; got {value} (a NaN threshold accepts "
+            "nothing and an infinite one everything); pass a distance such as --threshold 0.5, "
+            "or leave it out to use the run's calibrated threshold"
+        )
+    if value < 0:
+        raise GalleryError(
+            f"the threshold must be >= 0; got {value}, but {distance} distances are never "
+            "negative, so nothing would ever match; pass a distance such as --threshold 0.5"
+        )
+    return value
+
+
 def model_meta(embedder: Embedder, threshold: float | None) -> dict[str, str]:
     """The settings a gallery stores about its model, with the threshold to decide by (the
     given one, else the model's own decision rule's)."""
@@ -50,6 +76,7 @@ def model_meta(embedder: Embedder, threshold: float | None) -> dict[str, str]:
             "no threshold for this model: calibrate the run (`siamkit calibrate RUN`) or pass "
             "--threshold"
         )
+    thr = check_threshold(thr, embedder.distance)
     calibration = embedder.calibration
     return {
         "fingerprint": embedder.fingerprint,

@@ -1,12 +1,14 @@
 """Errors a gallery raises; all are ``ValueError`` so callers can catch bad input in one place.
 
 The service maps them to HTTP statuses: :class:`UnknownItemError` and :class:`UnknownLabelError`
-to 404, :class:`ModelMismatchError` to 409, the rest to 400.
+to 404, :class:`ModelMismatchError` to 409, :class:`ItemTooLargeError` to 413, the rest to 422.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+import numpy as np
 
 
 class GalleryError(ValueError):
@@ -25,12 +27,41 @@ class ModelMismatchError(GalleryError):
     """Embeddings or an embedder from another model than the gallery's (fingerprints differ)."""
 
 
+class GalleryReembeddedError(ModelMismatchError):
+    """The store was re-embedded with another model (in this process or another) since the
+    caller's model was bound: its embeddings no longer compare with the stored ones."""
+
+
+class ItemTooLargeError(GalleryError):
+    """A label or metadata over its size limit (see :mod:`siamkit.index.item_limits`)."""
+
+
 class UnknownItemError(GalleryError):
     """An item id that is not in the gallery."""
 
 
 class UnknownLabelError(GalleryError):
     """An identity label with no item in the gallery."""
+
+
+MAX_ITEM_ID = (1 << 63) - 1  # ids are signed 64-bit integers in both stores, handed out from 1
+
+
+def check_item_id(item_id: object) -> int:
+    """An item id as an int, checked to be one a gallery can hold: ``1 <= id < 2**63``.
+
+    Raises:
+        UnknownItemError: Not an integer, or outside that range (no item can have it).
+    """
+    if isinstance(item_id, bool) or not isinstance(item_id, int | np.integer):
+        raise UnknownItemError(f"an item id must be an integer; got {item_id!r}")
+    value = int(item_id)
+    if not 1 <= value <= MAX_ITEM_ID:
+        raise UnknownItemError(
+            f"no item with id {value}: item ids run from 1 to {MAX_ITEM_ID} (2**63 - 1); "
+            "`siamkit gallery list DIR` shows the ids"
+        )
+    return value
 
 
 def unknown_label(label: str, largest: Sequence[tuple[str, int]]) -> UnknownLabelError:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from siamkit.index.errors import GalleryError, UnknownItemError, unknown_label
+from siamkit.index.errors import GalleryError, UnknownItemError, check_item_id, unknown_label
 from siamkit.index.index_follower import IndexFollower
 from siamkit.index.metric import Metric
 from siamkit.index.model_binding import ModelBinding
@@ -66,9 +66,10 @@ class GalleryQueries:
         """One item, with its embedding.
 
         Raises:
-            UnknownItemError: No such id.
+            UnknownItemError: No such id (also for ids outside ``1 .. 2**63 - 1``).
         """
-        found = self.store.get([int(item_id)])
+        item_id = check_item_id(item_id)
+        found = self.store.get([item_id])
         if not found:
             raise UnknownItemError(
                 f"no item with id {item_id} in this gallery; `siamkit gallery list DIR` shows ids"
@@ -105,11 +106,24 @@ class GalleryQueries:
     def __len__(self) -> int:
         return self.store.state().count
 
+    def require_model(self, fingerprint: str) -> None:
+        """Check, against the store as it is now, that the gallery still holds embeddings of
+        model ``fingerprint`` (a long-running service calls this before each gallery call).
+
+        Raises:
+            GalleryReembeddedError: It was re-embedded with another model, here or in another
+                process (``siamkit gallery reembed``); the message names the new model.
+        """
+        self._follower.fresh()  # re-reads the settings when the store's model changed
+        self._binding.require(fingerprint)
+
     # -- querying -------------------------------------------------------------------------------
     def _query_embeddings(
         self, inputs: str | Sequence[str] | npt.NDArray[np.float32]
     ) -> npt.NDArray[np.float32]:
+        self._follower.fresh()  # a re-embed elsewhere changes the model to embed with
         embedder = self._binding.embedder
+        self._binding.require(embedder.fingerprint)
         if isinstance(inputs, np.ndarray):
             return self._binding.embed(embedder, inputs)
         if isinstance(inputs, str):

@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from siamkit.index.binding import check_threshold
 from siamkit.index.metric import Metric, get_metric
 from siamkit.index.vector_index import IndexConfig
 from siamkit.run import ProbabilityMap
@@ -65,7 +66,11 @@ class GallerySettings:
         embedding_dim = int(meta["embedding_dim"])
         metric = get_metric(meta["distance"])
         config = index_config or IndexConfig.from_meta(meta)
-        thr = float(meta["threshold"]) if threshold is None else float(threshold)
+        thr = (
+            float(meta["threshold"])
+            if threshold is None
+            else check_threshold(threshold, meta["distance"])
+        )
         probability: Any = None
         if meta.get("calibration"):
             record = json.loads(meta["calibration"])

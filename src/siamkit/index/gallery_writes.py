@@ -15,7 +15,8 @@ Example:
 from __future__ import annotations
 
 import builtins
-import json
+import logging
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from siamkit.index.binding import as_embedder, model_meta
-from siamkit.index.errors import GalleryError, ModelMismatchError, unknown_label
+from siamkit.index.binding import as_embedder, check_threshold, model_meta
+from siamkit.index.errors import GalleryError, ModelMismatchError, check_item_id, unknown_label
 from siamkit.index.index_follower import IndexFollower
-from siamkit.index.inputs import check_label, load_group, plan_enroll
+from siamkit.index.inputs import load_group, plan_enroll
+from siamkit.index.item_limits import check_label, check_metadata
 from siamkit.index.metric import get_metric
 from siamkit.index.model_binding import ModelBinding, embed_sources
 from siamkit.index.store import SqlStore
@@ -34,6 +36,11 @@ from siamkit.index.store_records import NewItem
 from siamkit.run import Embedder
 
 WRITE_BATCH = 50_000  # items per transaction in a large enrolment
+log = logging.getLogger("siamkit.index")
+
+
+class DuplicateEnrollWarning(UserWarning):
+    """A file enrolled again under the same label (it is stored again, as asked)."""
 
 
 class GalleryWrites:
@@ -67,7 +74,7 @@ class GalleryWrites:
         Raises:
             GalleryError: Unreadable or wrong inputs, named; nothing is written.
         """
-        meta = _check_metadata(metadata)
+        meta = check_metadata(metadata)
         embedder = self._binding.embedder
         if isinstance(inputs, np.ndarray):
             if label is None:
@@ -86,7 +93,32 @@ class GalleryWrites:
                 NewItem(lab, meta, name, source_kind, e)
                 for lab, name, e in zip(labels, names, emb, strict=True)
             ]
+        self._check_duplicates(items)
         return self._write(items, embedder.fingerprint)
+
+    def _check_duplicates(self, items: builtins.list[NewItem]) -> None:
+        """Warn (log and :class:`DuplicateEnrollWarning`) when a file is enrolled again, in
+        this call or before: under the same label it only adds a copy; under another label one
+        image becomes two identities, which is said loudest. Both are still stored, as asked
+        (a CSV may map one image to two labels on purpose)."""
+        first: dict[str, str] = {}
+        notes: builtins.list[str] = []
+        for it in items:
+            if it.source_kind != "file" or it.source is None:
+                continue
+            if it.source in first:
+                notes.append(_repeat(it.source, first[it.source], it.label, None))
+            else:
+                first[it.source] = it.label
+        for item_id, source, label in self.store.items_with_sources(list(first)):
+            notes.append(_repeat(source, label, first[source], item_id))
+        if notes:
+            two = [n for n in notes if "under two labels" in n]
+            message = f"{len(notes)} input(s) enrolled more than once: {(two or notes)[0]}" + (
+                f" (and {len(notes) - 1} more)" if len(notes) > 1 else ""
+            )
+            log.warning(message)
+            warnings.warn(DuplicateEnrollWarning(message), stacklevel=3)
 
     def enroll_embeddings(
         self,
@@ -122,9 +154,9 @@ class GalleryWrites:
             raise GalleryError(f"{n} embeddings but {len(labs)} labels; give one label per row")
         labs = [check_label(lab) for lab in labs]
         if metadata is None or isinstance(metadata, dict):
-            metas = [_check_metadata(metadata)] * n
+            metas = [check_metadata(metadata)] * n
         else:
-            metas = [_check_metadata(m) for m in metadata]
+            metas = [check_metadata(m) for m in metadata]
             if len(metas) != n:
                 raise GalleryError(f"{n} embeddings but {len(metas)} metadata objects")
         srcs = list(sources) if sources is not None else [None] * n
@@ -139,6 +171,8 @@ class GalleryWrites:
     def _write(self, items: builtins.list[NewItem], fingerprint: str) -> builtins.list[int]:
         if not items:
             raise GalleryError("nothing to enroll: the inputs hold no items")
+        for it in items:  # labels from folder names and CSV rows too
+            check_label(it.label)
         ids: builtins.list[int] = []
         for i in range(0, len(items), WRITE_BATCH):
             ids += self.store.add(items[i : i + WRITE_BATCH], fingerprint).ids
@@ -150,9 +184,10 @@ class GalleryWrites:
         """Remove items by id; returns the ids removed.
 
         Raises:
-            UnknownItemError: An id not in the gallery; nothing is removed.
+            UnknownItemError: An id not in the gallery (or outside ``1 .. 2**63 - 1``); nothing
+                is removed.
         """
-        wanted = [ids] if isinstance(ids, int) else list(ids)
+        wanted = [check_item_id(i) for i in ([ids] if isinstance(ids, int) else list(ids))]
         removed = self.store.remove(wanted).ids
         self._follower.sync()
         return removed
@@ -176,11 +211,14 @@ class GalleryWrites:
         replace the old in one transaction, and the index is rebuilt.
 
         Raises:
-            GalleryError: An item without a source (enrolled as an embedding or array) or whose
-                source cannot be read; nothing is changed.
+            GalleryError: A NaN, infinite or negative ``threshold``, an item without a source
+                (enrolled as an embedding or array) or whose source cannot be read; nothing is
+                changed.
         """
         embedder = as_embedder(model)
         get_metric(embedder.distance)
+        if threshold is not None:  # before any item is read
+            check_threshold(threshold, embedder.distance)
         rows = self.store.sources()
         lost = [i for i, s, kind in rows if s is None or kind not in ("file", "text")]
         if lost:
@@ -204,15 +242,11 @@ class GalleryWrites:
         return len(ids)
 
 
-def _check_metadata(metadata: dict[str, Any] | None) -> dict[str, Any]:
-    if metadata is None:
-        return {}
-    if not isinstance(metadata, dict):
-        raise GalleryError(
-            f"metadata must be a JSON object (a dict); got {type(metadata).__name__}"
-        )
-    try:
-        json.dumps(metadata)
-    except (TypeError, ValueError) as e:
-        raise GalleryError(f"metadata is not JSON-serialisable: {e}") from None
-    return metadata
+def _repeat(source: str, before: str, now: str, item_id: int | None) -> str:
+    where = f"item {item_id}" if item_id is not None else "earlier in this enrolment"
+    if before == now:
+        return f"{source} is already enrolled as '{before}' ({where}); this adds a copy"
+    return (
+        f"{source} is enrolled under two labels, '{before}' ({where}) and '{now}'; one image "
+        f"now shows two identities: remove one (`siamkit gallery remove DIR ID`) unless meant"
+    )

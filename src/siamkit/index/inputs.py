@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from siamkit.index.errors import GalleryError
+from siamkit.index.item_limits import check_label
 from siamkit.readers import read_csv_rows
 
 VECTOR_SUFFIXES = {".npy", ".csv"}
@@ -50,13 +51,6 @@ def _suffixes(kind: str) -> set[str]:
 
         return set(IMAGE_SUFFIXES)
     return TEXT_SUFFIXES if kind == "text" else VECTOR_SUFFIXES
-
-
-def check_label(label: str) -> str:
-    """A label stripped of surrounding space; an empty one is an error."""
-    if not isinstance(label, str) or not label.strip():
-        raise GalleryError(f"an identity label must be a non-empty string; got {label!r}")
-    return label.strip()
 
 
 def plan_enroll(inputs: Sequence[str], label: str | None, kind: str) -> list[Group]:

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from siamkit.index.binding import as_embedder
-from siamkit.index.errors import GalleryError, ModelMismatchError
+from siamkit.index.errors import GalleryError, GalleryReembeddedError, ModelMismatchError
 from siamkit.index.gallery_settings import GallerySettings
 from siamkit.index.inputs import source_file
 from siamkit.run import Embedder
@@ -38,6 +38,7 @@ class ModelBinding:
     def __init__(self, settings: Callable[[], GallerySettings]) -> None:
         self._settings = settings
         self.loaded: Embedder | None = None
+        self._from_settings = False  # loaded from the gallery's recorded model, not given
 
     def bind(self, embedder: Embedder) -> None:
         """Embed with ``embedder`` from now on.
@@ -55,20 +56,44 @@ class ModelBinding:
                 "`siamkit gallery reembed DIR --model RUN`"
             )
         self.loaded = embedder
+        self._from_settings = False
 
     @property
     def embedder(self) -> Embedder:
         """The gallery's model (loaded from its run directory on first use)."""
+        settings = self._settings()
+        if (
+            self.loaded is not None
+            and self._from_settings
+            and self.loaded.fingerprint != settings.fingerprint
+        ):
+            self.loaded = None  # re-embedded elsewhere: load the model the store now records
         if self.loaded is None:
-            model = self._settings().model
+            model = settings.model
             if not model:
                 raise GalleryError(
                     "this gallery was created from a model object, not a run directory; open it "
                     "with embedder=... to embed inputs"
                 )
             self.bind(as_embedder(model))
+            self._from_settings = True
         assert self.loaded is not None
         return self.loaded
+
+    def require(self, fingerprint: str) -> None:
+        """Refuse a caller's model once the store holds another model's embeddings.
+
+        Raises:
+            GalleryReembeddedError: The gallery was re-embedded with another model.
+        """
+        settings = self._settings()
+        if fingerprint != settings.fingerprint:
+            raise GalleryReembeddedError(
+                f"the gallery was re-embedded with model {settings.fingerprint}"
+                f"{' (' + settings.model + ')' if settings.model else ''}; this process embeds "
+                f"with model {fingerprint}, whose embeddings no longer compare with the stored "
+                "ones: restart the service (or reopen the gallery) with that model"
+            )
 
     def embed(self, embedder: Embedder, x: Any) -> npt.NDArray[np.float32]:
         """``embedder``'s embeddings ``(N, D)`` of a batch, checked.

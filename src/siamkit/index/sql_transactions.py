@@ -16,10 +16,11 @@ import contextlib
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from siamkit.index.schema import Dialect
 
+T = TypeVar("T")
 IN_LIST = 500  # ids per ``IN (...)`` list, well under every driver's parameter limit
 
 
@@ -104,7 +105,7 @@ class SqlTransactions:
         return cur.fetchone()
 
 
-def chunks(seq: list[int], size: int = IN_LIST) -> Iterator[list[int]]:
+def chunks(seq: list[T], size: int = IN_LIST) -> Iterator[list[T]]:
     """``seq`` in consecutive pieces of at most ``size`` (for ``IN (...)`` lists)."""
     for i in range(0, len(seq), size):
         yield seq[i : i + size]

@@ -316,6 +316,19 @@ class SqlStore(SqlTransactions):
             )
             return [(str(r[0]), int(r[1])) for r in cur.fetchall()]
 
+    def items_with_sources(self, sources: Sequence[str]) -> list[tuple[int, str, str]]:
+        """``(id, source, label)`` of the items enrolled from any of ``sources``, by id."""
+        found: list[tuple[int, str, str]] = []
+        with self._read() as cur:
+            for chunk in chunks(sorted(set(sources))):
+                marks = ", ".join("?" * len(chunk))
+                cur.execute(
+                    self._sql(f"SELECT id, source, label FROM items WHERE source IN ({marks})"),
+                    chunk,
+                )
+                found += [(int(r[0]), str(r[1]), str(r[2])) for r in cur.fetchall()]
+        return sorted(found)
+
     def sources(self) -> list[tuple[int, str | None, str]]:
         """(id, source, source_kind) of every item, by id."""
         with self._read() as cur:

@@ -270,7 +270,7 @@ class VectorIndex:
             arrays = {
                 "faiss": blob,
                 "ids": self.ids,
-                "labels": np.array(self.labels, dtype=np.str_),
+                **_encode_labels(self.labels),
                 "dead": np.array(sorted(self._dead), dtype=np.int64),
                 "state": np.array([self.generation, self.count, self.checksum], dtype=np.uint64),
                 "token": np.array(self.rebuild_token),
@@ -294,15 +294,36 @@ class VectorIndex:
                 index.faiss = faiss.deserialize_index(z["faiss"])
                 index._ids = z["ids"].astype(np.int64)
                 index._n = len(index._ids)
-                index.labels = z["labels"].tolist()
+                index.labels = _decode_labels(z)
                 index._dead = set(z["dead"].tolist())
                 gen, count, checksum = (int(v) for v in z["state"])
                 index.generation, index.count, index.checksum = gen, count, checksum
                 index.rebuild_token = str(z["token"])
         except (OSError, ValueError, KeyError, RuntimeError):
             return None
-        if index.faiss.d != dim or index.faiss.ntotal != index._n:
+        if index.faiss.d != dim or index.faiss.ntotal != index._n or len(index.labels) != index._n:
             return None
         if index.kind == "hnsw":
             index.faiss.hnsw.efSearch = config.ef_search
         return index
+
+
+def _encode_labels(labels: list[str]) -> dict[str, npt.NDArray[Any]]:
+    """Labels as one UTF-8 byte array and their end offsets, so each label costs its own
+    length (a numpy string array pads every label to the longest one)."""
+    encoded = [lab.encode("utf-8", "surrogatepass") for lab in labels]
+    ends = np.cumsum([len(e) for e in encoded], dtype=np.int64)
+    return {
+        "label_bytes": np.frombuffer(b"".join(encoded), dtype=np.uint8),
+        "label_ends": ends,
+    }
+
+
+def _decode_labels(z: Any) -> list[str]:
+    """Inverse of :func:`_encode_labels`; reads the older padded ``labels`` array too."""
+    if "label_bytes" not in z:
+        return [str(lab) for lab in z["labels"].tolist()]
+    data = z["label_bytes"].tobytes()
+    ends = z["label_ends"].tolist()
+    starts = [0, *ends[:-1]]
+    return [data[a:b].decode("utf-8", "surrogatepass") for a, b in zip(starts, ends, strict=True)]

@@ -1,4 +1,5 @@
-"""The API key that write endpoints (enroll, delete) require.
+"""The API key that write endpoints (enroll, delete) require, and gallery reads with
+``--private-reads``.
 
 The key is read from ``X-API-Key`` or ``Authorization: Bearer KEY`` and compared with the
 configured one in constant time (:func:`hmac.compare_digest`), so response timing does not
@@ -45,15 +46,41 @@ def require_write(request: Request) -> None:
             "read_only",
             "this service was started with --read-only; enroll and delete are refused",
         )
-    expected = config.api_key
-    if expected is None:  # insecure_local on a loopback address, checked at start
+    if config.api_key is None:  # insecure_local on a loopback address, checked at start
         return
+    _check_key(request, config.api_key, "this endpoint changes the gallery")
+
+
+def require_read(request: Request) -> None:
+    """FastAPI dependency for gallery reads: the key, when the service was started with
+    ``--private-reads`` (``require_key_for_reads``); anyone otherwise.
+
+    Raises:
+        ServiceError: 401 for a missing key, 403 for a wrong one.
+    """
+    config = request.app.state.service.config
+    if config.require_key_for_reads and config.api_key is not None:
+        _check_key(request, config.api_key, "this service keeps its gallery private (reads)")
+
+
+def has_key(request: Request) -> bool:
+    """Whether the request carries the configured key (False when there is none)."""
+    expected = request.app.state.service.config.api_key
+    given = presented_key(request)
+    return (
+        expected is not None
+        and given is not None
+        and hmac.compare_digest(given.encode(), expected.encode())
+    )
+
+
+def _check_key(request: Request, expected: str, why: str) -> None:
     given = presented_key(request)
     if given is None:
         raise ServiceError(
             401,
             "missing_api_key",
-            "this endpoint changes the gallery and needs the API key: send it as "
+            f"{why} and needs the API key: send it as "
             f"`X-API-Key: KEY` or `Authorization: Bearer KEY` (the server's {API_KEY_ENV})",
             headers=CHALLENGE,
         )

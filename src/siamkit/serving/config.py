@@ -27,6 +27,11 @@ class ServiceConfig:
             ``Authorization: Bearer``); None = no key.
         insecure_local: Allow writes without a key; only valid on a loopback ``host``.
         read_only: Refuse every write (enroll, delete); then no key is needed.
+        require_key_for_reads: Gallery reads (``/identify``, ``GET /items/{id}``,
+            ``/similar/{id}``) need the key too (``--private-reads``).
+        show_sources: ``GET /items/{id}`` returns an item's full stored source (a server path,
+            or the text) to requests carrying the key; otherwise only a file's name is shown,
+            and nothing for a text.
         max_body_bytes: Largest request body accepted, checked before it is all read.
         max_image_pixels: Largest decoded image (width x height) accepted.
         max_text_chars: Longest text accepted.
@@ -40,6 +45,8 @@ class ServiceConfig:
     api_key: str | None = None
     insecure_local: bool = False
     read_only: bool = False
+    require_key_for_reads: bool = False
+    show_sources: bool = False
     max_body_bytes: int = 10 * 1024 * 1024
     max_image_pixels: int = 4096 * 4096
     max_text_chars: int = 10_000
@@ -84,6 +91,15 @@ class ServiceConfig:
                 f"loopback address (127.0.0.1, ::1, localhost); got host {self.host!r}. Set "
                 f"{API_KEY_ENV} to serve on {self.host}"
             )
+        for flag, name in (
+            (self.require_key_for_reads, "--private-reads"),
+            (self.show_sources, "--show-sources"),
+        ):
+            if flag and self.api_key is None:
+                raise ValueError(
+                    f"{name} needs an API key to check: set {API_KEY_ENV} (at least "
+                    f"{MIN_KEY_CHARS} characters)"
+                )
         if self.writable and self.api_key is None and not self.insecure_local:
             raise ValueError(
                 f"refusing to serve enroll/delete without an API key: set {API_KEY_ENV}, or pass "

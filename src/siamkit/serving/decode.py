@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -29,10 +30,12 @@ from siamkit.serving.config import ServiceConfig
 from siamkit.serving.errors import ServiceError
 
 KINDS = ("image", "vector", "text")
+_BUFFER_REPR = re.compile(r"<_io\.\w+ object at 0x[0-9a-fA-F]+>")
+WHAT = {"image": "an image", "text": "a text", "vector": "a vector", "file": "a file upload"}
 SEND = {
     "image": "an image (multipart file, or image_base64 in JSON)",
     "vector": "a feature vector (vector: [numbers])",
-    "text": "a text (text: string)",
+    "text": "a text (text: string, or a UTF-8 text file upload)",
 }
 
 
@@ -94,6 +97,26 @@ class InputDecoder:
         self.config = config
         self.prepare = prepare
 
+    def upload(self, data: bytes, name: str) -> RawInput:
+        """A multipart file upload as the input this model takes: an image for an image model,
+        the file's UTF-8 text for a text model; a vector model takes no uploads (refused in
+        :meth:`batch`, naming the JSON ``vector`` field to use instead).
+
+        Raises:
+            ServiceError: 422 ``text_undecodable`` for a text upload that is not UTF-8.
+        """
+        if self.kind == "text":
+            try:
+                return RawInput("text", data.decode("utf-8-sig"), name)
+            except UnicodeDecodeError as e:
+                raise ServiceError(
+                    422,
+                    "text_undecodable",
+                    f"{name} is not UTF-8 text (byte {e.start}); send a UTF-8 text file or "
+                    "the text itself as JSON (text: string)",
+                ) from None
+        return RawInput("image" if self.kind == "image" else "file", data, name)
+
     def batch(self, inputs: Sequence[RawInput]) -> npt.NDArray[np.float32] | list[str]:
         """Decode a request's inputs into one batch: ``(N, C, H, W)``, ``(N, F)`` or N texts.
 
@@ -118,7 +141,7 @@ class InputDecoder:
                 raise ServiceError(
                     422,
                     "wrong_modality",
-                    f"{raw.name} is {'an' if raw.modality == 'image' else 'a'} {raw.modality}, "
+                    f"{raw.name} is {WHAT.get(raw.modality, raw.modality)}, "
                     f"but this model embeds {self.kind}s: send {SEND[self.kind]}",
                 )
         if self.kind == "text":
@@ -193,10 +216,16 @@ class InputDecoder:
             ValueError,
             Image.DecompressionBombError,
         ) as e:
+            # PIL names the buffer by its repr (<_io.BytesIO object at 0x...>): name the input
+            detail = (
+                "not a recognised image format"
+                if isinstance(e, UnidentifiedImageError)
+                else f"{type(e).__name__}: {_BUFFER_REPR.sub(raw.name, str(e))}"
+            )
             raise ServiceError(
                 422,
                 "image_undecodable",
-                f"{raw.name} is not a decodable image ({type(e).__name__}: {e}); send PNG, JPEG, "
+                f"{raw.name} is not a decodable image ({detail}); send PNG, JPEG, "
                 "BMP, GIF, TIFF or WebP bytes",
             ) from None
         if self.prepare is not None:  # the model finds and sizes what it needs itself

@@ -1,7 +1,8 @@
 """The service's calls into a :class:`siamkit.index.Gallery`, and its errors as HTTP answers.
 
 Every call runs on the service's gallery thread. Gallery errors become 4xx answers: an unknown
-id or label 404, embeddings of another model 409, any other bad input 422.
+id or label 404, embeddings of another model 409, a label or metadata over its limit 413, any
+other bad input 422.
 
 Example:
     >>> response = await GalleryCalls(state).identify(embeddings, k=5)
@@ -11,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import PurePath
 from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 from siamkit.index import GalleryError, ModelMismatchError, UnknownItemError, UnknownLabelError
+from siamkit.index.errors import GalleryReembeddedError, ItemTooLargeError
 from siamkit.serving.errors import ServiceError
 from siamkit.serving.schemas import IdentifyResponse, Item, Match
 from siamkit.serving.state import ServiceState
@@ -39,8 +42,12 @@ class GalleryCalls:
         self.gallery = state.require_gallery()
 
     async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        def checked() -> T:
+            self.state.current(self.gallery)  # refuse once the store's model changed
+            return fn(*args, **kwargs)
+
         with _as_http_errors():
-            return await self.state.in_gallery_thread(fn, *args, **kwargs)
+            return await self.state.in_gallery_thread(checked)
 
     async def identify(self, embeddings: npt.NDArray[np.float32], k: int) -> IdentifyResponse:
         """Open-set identification of one query embedding ``(1, D)``."""
@@ -74,14 +81,20 @@ class GalleryCalls:
         )
         return ids
 
-    async def get(self, item_id: int) -> Item:
-        """One stored item (without its embedding)."""
+    async def get(self, item_id: int, full_source: bool = False) -> Item:
+        """One stored item (without its embedding).
+
+        Args:
+            item_id: The item.
+            full_source: Return the stored source as is (a server path, or the text); else
+                only a file's name, and nothing for a text or an embedding.
+        """
         it = await self._call(self.gallery.get, item_id)
         return Item(
             id=it.id,
             label=it.label,
             metadata=it.metadata,
-            source=it.source,
+            source=it.source if full_source else shown_source(it.source, it.source_kind),
             created_at=it.created_at,
             fingerprint=it.fingerprint,
         )
@@ -112,6 +125,15 @@ class GalleryCalls:
         return await self._call(len, self.gallery)
 
 
+def shown_source(source: str | None, source_kind: str) -> str | None:
+    """What a client may see of a stored source: a file's name without its server folders
+    (``/srv/people/ann/1.png`` -> ``1.png``, ``/srv/x.csv:4`` -> ``x.csv:4``); None for a text
+    (it may be private) or an embedding."""
+    if source is None or source_kind != "file":
+        return None
+    return PurePath(source).name
+
+
 @contextmanager
 def _as_http_errors() -> Iterator[None]:
     """Gallery errors as 4xx ServiceErrors."""
@@ -120,7 +142,11 @@ def _as_http_errors() -> Iterator[None]:
         yield
     except (UnknownItemError, UnknownLabelError) as e:
         raise ServiceError(404, "unknown_item", str(e)) from None
+    except GalleryReembeddedError as e:
+        raise ServiceError(409, "gallery_reembedded", str(e)) from None
     except ModelMismatchError as e:
         raise ServiceError(409, "model_mismatch", str(e)) from None
+    except ItemTooLargeError as e:
+        raise ServiceError(413, "item_too_large", str(e)) from None
     except GalleryError as e:
         raise ServiceError(422, "gallery_refused", str(e)) from None

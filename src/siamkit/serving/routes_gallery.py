@@ -14,14 +14,17 @@ Example:
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
 from starlette.datastructures import FormData
 
-from siamkit.serving.auth import require_write
+from siamkit.index.errors import MAX_ITEM_ID, GalleryError, ItemTooLargeError
+from siamkit.index.item_limits import check_label, check_metadata
+from siamkit.serving.auth import has_key, require_read, require_write
 from siamkit.serving.body import body_doc, form_files, form_value, read_body
-from siamkit.serving.decode import RawInput
 from siamkit.serving.errors import ServiceError
 from siamkit.serving.gallery_calls import GalleryCalls
 from siamkit.serving.schemas import (
@@ -38,6 +41,11 @@ from siamkit.serving.state import ServiceState, service_state
 
 router = APIRouter()
 
+ItemId = Annotated[
+    int,
+    PathParam(ge=1, le=MAX_ITEM_ID, description="An item id: 1 to 2**63 - 1 (from /enroll)."),
+]
+
 
 def _k(s: ServiceState, k: int) -> int:
     if not 1 <= k <= s.config.max_k:
@@ -49,6 +57,7 @@ def _k(s: ServiceState, k: int) -> int:
     "/identify",
     response_model=IdentifyResponse,
     summary="Which enrolled identity is this?",
+    dependencies=[Depends(require_read)],
     openapi_extra=body_doc(IdentifyRequest, {"file": "file", "k": "string"}),
 )
 async def identify(request: Request) -> IdentifyResponse:
@@ -61,9 +70,9 @@ async def identify(request: Request) -> IdentifyResponse:
         files = await form_files(body, "file", 1)
         if len(files) != 1:
             raise ServiceError(
-                422, "missing_input", "send exactly one image as multipart field 'file'"
+                422, "missing_input", "send exactly one file as multipart field 'file'"
             )
-        query = RawInput("image", files[0][1], files[0][0])
+        query = s.decoder.upload(files[0][1], files[0][0])
         k = _int_field(body, "k", 5)
     else:
         query, k = body.input.raw("input"), body.k
@@ -94,22 +103,31 @@ async def enroll(request: Request) -> EnrollResponse:
             )
         meta = _metadata(form_value(body, "metadata", "{}") or "{}")
         files = await form_files(body, "files", s.config.max_items)
-        inputs = [RawInput("image", data, name) for name, data in files]
+        inputs = [s.decoder.upload(data, name) for name, data in files]
         labels = [label] * len(inputs)
         metadata = [meta] * len(inputs)
     else:
         inputs = [it.input.raw(f"items[{i}].input") for i, it in enumerate(body.items)]
         labels = [it.label for it in body.items]
         metadata = [it.metadata for it in body.items]
+    _check_items(labels, metadata)  # before the model runs
     emb = await s.embed(inputs)  # (N, D); a bad input fails here, before any write
     ids = await calls.enroll(emb, labels, metadata)
     return EnrollResponse(ids=ids)
 
 
-@router.get("/items/{item_id}", response_model=Item, summary="One stored item")
-async def get_item(request: Request, item_id: int) -> Item:
-    """The item's label, metadata, source and enrolment time."""
-    return await GalleryCalls(service_state(request)).get(item_id)
+@router.get(
+    "/items/{item_id}",
+    response_model=Item,
+    summary="One stored item",
+    dependencies=[Depends(require_read)],
+)
+async def get_item(request: Request, item_id: ItemId) -> Item:
+    """The item's label, metadata, source file name and enrolment time (the full source only
+    to key holders of a service started with ``--show-sources``)."""
+    s = service_state(request)
+    full = s.config.show_sources and has_key(request)
+    return await GalleryCalls(s).get(item_id, full_source=full)
 
 
 @router.delete(
@@ -118,20 +136,46 @@ async def get_item(request: Request, item_id: int) -> Item:
     summary="Remove an item (API key)",
     dependencies=[Depends(require_write)],
 )
-async def delete_item(request: Request, item_id: int) -> DeleteResponse:
+async def delete_item(request: Request, item_id: ItemId) -> DeleteResponse:
     """Remove the item from the store and the index."""
     await GalleryCalls(service_state(request)).remove(item_id)
     return DeleteResponse(deleted=item_id)
 
 
-@router.get("/similar/{item_id}", response_model=SimilarResponse, summary="Items near an item")
+@router.get(
+    "/similar/{item_id}",
+    response_model=SimilarResponse,
+    summary="Items near an item",
+    dependencies=[Depends(require_read)],
+)
 async def similar(
-    request: Request, item_id: int, k: int = Query(10, description="How many neighbours.")
+    request: Request, item_id: ItemId, k: int = Query(10, description="How many neighbours.")
 ) -> SimilarResponse:
     """The ``k`` stored items closest to a stored item (itself excluded), closest first."""
     s = service_state(request)
     matches: list[Match] = await GalleryCalls(s).similar(item_id, _k(s, k))
     return SimilarResponse(id=item_id, matches=matches)
+
+
+def _check_items(labels: list[str], metadata: list[dict[str, Any]]) -> None:
+    """Every label and metadata object within the gallery's limits, before anything is embedded.
+
+    Raises:
+        ServiceError: 413 ``item_too_large`` over a limit (named), 422 ``bad_label`` /
+            ``bad_metadata`` otherwise.
+    """
+    for i, (label, meta) in enumerate(zip(labels, metadata, strict=True)):
+        checks: tuple[tuple[str, Callable[[Any], object], object], ...] = (
+            ("label", check_label, label),
+            ("metadata", check_metadata, meta),
+        )
+        for field, check, value in checks:
+            try:
+                check(value)
+            except ItemTooLargeError as e:
+                raise ServiceError(413, "item_too_large", f"items[{i}].{field}: {e}") from None
+            except GalleryError as e:
+                raise ServiceError(422, f"bad_{field}", f"items[{i}].{field}: {e}") from None
 
 
 def _int_field(form: FormData, field: str, default: int) -> int:

@@ -13,7 +13,6 @@ from fastapi.responses import PlainTextResponse
 from starlette.datastructures import FormData
 
 from siamkit.serving.body import body_doc, form_files, read_body
-from siamkit.serving.decode import RawInput
 from siamkit.serving.errors import ServiceError
 from siamkit.serving.metrics import CONTENT_TYPE
 from siamkit.serving.schemas import (
@@ -41,7 +40,7 @@ async def embed(request: Request) -> EmbedResponse:
     body = await read_body(request, EmbedRequest, s.config)
     if isinstance(body, FormData):
         files = await form_files(body, "files", s.config.max_items)
-        inputs = [RawInput("image", data, name) for name, data in files]
+        inputs = [s.decoder.upload(data, name) for name, data in files]
     else:
         inputs = [item.raw(f"inputs[{i}]") for i, item in enumerate(body.inputs)]
     vectors = await s.embed(inputs)
@@ -75,7 +74,7 @@ async def verify(request: Request) -> VerifyResponse:
                     f"multipart field {field!r} must hold exactly one file; got {len(files)} "
                     "(curl -F a=@first.png -F b=@second.png)",
                 )
-            pair.append(RawInput("image", files[0][1], f"{field} ({files[0][0]})"))
+            pair.append(s.decoder.upload(files[0][1], f"{field} ({files[0][0]})"))
     else:
         pair = [body.a.raw("a"), body.b.raw("b")]
     emb = await s.embed(pair)  # (2, D), one batch so both see the same model call

@@ -135,7 +135,11 @@ class Item(BaseModel):
     id: int
     label: str
     metadata: dict[str, Any] = Field(default_factory=dict)
-    source: str | None = Field(None, description="The file or text it was embedded from.")
+    source: str | None = Field(
+        None,
+        description="The name of the file it was embedded from (no server folders); null for "
+        "texts and embeddings. The full path or text only with --show-sources and the key.",
+    )
     created_at: str | None = Field(None, description="UTC time of enrolment, ISO 8601.")
     fingerprint: str | None = Field(None, description="The model that embedded it.")
 

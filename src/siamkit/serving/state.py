@@ -118,7 +118,7 @@ class ServiceState:
         searches = self._searches.get(k)
         if searches is None:
             searches = MicroBatcher(
-                lambda q: gallery.identify_embeddings(q, k),
+                lambda q: self.current(gallery).identify_embeddings(q, k),
                 self.config.max_batch,
                 self.config.max_wait_ms,
                 executor=self._gallery_thread,  # one thread for every gallery call
@@ -127,6 +127,19 @@ class ServiceState:
             self._searches[k] = searches
         result: list[Any] = await searches.submit(embeddings)
         return result
+
+    def current(self, gallery: Any) -> Any:
+        """``gallery``, after checking (on the gallery thread, against the store as it is now)
+        that it still holds this service's model's embeddings.
+
+        Raises:
+            GalleryReembeddedError: It was re-embedded with another model, e.g. by
+                ``siamkit gallery reembed`` in another process.
+        """
+        require = getattr(gallery, "require_model", None)
+        if require is not None:
+            require(self.embedder.fingerprint)
+        return gallery
 
     async def in_gallery_thread(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn(*args, **kwargs)`` on the gallery thread and await its result."""
