@@ -102,6 +102,7 @@ def test_resume_after_kill_finishes_the_run(resumed: tuple[Path, int, str]) -> N
     assert len(logged) == len(set(logged)) and f"epoch {killed_after + 1}" in logged
     assert output.count("done: best epoch") == 1
     assert sorted(p.name for p in run.iterdir()) == [
+        "README.md",  # the model card, written once the run finishes
         "best",
         "config.json",
         "last",

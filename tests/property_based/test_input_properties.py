@@ -217,12 +217,6 @@ def test_input_decoder_takes_a_vector_or_refuses_with_a_4xx(value: Any, n_featur
         assert bool(np.isfinite(out).all())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OverflowError,
-    reason="bug in siamkit.serving.decode.InputDecoder.vector: an integer beyond float range "
-    "(e.g. 10**400) escapes as OverflowError instead of a 422 vector_invalid",
-)
 @settings(max_examples=5)
 @given(big=st.integers(2**1024, 2**1100))
 def test_input_decoder_refuses_an_integer_beyond_float_range_with_a_4xx(big: int) -> None:

@@ -187,3 +187,23 @@ def test_items_show_no_server_paths_and_private_reads_need_the_key(
         assert client.get("/healthz").status_code == 200  # liveness stays open
     with pytest.raises(ValueError, match="--private-reads needs an API key"):
         ServiceConfig(read_only=True, require_key_for_reads=True).check()
+
+
+def test_a_16_bit_upload_is_its_8_bit_twin() -> None:
+    """The service scales a 16-bit PNG to [0, 1] as the readers do (it used to clip at 255)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from siamkit.serving.config import ServiceConfig
+    from siamkit.serving.decode import InputDecoder, RawInput
+
+    pixels = np.random.default_rng(0).integers(0, 256, (8, 8), dtype=np.uint8)
+    eight, sixteen = io.BytesIO(), io.BytesIO()
+    Image.fromarray(pixels).save(eight, format="PNG")
+    Image.fromarray(pixels.astype(np.uint16) * 257).save(sixteen, format="PNG")
+    decoder = InputDecoder("image", (1, 8, 8), ServiceConfig(read_only=True))
+    a = decoder.batch([RawInput("image", eight.getvalue(), "a")])
+    b = decoder.batch([RawInput("image", sixteen.getvalue(), "b")])
+    np.testing.assert_allclose(a, b, atol=1 / 255)

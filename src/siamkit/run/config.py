@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -139,8 +139,11 @@ class TrainConfig(BaseModel):
     # terms become the loss; None = the loss's default (mean)
     miner: str | None = None  # contrastive: hard_pairs; triplet: batch_hard | semi_hard |
     # distance_weighted; None = every pair / triplet of the batch
-    loss_options: dict[str, float] = Field(default_factory=dict)  # the loss's other numeric
-    # options by name, e.g. multi_similarity's alpha, beta, base, epsilon ({} = its defaults)
+    # the loss's other numeric options by name, e.g. multi_similarity's alpha, beta, base,
+    # epsilon ({} = its defaults); NaN/inf are refused by _plain_loss_options, naming the option
+    loss_options: dict[str, Annotated[float, Field(allow_inf_nan=True)]] = Field(
+        default_factory=dict
+    )
     temperature: float | None = Field(None, gt=0.0)  # None = the loss's (nt_xent 0.1, MNRL 0.05)
     uniformity: float = Field(0.0, ge=0.0)  # weight λ of the uniformity regulariser (Wang &
     # Isola 2020) added to the loss, L + λ·U, over the batch's embeddings; 0 = off

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from siamkit.readers.images import to_model_mode
 from siamkit.run import Embedder
 from siamkit.serving.config import ServiceConfig
 from siamkit.serving.errors import ServiceError
@@ -172,9 +173,9 @@ class InputDecoder:
         try:
             with np.errstate(over="ignore"):  # 1e39 becomes inf, refused below
                 v = np.asarray(raw.value, dtype=np.float32)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # 10**400 does not fit a float
             raise ServiceError(
-                422, "vector_invalid", f"{raw.name} is not a list of numbers"
+                422, "vector_invalid", f"{raw.name} is not a list of finite numbers"
             ) from None
         if v.ndim != 1 or len(v) != n_features:
             got = f"{len(v)} values" if v.ndim == 1 else f"shape {v.shape}"
@@ -206,7 +207,7 @@ class InputDecoder:
                         f"{self.config.max_image_pixels}: downscale it (the model uses {w}x{h})",
                     )
                 im.load()
-                img = im.convert("L" if c == 1 else "RGB")
+                img = to_model_mode(im, c)  # 16-bit images scaled, not clipped
         except ServiceError:
             raise
         except (
