@@ -207,3 +207,29 @@ def test_a_16_bit_upload_is_its_8_bit_twin() -> None:
     a = decoder.batch([RawInput("image", eight.getvalue(), "a")])
     b = decoder.batch([RawInput("image", sixteen.getvalue(), "b")])
     np.testing.assert_allclose(a, b, atol=1 / 255)
+
+
+def test_a_decompression_bomb_and_too_many_files_are_413s() -> None:
+    """A PNG declaring 20000x20000 pixels (a few hundred bytes) and 300 files in one request
+    are too large (413), not undecodable (422) or a bare 400."""
+    import struct
+    import zlib
+
+    from serving.service_fakes import platt_rule
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    side = 20_000
+    bomb = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0))
+    bomb += chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+    app = create_app(_ImageModel(), platt_rule(), ServiceConfig(read_only=True, max_items=256))
+    with TestClient(app) as c:
+        r = c.post("/embed", files=[("files", ("bomb.png", bomb, "image/png"))])
+        assert r.status_code == 413 and r.json()["error"]["code"] == "image_too_large"
+        assert "bomb.png" in r.json()["error"]["message"]
+        many = [("files", (f"{i}.png", b"x", "image/png")) for i in range(300)]
+        r = c.post("/embed", files=many)
+        assert r.status_code == 413 and r.json()["error"]["code"] == "too_many_items"
+        assert c.get("/healthz").status_code == 200  # still serving

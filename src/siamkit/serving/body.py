@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
 
 from siamkit.serving.config import ServiceConfig
 from siamkit.serving.errors import ServiceError
@@ -35,11 +36,20 @@ async def read_body(request: Request, model: type[M], config: ServiceConfig) -> 
     """
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype == "multipart/form-data":
-        return await request.form(
-            max_files=config.max_items,
-            max_fields=config.max_items + 16,
-            max_part_size=config.max_body_bytes,
-        )
+        try:
+            return await request.form(
+                max_files=config.max_items,
+                max_fields=config.max_items + 16,
+                max_part_size=config.max_body_bytes,
+            )
+        except HTTPException as e:  # starlette answers a form over its limits with a bare 400
+            if str(e.detail).startswith("Too many"):
+                raise ServiceError(
+                    413,
+                    "too_many_items",
+                    f"{e.detail.rstrip('.')}: send at most {config.max_items} inputs a request",
+                ) from None
+            raise
     if ctype in ("application/json", ""):
         raw = await request.body()
         try:

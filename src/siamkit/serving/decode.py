@@ -210,12 +210,18 @@ class InputDecoder:
                 img = to_model_mode(im, c)  # 16-bit images scaled, not clipped
         except ServiceError:
             raise
+        except Image.DecompressionBombError:  # declared far beyond PIL's own limit
+            raise ServiceError(
+                413,
+                "image_too_large",
+                f"{raw.name} declares more pixels than PIL decodes safely; the limit is "
+                f"{self.config.max_image_pixels}: downscale it (the model uses {w}x{h})",
+            ) from None
         except (
             UnidentifiedImageError,
             OSError,
             SyntaxError,
             ValueError,
-            Image.DecompressionBombError,
         ) as e:
             # PIL names the buffer by its repr (<_io.BytesIO object at 0x...>): name the input
             detail = (
