@@ -33,6 +33,14 @@ gallery_app = typer.Typer(
 
 GalleryDir = Annotated[Path, typer.Argument(help="The gallery directory.")]
 K = Annotated[int, typer.Option("--k", help="How many results.")]
+MovedModel = Annotated[
+    Path | None,
+    typer.Option(
+        "--model",
+        help="The gallery's model at a new place (a moved run or .onnx file); its fingerprint "
+        "must still be the gallery's.",
+    ),
+]
 
 
 @contextmanager
@@ -142,13 +150,17 @@ def enroll(
     metadata: Annotated[
         str | None, typer.Option(help="JSON object stored with each item, e.g. '{\"cam\": 2}'.")
     ] = None,
+    model: MovedModel = None,
 ) -> None:
     """Embed inputs with the gallery's model and add them (all or nothing)."""
     try:
         meta = json.loads(metadata) if metadata else None
     except json.JSONDecodeError as e:
         raise fail(f"--metadata is not valid JSON ({e}); e.g. '{{\"camera\": 2}}'") from None
-    with _opened(directory) as gallery, warnings.catch_warnings(record=True) as caught:
+    with (
+        _opened(directory, embedder=model) as gallery,
+        warnings.catch_warnings(record=True) as caught,
+    ):
         warnings.simplefilter("always")
         ids = gallery.enroll(inputs, label=label, metadata=meta)
         total = len(gallery)
@@ -163,9 +175,10 @@ def identify(
     inputs: Annotated[list[str], typer.Argument(help="Query file(s) or text(s).")],
     k: K = 5,
     as_json: AsJson = False,
+    model: MovedModel = None,
 ) -> None:
     """Ranked identities of each input with distance and P(same), or unknown (open set)."""
-    with _opened(directory) as gallery:
+    with _opened(directory, embedder=model) as gallery:
         results = gallery.identify(inputs, k=k)
     if as_json:
         _print_json([_identification_json(i, r) for i, r in zip(inputs, results, strict=False)])
@@ -198,9 +211,10 @@ def verify(
         str, typer.Option(help="max: closest item decides | mean: mean distance decides.")
     ] = "max",
     as_json: AsJson = False,
+    model: MovedModel = None,
 ) -> None:
     """1:1: is INPUT the identity LABEL? (against all of that identity's items)"""
-    with _opened(directory) as gallery:
+    with _opened(directory, embedder=model) as gallery:
         (r,) = gallery.verify([input_], label, policy=policy)
     if as_json:
         _print_json(asdict(r))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 from siamkit.index.errors import GalleryError
@@ -64,9 +65,15 @@ def check_threshold(threshold: float, distance: str) -> float:
     return value
 
 
-def model_meta(embedder: Embedder, threshold: float | None) -> dict[str, str]:
+def model_meta(
+    embedder: Embedder, threshold: float | None, gallery_dir: Path | None = None
+) -> dict[str, str]:
     """The settings a gallery stores about its model, with the threshold to decide by (the
-    given one, else the model's own decision rule's)."""
+    given one, else the model's own decision rule's).
+
+    The model's path is recorded relative to ``gallery_dir`` (so a gallery moved together
+    with its run keeps finding it), absolute when no relative path exists (another drive).
+    """
     thr = threshold
     if thr is None:
         rule = embedder.decision_rule()
@@ -83,7 +90,25 @@ def model_meta(embedder: Embedder, threshold: float | None) -> dict[str, str]:
         "embedding_dim": str(int(embedder.embedding_dim)),
         "kind": embedder.kind,
         "distance": embedder.distance,
-        "model": str(Path(embedder.source).resolve()) if embedder.source else "",
+        "model": _recorded_path(embedder.source, gallery_dir),
         "threshold": repr(float(thr)),
         "calibration": json.dumps(calibration.to_dict()) if calibration is not None else "",
     }
+
+
+def _recorded_path(source: str, gallery_dir: Path | None) -> str:
+    if not source:
+        return ""
+    path = Path(source).resolve()
+    if gallery_dir is None:
+        return str(path)
+    try:
+        return os.path.relpath(path, Path(gallery_dir).resolve())
+    except ValueError:  # no relative path (another drive on Windows)
+        return str(path)
+
+
+def recorded_model(model: str, gallery_dir: Path) -> Path:
+    """The model path a gallery records, resolved: relative ones against the gallery."""
+    path = Path(model)
+    return path if path.is_absolute() else (Path(gallery_dir) / path).resolve()

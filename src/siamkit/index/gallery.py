@@ -81,7 +81,7 @@ class Gallery(GalleryQueries, GalleryWrites):
         self._threshold_override = threshold
         self._config_override = index_config
         self._load_meta()
-        self._binding = ModelBinding(lambda: self.settings)
+        self._binding = ModelBinding(lambda: self.settings, path)
         self._follower = IndexFollower(
             path, store, sync_interval, lambda: self.settings, self._load_meta
         )
@@ -138,7 +138,7 @@ class Gallery(GalleryQueries, GalleryWrites):
         get_metric(embedder.distance)
         if path.exists() and (not path.is_dir() or any(path.iterdir())):
             raise GalleryError(f"{path} already exists and is not empty; choose a new directory")
-        meta = model_meta(embedder, threshold)
+        meta = model_meta(embedder, threshold, path)
         meta.update((index or IndexConfig()).to_meta())
         meta["created_at"] = now_utc()
         if store is None:

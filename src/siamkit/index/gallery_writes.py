@@ -50,6 +50,7 @@ class GalleryWrites:
     holds.
     """
 
+    path: Path
     store: SqlStore
     fingerprint: str
     _follower: IndexFollower
@@ -234,7 +235,7 @@ class GalleryWrites:
             emb = np.asarray(embedder.embed([str(s) for _, s, _ in rows]), dtype=np.float32)
         else:
             emb = embed_sources(embedder, [str(s) for _, s, _ in rows])
-        meta = model_meta(embedder, threshold)
+        meta = model_meta(embedder, threshold, self.path)
         self.store.replace_embeddings(ids, emb, embedder.fingerprint, meta)
         self._binding.loaded = None
         self._follower.sync()

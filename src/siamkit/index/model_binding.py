@@ -13,12 +13,13 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from siamkit.index.binding import as_embedder
+from siamkit.index.binding import as_embedder, recorded_model
 from siamkit.index.errors import GalleryError, GalleryReembeddedError, ModelMismatchError
 from siamkit.index.gallery_settings import GallerySettings
 from siamkit.index.inputs import source_file
@@ -35,8 +36,9 @@ class ModelBinding:
         loaded: The bound embedder; None until bound or first needed.
     """
 
-    def __init__(self, settings: Callable[[], GallerySettings]) -> None:
+    def __init__(self, settings: Callable[[], GallerySettings], root: Path) -> None:
         self._settings = settings
+        self._root = root  # the gallery folder: recorded model paths are relative to it
         self.loaded: Embedder | None = None
         self._from_settings = False  # loaded from the gallery's recorded model, not given
 
@@ -75,7 +77,16 @@ class ModelBinding:
                     "this gallery was created from a model object, not a run directory; open it "
                     "with embedder=... to embed inputs"
                 )
-            self.bind(as_embedder(model))
+            try:
+                self.bind(as_embedder(recorded_model(model, self._root)))
+            except ModelMismatchError:
+                raise
+            except ValueError as e:
+                raise GalleryError(
+                    f"the gallery's model {model} cannot be loaded ({e}); if it moved, open the "
+                    "gallery with embedder=NEW_PATH (CLI: --model NEW_PATH); its fingerprint is "
+                    "still checked"
+                ) from None
             self._from_settings = True
         assert self.loaded is not None
         return self.loaded
