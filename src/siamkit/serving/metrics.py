@@ -1,7 +1,11 @@
 """Request counts, latencies and micro-batch sizes in the Prometheus text format (version 0.0.4).
 
-Written by hand (no ``prometheus_client`` dependency): counters and cumulative histograms with
-the conventional ``_bucket{le=...}``, ``_sum`` and ``_count`` series. Paths are labelled by
+Written by hand on purpose: the service needs three families (counters and cumulative
+histograms with the conventional ``_bucket{le=...}``, ``_sum`` and ``_count`` series), kept per
+app instance (``prometheus_client`` keeps one process-wide registry, so two apps in one process,
+as in the tests, would share or clash), and no extra dependency for the ``serve`` extra.
+``tests/serving/test_metrics_format.py`` parses the output with ``prometheus_client``'s own
+parser and checks every value. Paths are labelled by
 route template (``/items/{item_id}``), never by the raw URL, so the number of series stays
 bounded.
 
