@@ -233,3 +233,47 @@ def test_a_decompression_bomb_and_too_many_files_are_413s() -> None:
         r = c.post("/embed", files=many)
         assert r.status_code == 413 and r.json()["error"]["code"] == "too_many_items"
         assert c.get("/healthz").status_code == 200  # still serving
+
+
+def test_a_reembed_by_the_cli_in_another_process_is_noticed(
+    trained_run: Path, tmp_path: Path
+) -> None:
+    """A running service over a gallery that `siamkit gallery reembed` changes from another OS
+    process refuses with 409 instead of answering with its old model."""
+    import subprocess
+    import sys
+
+    import numpy as np
+    from PIL import Image
+
+    from siamkit.run import load_embedder
+    from siamkit.training import train
+
+    from conftest import tiny_config
+
+    other = tmp_path / "other"
+    train(tiny_config(other, seed=1, refit=False), progress=False)
+    (tmp_path / "ann").mkdir()
+    pixels = np.random.default_rng(0).integers(0, 256, (8, 8), dtype=np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "ann" / "0.png")
+    Gallery.create(tmp_path / "g", trained_run).close()
+    with Gallery.open(tmp_path / "g") as g:
+        g.enroll([str(tmp_path / "ann" / "0.png")], label="ann")
+    emb = load_embedder(trained_run)
+    rule = emb.decision_rule()
+    assert rule is not None
+    app = create_app(
+        emb, rule, ServiceConfig(read_only=True), Gallery.open(tmp_path / "g", embedder=emb)
+    )
+    upload = [("file", ("q.png", (tmp_path / "ann" / "0.png").read_bytes(), "image/png"))]
+    with TestClient(app) as client:
+        assert client.post("/identify", files=upload).json()["known"] is True
+        done = subprocess.run(
+            [sys.executable, "-m", "siamkit", "gallery", "reembed", str(tmp_path / "g"),
+             "--model", str(other)],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        r = client.post("/identify", files=upload)
+        assert r.status_code == 409 and r.json()["error"]["code"] == "gallery_reembedded"
+        assert client.get("/healthz").status_code == 200

@@ -91,7 +91,11 @@ async def identify(request: Request) -> IdentifyResponse:
 )
 async def enroll(request: Request) -> EnrollResponse:
     """Embed and store items, all or none. JSON ``{"items": [{"input", "label", "metadata"}]}``,
-    or multipart ``files`` (one identity, ``label``; optional ``metadata`` JSON object)."""
+    or multipart ``files`` (one identity, ``label``; optional ``metadata`` JSON object).
+
+    Items enrolled here keep their embedding, not the uploaded bytes, so `siamkit gallery
+    reembed` cannot re-read them: keep your uploads and enroll them again after a re-embed, or
+    enroll from files with `siamkit gallery enroll` (those are re-read)."""
     s = service_state(request)
     calls = GalleryCalls(s)  # 503 before reading the body when there is no gallery
     body = await read_body(request, EnrollRequest, s.config)
