@@ -18,6 +18,7 @@ test: $(VENV)/.installed-dev data
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir .site
 	$(VENV)/bin/pytest -q
 
 # fmnist-openset: siamkit vs pytorch-metric-learning, 3 seeds; rewrites docs/benchmarks.md

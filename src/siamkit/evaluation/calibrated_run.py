@@ -56,12 +56,16 @@ def fit_calibration(
     """Fit the threshold and probability map on pairs; rate them there and on test pairs.
 
     Args:
-        same, distances: ``(K,)`` calibration pairs (1 = same) and their distances.
+        same: ``(K,)`` calibration pairs' labels (1 = same).
+        distances: ``(K,)`` their distances.
         distance: Name of the distance, recorded.
         larger_is_closer: True for similarities.
-        target_far, objective: How the threshold is chosen (see :func:`fit_threshold`).
+        target_far: The false accept rate the threshold is held under, or None for
+            ``objective`` (see :func:`fit_threshold`).
+        objective: ``accuracy`` or ``f1`` the threshold maximises without ``target_far``.
         method: ``platt`` or ``isotonic`` (see :class:`ProbabilityMap`).
-        test_same, test_distances: ``(T,)`` separate pairs to report rates on, or None.
+        test_same: ``(T,)`` labels of separate pairs to report rates on, or None.
+        test_distances: ``(T,)`` their distances, or None.
         source: Where the pairs came from, recorded.
     """
     check_method(method)
@@ -109,7 +113,9 @@ def calibrate_run(
         classes: Class spec such as ``0-4``; default the run's training classes (required when
             ``data`` differs from the run's).
         split: ``train`` or ``test`` split of sources that have them.
-        target_far, objective: How the threshold is chosen (see :func:`fit_threshold`).
+        target_far: The false accept rate the threshold is held under, or None for
+            ``objective`` (see :func:`fit_threshold`).
+        objective: ``accuracy`` or ``f1`` the threshold maximises without ``target_far``.
         method: ``platt`` or ``isotonic``.
         num_pairs: Balanced pairs drawn in each part.
         test_fraction: Share of the classes (or items) held out for the test part, in [0, 1);
