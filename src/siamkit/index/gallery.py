@@ -29,7 +29,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from siamkit.index.binding import as_embedder, model_meta
+from siamkit.index.binding import as_embedder, model_meta, recorded_model
 from siamkit.index.errors import GalleryError, ModelMismatchError, NotAGalleryError
 from siamkit.index.gallery_queries import GalleryQueries
 from siamkit.index.gallery_settings import GallerySettings
@@ -100,7 +100,8 @@ class Gallery(GalleryQueries, GalleryWrites):
         self.kind = settings.kind
         self.distance = settings.distance
         self.metric = settings.metric
-        self.model = settings.model
+        # where the model is now: the store records it relative to the gallery (portable)
+        self.model = str(recorded_model(settings.model, self.path)) if settings.model else ""
         self.index_config = settings.index_config
         self.threshold = settings.threshold
         self._probability: Any = settings.probability
