@@ -236,34 +236,24 @@ def train(
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Train a twin network; writes checkpoints, config and metrics to --out."""
-    # torch and the trainer are imported here, not with the CLI, so `siamkit --help` is quick
-    from siamkit.dist import is_main
-    from siamkit.training import TrainConfig
-    from siamkit.training import train as run_training
-    from siamkit.training.trainer import NonFiniteLossError
-
+    # the parameters only, taken before any other local exists
+    flags: dict[str, Any] = {
+        k: v
+        for k, v in locals().items()
+        if k not in {"config", "resume", "overwrite", "progress", "nproc"}
+    }
     if nproc is not None and nproc > 1:
         try:
             exec_torchrun(nproc)
         except ValueError as e:
             raise fail(str(e)) from None
+    # torch and the trainer are imported here (after a hand-over to torchrun, which replaces
+    # this process), not with the CLI, so `siamkit --help` is quick
+    from siamkit.dist import is_main
+    from siamkit.training import TrainConfig
+    from siamkit.training import train as run_training
+    from siamkit.training.trainer import NonFiniteLossError
 
-    flags: dict[str, Any] = {
-        k: v
-        for k, v in locals().items()
-        if k
-        not in {
-            "config",
-            "resume",
-            "overwrite",
-            "progress",
-            "nproc",
-            "TrainConfig",
-            "run_training",
-            "is_main",
-            "NonFiniteLossError",
-        }
-    }
     try:
         flags["loss_options"] = parse_loss_options(flags.pop("loss_option"))
         cfg = TrainConfig.from_sources(config, flags)
