@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from siamkit.data.text import read_records
+from siamkit.readers import TEXT_SUFFIXES
 
-TEXT_SUFFIXES = (".txt", ".md")
 RECORD_SUFFIXES = (".csv", ".jsonl", ".ndjson")
 
 

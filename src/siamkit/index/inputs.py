@@ -21,10 +21,9 @@ import numpy.typing as npt
 
 from siamkit.index.errors import GalleryError
 from siamkit.index.item_limits import check_label
-from siamkit.readers import read_csv_rows
+from siamkit.readers import IMAGE_SUFFIXES, TEXT_SUFFIXES, read_csv_rows
 
 VECTOR_SUFFIXES = {".npy", ".csv"}
-TEXT_SUFFIXES = {".txt", ".md"}
 _ROW = re.compile(r"^(?P<file>.+\.csv):(?P<row>\d+)$")
 _NPY = re.compile(r"^(?P<file>.+\.npy)\[(?P<row>\d+)\]$")
 
@@ -47,10 +46,8 @@ class Group:
 
 def _suffixes(kind: str) -> set[str]:
     if kind == "image":
-        from siamkit.data.images import IMAGE_SUFFIXES
-
         return set(IMAGE_SUFFIXES)
-    return TEXT_SUFFIXES if kind == "text" else VECTOR_SUFFIXES
+    return set(TEXT_SUFFIXES) if kind == "text" else VECTOR_SUFFIXES
 
 
 def plan_enroll(inputs: Sequence[str], label: str | None, kind: str) -> list[Group]:
