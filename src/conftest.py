@@ -1,0 +1,107 @@
+"""The world the docstring examples run in (``pytest --doctest-modules src/siamkit``).
+
+Every example runs in a fresh empty folder of its own, so an example that writes ``runs/x`` or
+``gallery/`` leaves nothing behind. An example that names one of the files below finds it there,
+copied from one set made once per test session:
+
+- ``runs/digits``: a finished run (digits classes 0-4, one epoch, 16-d embeddings);
+- ``model.onnx``: that run's encoder exported to ONNX;
+- ``a.png``, ``b.png`` (two zeros), ``c.png`` (a one): 8x8 grey digit images;
+- ``people/zero/``, ``people/one/``: three images each, a folder per identity.
+
+Only what an example names is made and copied, so the examples that need none of it cost
+nothing. This file is not part of the package (it sits beside ``src/siamkit``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+WORLD_NAMES = ("runs/digits", "model.onnx", "a.png", "b.png", "c.png", "people")
+
+
+def _digit_images(out: Path) -> None:
+    import numpy as np
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = (digits.images * 16).clip(0, 255).astype(np.uint8)
+    zeros = np.flatnonzero(digits.target == 0)
+    ones = np.flatnonzero(digits.target == 1)
+    Image.fromarray(images[zeros[0]]).save(out / "a.png")
+    Image.fromarray(images[zeros[1]]).save(out / "b.png")
+    Image.fromarray(images[ones[0]]).save(out / "c.png")
+    for name, rows in (("zero", zeros[2:5]), ("one", ones[1:4])):
+        folder = out / "people" / name
+        folder.mkdir(parents=True)
+        for i, row in enumerate(rows, start=1):
+            Image.fromarray(images[row]).save(folder / f"{i}.png")
+
+
+def _build_world(out: Path, needs: set[str]) -> None:
+    if needs & {"a.png", "b.png", "c.png", "people"} and not (out / "a.png").exists():
+        _digit_images(out)
+    if needs & {"runs/digits", "model.onnx"} and not (out / "runs/digits").exists():
+        from siamkit.training import TrainConfig, train
+
+        config = TrainConfig(
+            data="digits",
+            train_classes="0-4",
+            eval_classes="5-9",
+            epochs=1,
+            batch_size=64,
+            widths=[8, 16],
+            embedding_dim=16,
+            val_pairs=500,
+            out=str(out / "runs/digits"),
+            seed=0,
+        )
+        train(config, progress=False)
+    if "model.onnx" in needs and not (out / "model.onnx").exists():
+        from siamkit.export import export_run
+
+        export_run(out / "runs/digits", out / "model.onnx")
+
+
+@pytest.fixture(scope="session")
+def _doctest_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("doctest-world")
+
+
+@pytest.fixture(autouse=True)
+def _doctest_folder(
+    request: pytest.FixtureRequest, tmp_path: Path, _doctest_world: Path
+) -> Iterator[None]:
+    """Run each docstring example in an empty folder holding the world files it names."""
+    dtest = getattr(request.node, "dtest", None)
+    if dtest is None:
+        yield
+        return
+    source = "\n".join(example.source for example in dtest.examples)
+    needs = {name for name in WORLD_NAMES if name in source}
+    if "model.onnx" in needs:
+        needs.add("runs/digits")
+    _build_world(_doctest_world, needs)
+    for name in needs:
+        src = _doctest_world / name
+        if src.is_dir():
+            shutil.copytree(src, tmp_path / name)
+        else:
+            (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, tmp_path / name)
+    before = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        import torch
+
+        torch.set_num_threads(2)
+        torch.manual_seed(0)
+        yield
+    finally:
+        os.chdir(before)
