@@ -319,10 +319,8 @@ def is_learned(distance: str | Distance) -> bool:
     skip the learned ones without instantiating them.
 
     Example:
-        ```python
         >>> [n for n in DISTANCES.names() if not is_learned(n)]
         ['cosine', 'euclidean', 'manhattan', 'squared_euclidean']
-        ```
     """
     if isinstance(distance, Distance):
         return distance.learned

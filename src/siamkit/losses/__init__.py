@@ -36,7 +36,7 @@ def get_loss(loss: str | nn.Module, **options: Any) -> nn.Module:
 
     Example:
         >>> get_loss("triplet", margin=0.2, miner="semi_hard")
-        TripletLoss(margin=0.2, distance=squared_euclidean, reduction=mean)
+        TripletLoss(margin=0.2, distance=squared_euclidean, reduction=mean, miner=semi_hard)
     """
     if isinstance(loss, nn.Module):
         return loss

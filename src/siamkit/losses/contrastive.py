@@ -140,7 +140,13 @@ def online_contrastive(
     pairs not yet together and negative pairs inside the margin.
 
     Example:
+        >>> from siamkit.losses import get_loss
         >>> loss = get_loss("online_contrastive", margin=0.5)
+        >>> loss
+        ContrastiveLoss(margin=0.5, distance=euclidean, reduction=mean, miner=hard_pairs)
+        >>> emb = torch.tensor([[0.0, 0.0], [0.0, 1.0], [0.5, 0.0], [3.0, 0.0]])
+        >>> loss(emb, torch.tensor([0, 0, 1, 1]))
+        tensor(3.6250)
     """
     return ContrastiveLoss(
         margin=margin, distance=distance, reduction=reduction, miner="hard_pairs"

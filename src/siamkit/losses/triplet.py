@@ -121,6 +121,12 @@ def batch_hard_triplet(
     (``batch_hard`` miner; Hermans, Beyer & Leibe, "In Defense of the Triplet Loss", 2017).
 
     Example:
+        >>> from siamkit.losses import get_loss
         >>> loss = get_loss("batch_hard_triplet", margin=0.2, distance="euclidean")
+        >>> emb = torch.tensor([[0.0, 0.0], [0.0, 1.0], [0.5, 0.0], [3.0, 0.0]])
+        >>> loss(emb, torch.tensor([0, 0, 1, 1]))
+        tensor(0.7455)
+        >>> loss.last_stats.num_mined  # one triplet per anchor
+        4
     """
     return TripletLoss(margin=margin, distance=distance, reduction=reduction, miner="batch_hard")

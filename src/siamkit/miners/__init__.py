@@ -11,9 +11,13 @@ False-negative guard (every miner): an item is never its own positive, and two i
 never a negative pair when they share a label or are marked identical in ``inputs_equal``.
 
 Example:
+    >>> import torch
+    >>> from siamkit.distances import get_distance
     >>> miner = get_miner("batch_hard")
     >>> a, p, n, stats = miner(torch.randn(8, 4), torch.tensor([0, 0, 1, 1, 2, 2, 3, 3]),
     ...                        get_distance("euclidean"))
+    >>> stats.num_mined  # one triplet per anchor
+    8
 """
 
 from __future__ import annotations

@@ -40,8 +40,14 @@ class DistanceWeightedMiner(TripletMiner):
         generator: Seeds the draws (``torch.Generator``); the global RNG when None.
 
     Example:
+        >>> from siamkit.distances import get_distance
+        >>> emb = torch.tensor([[0.0, 0.0], [0.0, 1.0], [0.5, 0.0], [3.0, 0.0]])
+        >>> labels = torch.tensor([0, 0, 1, 1])
         >>> g = torch.Generator().manual_seed(0)
-        >>> a, p, n, stats = DistanceWeightedMiner(0.2, generator=g)(emb, labels, distance)
+        >>> miner = DistanceWeightedMiner(0.2, generator=g)
+        >>> a, p, n, stats = miner(emb, labels, get_distance("euclidean"))
+        >>> stats.num_mined  # anchors with a positive and a negative below the cutoff
+        3
     """
 
     name = "distance_weighted"

@@ -27,7 +27,14 @@ class HardPairMiner(PairMiner):
         neg_margin: Negatives at or beyond it are skipped (the contrastive margin).
 
     Example:
+        >>> from siamkit.distances import get_distance
+        >>> emb = torch.tensor([[0.0, 0.0], [0.0, 1.0], [0.5, 0.0], [3.0, 0.0]])
+        >>> labels = torch.tensor([0, 0, 1, 1])
         >>> a1, p, a2, n, stats = HardPairMiner(0.0, 1.0)(emb, labels, get_distance("euclidean"))
+        >>> a1, p  # positive pairs farther than 0
+        (tensor([0, 2]), tensor([1, 3]))
+        >>> a2, n  # negative pairs closer than 1
+        (tensor([0]), tensor([2]))
     """
 
     name = "hard_pairs"

@@ -22,7 +22,14 @@ class BatchHardMiner(TripletMiner):
     2017. Anchors without a positive or without a negative are skipped. ``O(B²)`` memory.
 
     Example:
+        >>> from siamkit.distances import get_distance
+        >>> emb = torch.tensor([[0.0, 0.0], [0.0, 1.0], [0.5, 0.0], [3.0, 0.0]])
+        >>> labels = torch.tensor([0, 0, 1, 1])
         >>> a, p, n, stats = BatchHardMiner(margin=0.2)(emb, labels, get_distance("euclidean"))
+        >>> a, p, n
+        (tensor([0, 1, 2, 3]), tensor([1, 0, 3, 2]), tensor([2, 2, 0, 0]))
+        >>> stats.num_mined, stats.fraction_active
+        (4, 0.75)
     """
 
     name = "batch_hard"
@@ -47,7 +54,12 @@ class SemiHardMiner(TripletMiner):
         margin: ``m`` (> 0; with 0 no negative could qualify).
 
     Example:
+        >>> from siamkit.distances import get_distance
+        >>> emb = torch.tensor([[0.0, 0.0], [0.0, 1.0], [0.5, 0.0], [3.0, 0.0]])
+        >>> labels = torch.tensor([0, 0, 1, 1])
         >>> a, p, n, stats = SemiHardMiner(margin=0.2)(emb, labels, get_distance("euclidean"))
+        >>> a, p, n  # d(1,0) = 1 < d(1,2) = 1.118 < 1 + 0.2
+        (tensor([1]), tensor([0]), tensor([2]))
     """
 
     name = "semi_hard"
