@@ -22,6 +22,7 @@ class ConvEncoder(nn.Module):
         widths: Channels of each block; the depth is ``len(widths)``.
 
     Example:
+        >>> import torch
         >>> enc = ConvEncoder(in_channels=1, embedding_dim=64)
         >>> enc(torch.zeros(2, 1, 28, 28)).shape
         torch.Size([2, 64])

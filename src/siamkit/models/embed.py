@@ -34,6 +34,8 @@ def embed_all(
             input order (every process must call it). Without a process group: ignored.
 
     Example:
+        >>> from siamkit.training import load_run
+        >>> model = load_run("runs/digits").model  # 8x8 grey digits -> 16-d embeddings
         >>> embed_all(model, torch.rand(10, 1, 8, 8)).shape
         torch.Size([10, 16])
     """

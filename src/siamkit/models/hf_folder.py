@@ -13,7 +13,14 @@ The name ``hf:PATH`` is shared by image and text models; the folder decides
 Only two small JSON files are read; nothing imports transformers.
 
 Example:
-    >>> hf_folder_kind("models/vit-small"), hf_folder_kind("models/bert")
+    >>> import json, transformers
+    >>> transformers.ViTConfig().save_pretrained("vit")  # config.json only
+    >>> with open("vit/preprocessor_config.json", "w") as f:
+    ...     json.dump({"image_mean": [0.5] * 3, "image_std": [0.5] * 3}, f)
+    >>> transformers.BertConfig().save_pretrained("bert")
+    >>> with open("bert/tokenizer_config.json", "w") as f:
+    ...     json.dump({"tokenizer_class": "BertTokenizer"}, f)
+    >>> hf_folder_kind("vit"), hf_folder_kind("bert")
     ('vision', 'text')
 """
 
@@ -74,7 +81,13 @@ def is_vision_folder(path: str | Path) -> bool:
     False for anything else, a missing folder included. Reads two small JSON files.
 
     Example:
-        >>> is_vision_folder("models/vit-small"), is_vision_folder("models/bert")
+        >>> import json, transformers
+        >>> transformers.ViTConfig().save_pretrained("vit")
+        >>> is_vision_folder("vit")  # no image processor config yet
+        False
+        >>> with open("vit/preprocessor_config.json", "w") as f:
+        ...     json.dump({"image_mean": [0.5] * 3, "image_std": [0.5] * 3}, f)
+        >>> is_vision_folder("vit"), is_vision_folder("no/such/folder")
         (True, False)
     """
     folder = Path(path)

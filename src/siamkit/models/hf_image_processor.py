@@ -8,8 +8,13 @@ and not the processor's own PIL resampling), and the processor's rescaling and
 ``image_mean``/``image_std`` are folded into one normalisation of pixels in [0, 1].
 
 Example:
-    >>> read_image_processor("models/vit-small").image_size
-    224
+    >>> import json
+    >>> Path("vit").mkdir()
+    >>> with open("vit/preprocessor_config.json", "w") as f:
+    ...     json.dump({"image_mean": [0.5] * 3, "image_std": [0.5] * 3, "do_rescale": True,
+    ...                "rescale_factor": 1 / 255, "size": {"height": 224, "width": 224}}, f)
+    >>> read_image_processor("vit")
+    ImageProcessing(image_size=224, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
 """
 
 from __future__ import annotations

@@ -20,9 +20,19 @@ the folder's ``config.json`` and image processor settings *without* its weights
 there, though its weights file need not be.
 
 Example:
-    >>> enc = hf_vision_encoder("models/vit-small", (3, 64, 64), 128, pretrained=True)
-    >>> enc(torch.rand(2, 3, 64, 64)).shape
-    torch.Size([2, 128])
+    A tiny random ViT saved as a folder, then read as an encoder of 8x8 grey images:
+
+    >>> import json, torch, transformers
+    >>> config = transformers.ViTConfig(image_size=32, patch_size=8, hidden_size=32,
+    ...                                 num_hidden_layers=2, num_attention_heads=2,
+    ...                                 intermediate_size=64)
+    >>> transformers.ViTModel(config).save_pretrained("vit")
+    >>> with open("vit/preprocessor_config.json", "w") as f:
+    ...     json.dump({"image_mean": [0.5] * 3, "image_std": [0.5] * 3,
+    ...                "size": {"height": 32, "width": 32}}, f)
+    >>> enc = hf_vision_encoder("vit", (1, 8, 8), 16, pretrained=True)
+    >>> enc(torch.rand(2, 1, 8, 8)).shape
+    torch.Size([2, 16])
 """
 
 from __future__ import annotations

@@ -12,6 +12,10 @@ mean, then LayerNorm), ResNet (spatial mean), Swin (token mean after LayerNorm).
 and the final norm above them; ``0`` freezes the backbone, and by default all of it trains.
 
 Example:
+    >>> import torch, transformers
+    >>> config = transformers.ViTConfig(image_size=32, patch_size=8, hidden_size=32,
+    ...                                 num_hidden_layers=2, num_attention_heads=2,
+    ...                                 intermediate_size=64)
     >>> backbone = HFVisionBackbone(transformers.ViTModel(config), "vit")
     >>> backbone(torch.rand(2, 3, 32, 32)).shape
     torch.Size([2, 32])

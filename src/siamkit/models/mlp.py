@@ -19,6 +19,7 @@ class MLPEncoder(nn.Module):
         hidden: Sizes of the hidden layers.
 
     Example:
+        >>> import torch
         >>> MLPEncoder(10, 8)(torch.zeros(4, 10)).shape
         torch.Size([4, 8])
     """

@@ -20,6 +20,8 @@ class SiameseNetwork(nn.Module):
         embedding_dim: ``D``; needed only to build a learned distance from its name.
 
     Example:
+        >>> import torch
+        >>> from siamkit.models.mlp import MLPEncoder
         >>> net = SiameseNetwork(MLPEncoder(4, 2), "euclidean")
         >>> net(torch.randn(3, 4), torch.randn(3, 4)).shape
         torch.Size([3])
