@@ -4,10 +4,15 @@
 ``siamkit verify`` and the service load as a model (:class:`FaceEmbedder`); ``siamkit faces lfw``
 scores LFW's 10-fold protocol. The recipe: docs/applications/faces.md. Needs the ``faces`` extra.
 
-Example:
+Example (two photos of one face: scikit-image's astronaut and its mirror image):
+    >>> from PIL import Image
+    >>> from skimage import data
+    >>> photo = Image.fromarray(data.astronaut())
+    >>> photo.save("astronaut.jpg")
+    >>> photo.transpose(Image.Transpose.FLIP_LEFT_RIGHT).save("mirrored.jpg")
     >>> from siamkit.apps.faces import FaceEmbedder
     >>> emb = FaceEmbedder()
-    >>> emb.embed_files(["alice_1.jpg", "alice_2.jpg"]).shape
+    >>> emb.embed_files(["astronaut.jpg", "mirrored.jpg"]).shape
     (2, 128)
 """
 

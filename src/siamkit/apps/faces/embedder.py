@@ -15,9 +15,14 @@ turn files and decoded uploads into chips. A photo without a face is refused wit
 
 Needs the ``faces`` extra: ``pip install 'siamkit[faces]'``.
 
-Example:
+Example (two photos of one face: scikit-image's astronaut and its mirror image):
+    >>> from PIL import Image
+    >>> from skimage import data
+    >>> photo = Image.fromarray(data.astronaut())
+    >>> photo.save("astronaut.jpg")
+    >>> photo.transpose(Image.Transpose.FLIP_LEFT_RIGHT).save("mirrored.jpg")
     >>> emb = FaceEmbedder()
-    >>> x = emb.embed_files(["alice_1.jpg", "alice_2.jpg"])  # (2, 128)
+    >>> x = emb.embed_files(["astronaut.jpg", "mirrored.jpg"])  # (2, 128)
     >>> float(emb.pair_distances(x[:1], x[1:])[0]) <= emb.threshold  # same person?
     True
 """

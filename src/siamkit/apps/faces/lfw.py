@@ -12,10 +12,17 @@ for each fold, the decision threshold is the one with the best accuracy on the o
 and the accuracy is measured on the held-out fold; the report is the mean over the folds with
 the standard error ``std / sqrt(10)`` (``std`` with ``ddof=1``, as LFW's README defines it).
 
-Example:
-    >>> protocol = read_pairs("lfw/pairs.txt")
-    >>> result = evaluate_lfw(FaceEmbedder(), "lfw", protocol)
+Example (on a tiny offline stand-in in LFW's layout, :mod:`siamkit.apps.faces.views`; with
+LFW itself, ``read_pairs("lfw/pairs.txt")`` and ``evaluate_lfw(FaceEmbedder(), "lfw", ...)``):
+    >>> from siamkit.apps.faces.embedder import FaceEmbedder
+    >>> from siamkit.apps.faces.views import build_face_views
+    >>> views = build_face_views("views", people=4, images_per_person=2, folds=2)
+    >>> protocol = read_pairs(views.pairs_file)
+    >>> protocol.folds, len(protocol.pairs)
+    (2, 8)
+    >>> result = evaluate_lfw(FaceEmbedder(), views.lfw_dir, protocol)
     >>> print(f"{result.accuracy.mean:.4f} ± {result.accuracy.standard_error:.4f}")
+    0.8750 ± 0.1250
 """
 
 from __future__ import annotations

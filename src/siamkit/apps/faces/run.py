@@ -11,6 +11,7 @@ before the header (``face_encoder.json``, format ``siamkit-face-encoder/1``) are
 
 Example:
     >>> write_face_run("runs/faces", FaceRunConfig(threshold=0.6))
+    PosixPath('runs/faces/config.json')
     >>> is_face_run("runs/faces")
     True
     >>> read_face_run("runs/faces").threshold
