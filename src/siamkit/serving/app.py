@@ -1,10 +1,16 @@
 """The FastAPI application: endpoints, limits, metrics and errors put together.
 
 Example:
-    >>> embedder = RunEmbedder("runs/demo")
-    >>> app = create_app(embedder, DecisionRule.from_run("runs/demo", embedder),
-    ...                  ServiceConfig(insecure_local=True))
-    >>> uvicorn.run(app, host="127.0.0.1", port=8000)
+    >>> from fastapi.testclient import TestClient
+    >>> from siamkit.run import load_embedder
+    >>> embedder = load_embedder("runs/digits")
+    >>> app = create_app(embedder, embedder.decision_rule(), ServiceConfig(read_only=True))
+    >>> with TestClient(app) as client:  # runs the lifespan: starts the micro-batcher
+    ...     answer = client.post("/embed", json={"inputs": [{"text": "hello"}]})
+    >>> answer.status_code, answer.json()["error"]["code"]  # every refusal has this shape
+    (422, 'wrong_modality')
+
+    Serve it with ``uvicorn.run(app, host="127.0.0.1", port=8000)``.
 """
 
 from __future__ import annotations
@@ -40,7 +46,8 @@ def create_app(
 
     Args:
         embedder: Any :class:`~siamkit.run.Embedder` (a torch run or an ONNX file).
-        rule: Distances, threshold and probability map (:meth:`DecisionRule.from_run`).
+        rule: Distances, threshold and probability map (the model's own:
+            :meth:`Embedder.decision_rule <siamkit.run.Embedder.decision_rule>`).
         config: Limits, batching and security. The default has no API key and is refused
             (:meth:`ServiceConfig.check`): give a key, ``read_only`` or ``insecure_local``.
         gallery: A :class:`siamkit.index.Gallery` for the gallery endpoints, or None.

@@ -5,8 +5,24 @@ The key is read from ``X-API-Key`` or ``Authorization: Bearer KEY`` and compared
 configured one in constant time (:func:`hmac.compare_digest`), so response timing does not
 reveal how much of a guess was right.
 
+An endpoint asks for the key with ``dependencies=[Depends(require_write)]`` (or
+``require_read``).
+
 Example:
-    >>> @app.post("/enroll", dependencies=[Depends(require_write)])
+    >>> from fastapi.testclient import TestClient
+    >>> from siamkit.serving import ServiceConfig, load_service
+    >>> key = "k" * 32  # in practice: the SIAMKIT_API_KEY environment variable
+    >>> app = load_service("runs/digits", config=ServiceConfig(api_key=key))
+    >>> with TestClient(app) as client:
+    ...     missing = client.delete("/items/1")
+    ...     wrong = client.delete("/items/1", headers={"X-API-Key": "x" * 32})
+    ...     right = client.delete("/items/1", headers={"Authorization": f"Bearer {key}"})
+    >>> missing.status_code, missing.json()["error"]["code"], missing.headers["WWW-Authenticate"]
+    (401, 'missing_api_key', 'Bearer realm="siamkit"')
+    >>> wrong.status_code, wrong.json()["error"]["code"]
+    (403, 'wrong_api_key')
+    >>> right.status_code, right.json()["error"]["code"]  # past the key; this one has no gallery
+    (503, 'no_gallery')
 """
 
 from __future__ import annotations

@@ -11,9 +11,22 @@ If a joint call fails, each request of the batch is retried alone, so one input 
 rejects cannot fail its neighbours.
 
 Example:
-    >>> batcher = MicroBatcher(embedder.embed, max_batch=64, max_wait_ms=2.0)
-    >>> await batcher.start()
-    >>> vectors = await batcher.submit(np.zeros((2, 64), np.float32))  # (2, D)
+    >>> import asyncio
+    >>> calls = []  # the item count of each model call
+    >>> batcher = MicroBatcher(lambda x: x * 2, max_batch=64, max_wait_ms=50, on_batch=calls.append)
+    >>> async def two_requests():
+    ...     await batcher.start()
+    ...     try:
+    ...         return await asyncio.gather(
+    ...             batcher.submit(np.ones((2, 3), np.float32)),
+    ...             batcher.submit(np.ones((1, 3), np.float32)),
+    ...         )
+    ...     finally:
+    ...         await batcher.stop()
+    >>> [out.shape for out in asyncio.run(two_requests())]  # each request gets its own rows
+    [(2, 3), (1, 3)]
+    >>> calls  # from one model call
+    [3]
 """
 
 from __future__ import annotations

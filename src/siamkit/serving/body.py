@@ -6,8 +6,20 @@ the body streams in, and a multipart form can stand in for the JSON model. The O
 document still shows both encodings (:func:`body_doc`).
 
 Example:
+    >>> from fastapi.testclient import TestClient
+    >>> from siamkit.serving.schemas import VerifyRequest
+    >>> app = FastAPI()
     >>> @app.post("/verify", openapi_extra=body_doc(VerifyRequest, {"a": "file", "b": "file"}))
-    ... async def verify(request: Request): parsed = await read_body(request, VerifyRequest, cfg)
+    ... async def verify(request: Request) -> str:
+    ...     body = await read_body(request, VerifyRequest, ServiceConfig())
+    ...     return type(body).__name__
+    >>> client = TestClient(app)
+    >>> client.post("/verify", json={"a": {"text": "hi"}, "b": {"text": "ho"}}).json()
+    'VerifyRequest'
+    >>> client.post("/verify", files={"a": b"...", "b": b"..."}).json()
+    'FormData'
+    >>> sorted(app.openapi()["paths"]["/verify"]["post"]["requestBody"]["content"])
+    ['application/json', 'multipart/form-data']
 """
 
 from __future__ import annotations

@@ -5,7 +5,19 @@ A declared ``Content-Length`` over the limit is refused at once, unread. A body 
 passes the limit, so an oversize upload never sits in memory.
 
 Example:
-    >>> app.add_middleware(BodyLimitMiddleware, max_bytes=10 * 1024 * 1024)
+    >>> from fastapi import FastAPI, Request
+    >>> from fastapi.testclient import TestClient
+    >>> app = FastAPI()
+    >>> @app.post("/size")
+    ... async def size(request: Request) -> int:
+    ...     return len(await request.body())
+    >>> app.add_middleware(BodyLimitMiddleware, max_bytes=10)
+    >>> client = TestClient(app)
+    >>> client.post("/size", content=b"0123456789").json()
+    10
+    >>> refused = client.post("/size", content=b"0123456789!")
+    >>> refused.status_code, refused.json()["error"]["code"]
+    (413, 'body_too_large')
 """
 
 from __future__ import annotations

@@ -4,8 +4,16 @@ Secure by default: a service that can change its gallery needs an API key, unles
 ``insecure_local`` and listens on a loopback address only.
 
 Example:
-    >>> cfg = ServiceConfig(api_key=os.environ.get("SIAMKIT_API_KEY"))
-    >>> cfg.check()  # raises ValueError when write mode is not protected
+    >>> ServiceConfig(api_key="k" * 32).check()  # e.g. from $SIAMKIT_API_KEY: writes need it
+    >>> ServiceConfig(read_only=True).check()  # no enroll or delete: no key needed
+    >>> ServiceConfig().check()  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    ValueError: refusing to serve enroll/delete without an API key: set SIAMKIT_API_KEY, ...
+    >>> ServiceConfig(host="0.0.0.0", insecure_local=True).check()  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    ValueError: --insecure-local serves writes without a key, so it is only allowed on a ...
 """
 
 from __future__ import annotations

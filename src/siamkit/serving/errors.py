@@ -5,6 +5,14 @@ and how to fix it.
 
 Example:
     >>> raise ServiceError(422, "vector_length", "vector 0 has 3 values; the model takes 64")
+    Traceback (most recent call last):
+        ...
+    siamkit.serving.errors.ServiceError: vector 0 has 3 values; the model takes 64
+
+    The app's handlers (:func:`install_error_handlers`) answer it with status 422 and this body:
+
+    >>> error_body("vector_length", "vector 0 has 3 values; the model takes 64")
+    {'error': {'code': 'vector_length', 'message': 'vector 0 has 3 values; the model takes 64'}}
 """
 
 from __future__ import annotations

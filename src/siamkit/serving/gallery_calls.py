@@ -5,7 +5,23 @@ id or label 404, embeddings of another model 409, a label or metadata over its l
 other bad input 422.
 
 Example:
-    >>> response = await GalleryCalls(state).identify(embeddings, k=5)
+    >>> import asyncio
+    >>> from siamkit.index import Gallery
+    >>> from siamkit.serving import ServiceConfig
+    >>> gallery = Gallery.create("gallery", "runs/digits")
+    >>> ids = gallery.enroll(["people/"])  # people/zero/*.png, people/one/*.png
+    >>> embedder = gallery.embedder
+    >>> config = ServiceConfig(read_only=True)
+    >>> state = ServiceState(embedder, embedder.decision_rule(), config, gallery)
+    >>> async def identify(path, k):
+    ...     await state.start()  # the app's lifespan does this
+    ...     try:
+    ...         images, _ = embedder.load([path])
+    ...         return await GalleryCalls(state).identify(embedder.embed(images), k)
+    ...     finally:
+    ...         await state.stop()
+    >>> [match.label for match in asyncio.run(identify("a.png", k=2)).matches]
+    ['zero', 'one']
 """
 
 from __future__ import annotations

@@ -2,9 +2,12 @@
 optionally a gallery.
 
 Example:
-    >>> app = load_service("runs/demo", gallery_dir="galleries/digits",
-    ...                    config=ServiceConfig(api_key=os.environ["SIAMKIT_API_KEY"]))
-    >>> app = load_service(None, onnx="model.onnx", config=...)  # no run folder needed
+    >>> from siamkit.index import Gallery
+    >>> Gallery.create("gallery", "runs/digits").close()
+    >>> config = ServiceConfig(api_key="k" * 32)  # e.g. from $SIAMKIT_API_KEY
+    >>> app = load_service("runs/digits", gallery_dir="gallery", config=config)
+    >>> app = load_service(None, onnx="model.onnx", config=config)  # no run folder needed
+    >>> app = load_service("runs/digits", onnx="model.onnx", config=config)  # the run's calibration
 """
 
 from __future__ import annotations

@@ -7,8 +7,31 @@ decoded and embedded before the gallery is touched, and the gallery writes the i
 transaction.
 
 Example:
-    >>> curl -s localhost:8000/identify -F file=@probe.png -F k=3
-    >>> curl -s localhost:8000/enroll -H "X-API-Key: $SIAMKIT_API_KEY" -F label=ada -F files=@a.png
+    >>> from fastapi.testclient import TestClient
+    >>> from siamkit.index import Gallery
+    >>> from siamkit.serving import ServiceConfig, load_service
+    >>> gallery = Gallery.create("gallery", "runs/digits")
+    >>> ids = gallery.enroll(["people/"])  # people/zero/*.png, people/one/*.png
+    >>> gallery.close()
+    >>> key = "k" * 32  # in practice: the SIAMKIT_API_KEY environment variable
+    >>> app = load_service("runs/digits", gallery_dir="gallery", config=ServiceConfig(api_key=key))
+    >>> auth = {"X-API-Key": key}  # or {"Authorization": f"Bearer {key}"}
+    >>> with TestClient(app) as client:
+    ...     with open("b.png", "rb") as f:
+    ...         enrolled = client.post(
+    ...             "/enroll", headers=auth, data={"label": "zero"}, files={"files": f}
+    ...         ).json()
+    ...     with open("a.png", "rb") as f:
+    ...         found = client.post("/identify", data={"k": "2"}, files={"file": f}).json()
+    >>> enrolled
+    {'ids': [7]}
+    >>> found["label"], [match["label"] for match in found["matches"]]
+    ('zero', ['zero', 'one'])
+
+    The same requests from a shell, to ``siamkit serve runs/digits --gallery gallery``::
+
+        curl -s localhost:8000/enroll -H "X-API-Key: $SIAMKIT_API_KEY" -F label=zero -F files=@b.png
+        curl -s localhost:8000/identify -F file=@a.png -F k=2
 """
 
 from __future__ import annotations

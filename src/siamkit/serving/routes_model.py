@@ -1,8 +1,19 @@
 """Endpoints that need only the model: ``/embed``, ``/verify``, ``/healthz``, ``/metrics``.
 
 Example:
-    >>> curl -s localhost:8000/verify -F a=@a.png -F b=@b.png
-    {"distance": 0.31, "metric": "euclidean", "threshold": 0.72, "same": true, "probability": 0.97}
+    >>> from fastapi.testclient import TestClient
+    >>> from siamkit.serving import ServiceConfig, load_service
+    >>> app = load_service("runs/digits", config=ServiceConfig(read_only=True))
+    >>> with TestClient(app) as client, open("a.png", "rb") as a, open("b.png", "rb") as b:
+    ...     answer = client.post("/verify", files={"a": a, "b": b}).json()
+    >>> sorted(answer)
+    ['distance', 'metric', 'probability', 'same', 'threshold']
+    >>> answer["metric"], round(answer["distance"], 2), answer["same"]
+    ('euclidean', 0.27, True)
+
+    The same request from a shell, to ``siamkit serve runs/digits --read-only``::
+
+        curl -s localhost:8000/verify -F a=@a.png -F b=@b.png
 """
 
 from __future__ import annotations

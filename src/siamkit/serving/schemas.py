@@ -4,7 +4,14 @@ An :class:`Input` is exactly one of ``image_base64``, ``text`` or ``vector``. Im
 also take multipart uploads; the field names are given on each endpoint.
 
 Example:
-    >>> VerifyRequest(a=Input(vector=[0.1, 0.2]), b=Input(vector=[0.1, 0.3]))
+    >>> body = VerifyRequest(a=Input(vector=[0.1, 0.2]), b=Input(vector=[0.1, 0.3]))
+    >>> body.model_dump(exclude_none=True)
+    {'a': {'vector': [0.1, 0.2]}, 'b': {'vector': [0.1, 0.3]}}
+    >>> Input(text="hi", vector=[0.1])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for Input
+      Value error, give exactly one of image_base64, text, vector; got ['text', 'vector'] ...
 """
 
 from __future__ import annotations

@@ -6,8 +6,23 @@ identification queries with the same ``k`` are micro-batched into one gallery se
 embeddings are into one model call.
 
 Example:
-    >>> state = ServiceState(embedder, rule, ServiceConfig(insecure_local=True), gallery=None)
-    >>> vectors = await state.embed([RawInput("vector", [0.1] * 64, "inputs[0]")])
+    >>> from pathlib import Path
+    >>> from siamkit.run import load_embedder
+    >>> embedder = load_embedder("runs/digits")
+    >>> state = ServiceState(embedder, embedder.decision_rule(), ServiceConfig(read_only=True))
+    >>> async def embed(*paths):
+    ...     await state.start()  # the app's lifespan does this
+    ...     try:
+    ...         inputs = [RawInput("image", Path(p).read_bytes(), f"file {p}") for p in paths]
+    ...         return await state.embed(inputs)
+    ...     finally:
+    ...         await state.stop()
+    >>> asyncio.run(embed("a.png", "b.png")).shape
+    (2, 16)
+    >>> state.require_gallery()  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    siamkit.serving.errors.ServiceError: this service runs without a gallery; start it with ...
 """
 
 from __future__ import annotations
