@@ -2,9 +2,11 @@
 
 Example:
     >>> from siamkit.index import Gallery
-    >>> g = Gallery.create("gal", "runs/digits")
-    >>> g.enroll(["faces/"])  # one subfolder per identity
-    >>> g.identify(["probe.png"])[0].label
+    >>> g = Gallery.create("gal", "runs/digits", threshold=0.6)
+    >>> g.enroll(["people/"])  # one subfolder per identity: people/one/, people/zero/
+    [1, 2, 3, 4, 5, 6]
+    >>> [r.label for r in g.identify(["a.png", "c.png"])]  # a zero and a one
+    ['zero', 'one']
 """
 
 from __future__ import annotations

@@ -14,10 +14,11 @@ store is rebuilt. Several processes, or several replicas sharing one PostgreSQL 
 their own index in step this way.
 
 Example:
-    >>> g = Gallery.create("gal", "runs/digits")
-    >>> g.enroll(["alice/"], label="alice")
-    >>> g.identify(["probe.png"], k=3)[0].label  # None when unknown
-    'alice'
+    >>> g = Gallery.create("gal", "runs/digits", threshold=0.6)  # default: the run's own
+    >>> g.enroll(["people/zero/"], label="zero")
+    [1, 2, 3]
+    >>> [r.label for r in g.identify(["a.png", "c.png"], k=3)]  # None when unknown
+    ['zero', None]
 """
 
 from __future__ import annotations

@@ -6,10 +6,14 @@ decides by the gallery's one rule: a match is accepted when its distance is ``<=
 with P(same) from the calibrated probability map when the model has one.
 
 Example:
-    >>> gallery.identify(["probe.png"], k=3)[0].candidates[0].label
-    'alice'
-    >>> gallery.verify(["probe.png"], "alice")[0].accepted
-    True
+    >>> from siamkit.index import Gallery
+    >>> gallery = Gallery.create("gal", "runs/digits", threshold=0.6)
+    >>> gallery.enroll(["people/"])  # identities "one" and "zero"
+    [1, 2, 3, 4, 5, 6]
+    >>> [c.label for c in gallery.identify(["a.png"], k=3)[0].candidates]  # closest first
+    ['zero', 'one']
+    >>> [v.same for v in gallery.verify(["a.png", "c.png"], "zero")]
+    [True, False]
 """
 
 from __future__ import annotations

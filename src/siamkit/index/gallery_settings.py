@@ -5,9 +5,13 @@ here or in another process), so every part of a gallery reads them through the g
 than keeping its own copy.
 
 Example:
+    >>> from siamkit.index import Gallery
+    >>> store = Gallery.create("gal", "runs/digits", threshold=0.6).store
     >>> settings = GallerySettings.from_meta(store.meta(), index_config=None, threshold=None)
-    >>> settings.metric.name, settings.threshold
-    ('cosine', 0.42)
+    >>> settings.kind, settings.embedding_dim, settings.metric.name, settings.threshold
+    ('image', 16, 'euclidean', 0.6)
+    >>> GallerySettings.from_meta(store.meta(), None, threshold=0.5).threshold  # an override
+    0.5
 """
 
 from __future__ import annotations

@@ -6,10 +6,14 @@ in transactions of at most :data:`WRITE_BATCH` items, and the FAISS index follow
 A write that fails its checks writes nothing.
 
 Example:
-    >>> gallery.enroll(["faces/"])  # one subfolder per identity
+    >>> from siamkit.index import Gallery
+    >>> gallery = Gallery.create("gal", "runs/digits")
+    >>> gallery.enroll(["people/"])  # one subfolder per identity
+    [1, 2, 3, 4, 5, 6]
+    >>> gallery.remove_label("one")
     [1, 2, 3]
-    >>> gallery.remove_label("alice")
-    [1, 2]
+    >>> len(gallery), gallery.enroll(["c.png"], label="one")  # ids are never reused
+    (3, [7])
 """
 
 from __future__ import annotations

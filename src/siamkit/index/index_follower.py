@@ -8,9 +8,18 @@ rebuilds the index from every item. Several processes, or replicas sharing one P
 each keep their own index in step this way.
 
 Example:
-    >>> follower = IndexFollower(path, store, 0.0, lambda: settings, reload)
+    >>> from siamkit.index import Gallery
+    >>> g = Gallery.create("gal", "runs/digits")
+    >>> g.enroll(["people/"])
+    [1, 2, 3, 4, 5, 6]
+    >>> follower = IndexFollower(g.path, g.store, 0.0, lambda: g.settings, g._load_meta)
     >>> follower.start()  # load the saved index (if any) and bring it up to date
-    >>> follower.fresh().search(queries, k=5)
+    >>> g.remove([1, 2])  # another writer changes the store ...
+    [1, 2]
+    >>> follower.fresh().count  # ... and the next query sees it
+    4
+    >>> follower.fresh().search(g.get(4).embedding[None], k=2).ids  # item 4 itself first
+    array([[4, 5]])
 """
 
 from __future__ import annotations

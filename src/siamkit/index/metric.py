@@ -15,8 +15,11 @@ manhattan            L1               as they are                 ``s``
 
 Example:
     >>> m = get_metric("cosine")
-    >>> m.pairwise(np.eye(2, dtype=np.float32), np.eye(2, dtype=np.float32))  # (2, 2)
-    array([[0., 1.], [1., 0.]])
+    >>> m.pairwise(np.eye(2, dtype=np.float32), [[3.0, 0.0], [1.0, 1.0]]).round(3)  # (2, 2)
+    array([[0.   , 0.293],
+           [1.   , 0.293]])
+    >>> m.from_faiss(m.prepare([[3.0, 0.0]]) @ m.prepare([[1.0, 1.0]]).T).round(3)  # the same
+    array([[0.293]])
 """
 
 from __future__ import annotations

@@ -6,8 +6,16 @@ precomputed embeddings) against the gallery's dimension. :func:`embed_sources` r
 sources for a re-embed with a new model.
 
 Example:
-    >>> binding = ModelBinding(lambda: settings)
-    >>> emb = binding.embed(binding.embedder, batch)  # (N, D) float32, finite
+    >>> from siamkit.index import Gallery
+    >>> g = Gallery.create("gal", "runs/digits")
+    >>> binding = ModelBinding(lambda: g.settings, g.path)
+    >>> batch, names = binding.embedder.load(["a.png", "b.png"])  # the gallery's own model
+    >>> binding.embed(binding.embedder, batch).shape  # (N, D) float32, finite
+    (2, 16)
+    >>> binding.check(np.zeros((1, 3), np.float32))
+    Traceback (most recent call last):
+        ...
+    siamkit.index.errors.GalleryError: embeddings must have shape (N, 16) with N >= 1; got (1, 3)
 """
 
 from __future__ import annotations

@@ -7,9 +7,17 @@ after. Reads of changes run in a ``REPEATABLE READ`` snapshot. Needs the ``postg
 (psycopg 3).
 
 Example:
-    >>> Gallery.create("g1", "runs/faces", store="postgresql://siamkit@db.local/gallery")
+    >>> from siamkit.index import Gallery
+    >>> url = "postgresql://siamkit@db.local/gallery"
+    >>> g1 = Gallery.create("g1", "runs/digits", store=url)  # doctest: +SKIP
     >>> # on another machine: join the same gallery with its own FAISS index
-    >>> Gallery.create("g2", "runs/faces", store="postgresql://siamkit@db.local/gallery")
+    >>> g2 = Gallery.create("g2", "runs/digits", store=url)  # doctest: +SKIP
+
+    The store connects when first used; messages never show the URL's password:
+
+    >>> store = PostgresStore("postgresql://siamkit:secret@db.local/gallery")
+    >>> store.dialect, redact(store.url)
+    ('postgresql', 'postgresql://siamkit:***@db.local/gallery')
 """
 
 from __future__ import annotations

@@ -6,8 +6,21 @@ read snapshot; :class:`SqlTransactions` runs everything else the same way for bo
 and what is written to them are :class:`~siamkit.index.store.SqlStore`'s.
 
 Example:
-    >>> with store._read() as cur:  # one snapshot; store._write() commits or rolls back
-    ...     cur.execute("SELECT generation FROM state")
+    >>> from siamkit.index.stores import open_store
+    >>> store = open_store("sqlite:gallery.db")
+    >>> store.initialize({"fingerprint": "f0"})  # the tables, in one write transaction
+    True
+    >>> with store._read() as cur:  # one snapshot
+    ...     cur.execute("SELECT generation, count FROM state").fetchone()
+    (0, 0)
+    >>> with store._write() as cur:  # holds the writers' lock; committed, or undone on error
+    ...     _ = cur.execute("UPDATE state SET generation = 5")
+    ...     raise RuntimeError("stop")
+    Traceback (most recent call last):
+        ...
+    RuntimeError: stop
+    >>> store.generation()
+    0
 """
 
 from __future__ import annotations

@@ -9,9 +9,16 @@ index follows the store by asking for the changes after its own generation
 (:meth:`SqlStore.changes`), read in one snapshot.
 
 Example:
-    >>> store = open_store("sqlite:/tmp/g/gallery.db")
-    >>> store.state().count
-    0
+    >>> from siamkit.index.stores import open_store
+    >>> store = open_store("sqlite:gallery.db", dim_hint=2)
+    >>> store.initialize({"fingerprint": "f0", "embedding_dim": "2"})
+    True
+    >>> store.add([NewItem("alice", {}, None, "embedding", np.ones(2, np.float32))], "f0")
+    WriteResult(ids=[1], before=0, after=1)
+    >>> store.state().count, store.generation()
+    (1, 1)
+    >>> store.changes(generation=0, after_id=0).added.labels  # what an index at 0 lacks
+    ['alice']
 """
 
 from __future__ import annotations

@@ -10,8 +10,26 @@ HNSW: Malkov & Yashunin (2018), "Efficient and robust approximate nearest neighb
 Hierarchical Navigable Small World graphs".
 
 Example:
-    >>> index = VectorIndex.build(store.everything(), get_metric("cosine"), 64, IndexConfig())
-    >>> hits = index.search(queries, k=5)  # ids (Q, 5), labels, distances (Q, 5)
+    >>> from siamkit.index.metric import get_metric
+    >>> from siamkit.index.store_records import NewItem
+    >>> from siamkit.index.stores import open_store
+    >>> store = open_store("sqlite:gallery.db", dim_hint=2)
+    >>> store.initialize({"fingerprint": "f0"})
+    True
+    >>> rows = {"alice": [1.0, 0.0], "bob": [0.0, 1.0], "carol": [1.0, 1.0]}
+    >>> items = [NewItem(k, {}, None, "embedding", np.float32(v)) for k, v in rows.items()]
+    >>> store.add(items, "f0").ids
+    [1, 2, 3]
+    >>> index = VectorIndex.build(store.everything(), get_metric("cosine"), 2, IndexConfig())
+    >>> hits = index.search([[0.9, 0.1]], k=2)  # ids (Q, 2), labels, distances (Q, 2)
+    >>> hits.ids, hits.labels, hits.distances.round(3)
+    (array([[1, 3]]), [['alice', 'carol']], array([[0.006, 0.219]]))
+    >>> store.remove([1]).ids
+    [1]
+    >>> index.apply(store.changes(index.generation, index.max_id))  # False: rebuild it
+    False
+    >>> index.search([[0.9, 0.1]], k=2).labels  # one of three is a tombstone, skipped
+    [['carol', 'bob']]
 """
 
 from __future__ import annotations
