@@ -6,8 +6,11 @@ and writing them needs numpy alone; fitting the map imports scikit-learn when ca
 fitting of thresholds and the choice of pairs live in :mod:`siamkit.evaluation`.
 
 Example:
-    >>> cal = Calibration.load("runs/fmnist")  # None when the run is not calibrated
-    >>> cal.accept([0.3, 1.2]), cal.probability_map.predict([0.3, 1.2])
+    >>> cal = Calibration.load("runs/digits")  # None when the run is not calibrated
+    >>> round(cal.threshold, 2), cal.accept([0.1, 1.2])
+    (0.3, array([ True, False]))
+    >>> cal.probability_map.predict([0.1, 1.2]).round(2)  # P(same)
+    array([0.78, 0.11])
 """
 
 from __future__ import annotations
@@ -97,8 +100,13 @@ class ProbabilityMap:
         x_thresholds, y_thresholds: Isotonic breakpoints (x increasing).
 
     Example:
+        >>> same = [1, 1, 1, 0, 1, 0, 0]  # 1: the pair is the same
+        >>> distances = [0.1, 0.2, 0.3, 0.4, 0.5, 0.9, 1.2]
         >>> pm = ProbabilityMap.fit(same, distances, method="isotonic")
-        >>> pm.predict([0.2, 1.5])  # (2,) probabilities
+        >>> pm.predict([0.2, 0.45, 1.5])  # (3,) probabilities
+        array([1. , 0.5, 0. ])
+        >>> ProbabilityMap.from_dict(pm.to_dict()) == pm  # plain JSON and back
+        True
     """
 
     method: str

@@ -11,10 +11,13 @@ This module imports neither torch nor onnxruntime.
 
 Example:
     >>> emb = load_embedder("runs/digits")  # or "model.onnx", or a `faces init` folder
-    >>> x, names = emb.load(["a.png", "b.png"])
-    >>> e = emb.embed(x)  # (2, D)
+    >>> x, names = emb.load(["a.png", "b.png", "c.png"])  # two zeros and a one
+    >>> e = emb.embed(x)  # (3, D)
+    >>> e.shape, emb.kind, emb.distance
+    ((3, 16), 'image', 'euclidean')
     >>> rule = emb.decision_rule()
-    >>> rule.same(emb.pair_distances(e[:1], e[1:]))
+    >>> rule.same(emb.pair_distances(e[[0, 0]], e[[1, 2]]))  # a with b, a with c
+    array([ True, False])
 """
 
 from __future__ import annotations

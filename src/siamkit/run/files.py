@@ -13,9 +13,13 @@ Every JSON record is written to a temporary file beside its final place and rena
 so a reader never sees half a file and an interrupted write leaves the old one whole.
 
 Example:
-    >>> write_json(Path("runs/a") / METRICS, {"best_epoch": 3})
-    >>> read_json(Path("runs/a") / METRICS)["best_epoch"]
+    >>> run = Path("runs/a")
+    >>> run.mkdir(parents=True)
+    >>> write_json(run / METRICS, {"best_epoch": 3})
+    >>> read_json(run / METRICS)["best_epoch"]
     3
+    >>> sorted(p.name for p in run.iterdir())  # no temporary file left behind
+    ['metrics.json']
 """
 
 from __future__ import annotations

@@ -5,8 +5,14 @@ export carries the fingerprint of the run it came from. This module imports neit
 onnxruntime.
 
 Example:
-    >>> fingerprint_weights({"w": np.zeros(3, np.float32)})
-    '5e0c1b3a9f2d7c41'  # 16 hex characters
+    >>> w = {"w": np.zeros(3, np.float32)}
+    >>> fingerprint_weights(w)  # 16 hex characters
+    '42ddc7829e309f08'
+    >>> fingerprint_weights(w, variant="int8")  # a quantized export of the same weights
+    '42ddc7829e309f08:int8'
+    >>> import torch
+    >>> fingerprint_state({"w": torch.zeros(3)}) == fingerprint_weights(w)  # torch or numpy
+    True
 """
 
 from __future__ import annotations

@@ -7,7 +7,11 @@ and where it came from, and the intended use and limits. Like sentence-transform
 card, it is documentation, never read back.
 
 Example:
-    >>> path = write_model_card("runs/fmnist")  # runs/fmnist/README.md
+    >>> path = write_model_card("runs/digits")
+    >>> print(path)
+    runs/digits/README.md
+    >>> path.read_text().splitlines()[0]
+    '# digits: a siamkit image embedding model'
 """
 
 from __future__ import annotations

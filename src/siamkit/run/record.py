@@ -7,10 +7,11 @@ holds. Loading the network itself is :func:`siamkit.run.checkpoint.load_run` (to
 
 Example:
     >>> run = open_run("runs/digits")
-    >>> run.train["data"], run.metrics.get("best_epoch")
-    ('digits', 4)
-    >>> run.decision_rule(larger_is_closer=False).threshold
-    0.71
+    >>> run.train["data"], run.model["embedding_dim"], run.metrics.get("best_epoch")
+    ('digits', 16, 1)
+    >>> rule = run.decision_rule(larger_is_closer=False)
+    >>> rule.source, round(rule.threshold, 2)
+    ('operating_point', 0.3)
 """
 
 from __future__ import annotations
