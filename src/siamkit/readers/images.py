@@ -9,7 +9,9 @@ decompression bomb (a small file that claims huge dimensions) costs nothing; pas
 ``max_pixels`` to allow larger ones.
 
 Example:
-    >>> batch = load_images(["a.png", "b.png"], channels=1, size=(28, 28))  # (2, 1, 28, 28)
+    >>> batch = load_images(["a.png", "b.png"], channels=1, size=(28, 28))  # 8x8 files, resized
+    >>> batch.shape, batch.dtype, bool(batch.min() >= 0 and batch.max() <= 1)
+    ((2, 1, 28, 28), dtype('float32'), True)
 """
 
 from __future__ import annotations
@@ -40,8 +42,12 @@ def to_model_mode(img: PILImage.Image, channels: int) -> PILImage.Image:
     here, the service's uploads) should convert through this function.
 
     Example:
-        >>> to_model_mode(Image.open("digit16.png"), 1).mode
-        'L'
+        >>> from PIL import Image
+        >>> img = Image.fromarray(np.full((8, 8), 32768, np.uint16))  # 16-bit, half range
+        >>> img.mode, img.convert("L").getpixel((0, 0))  # Pillow's conversion: white
+        ('I;16', 255)
+        >>> to_model_mode(img, 1).mode, to_model_mode(img, 1).getpixel((0, 0))  # mid grey
+        ('L', 128)
     """
     if img.mode in SIXTEEN_BIT_MODES:
         wide = np.asarray(img, dtype=np.float64) / 65535.0  # (H, W) in [0, 1]

@@ -7,7 +7,14 @@ and ``.txt``/``.md`` files or literal strings for text models. The torch runs
 call them, so both accept and refuse the same inputs with the same messages.
 
 Example:
+    >>> np.save("a.npy", np.ones((2, 3), np.float32))
     >>> x, names = read_vectors(["a.npy", "0.1,0.2,0.3"], n_features=3)  # (N, 3)
+    >>> x.shape, names
+    ((3, 3), ['a.npy[0]', 'a.npy[1]', '0.1,0.2,0.3'])
+    >>> read_vectors(["1,2"], n_features=3)
+    Traceback (most recent call last):
+        ...
+    ValueError: input 1,2 has 2 features per item; the model takes 3
 """
 
 from __future__ import annotations

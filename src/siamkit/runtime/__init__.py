@@ -3,8 +3,9 @@
 Example:
     >>> from siamkit.runtime import OnnxEncoder
     >>> enc = OnnxEncoder("model.onnx")
-    >>> emb = enc.embed_files(["a.png", "b.png"])  # (2, D)
-    >>> enc.pair_distances(emb[:1], emb[1:]), enc.threshold
+    >>> emb = enc.embed_files(["a.png", "b.png", "c.png"])  # (3, D): two zeros and a one
+    >>> enc.pair_distances(emb[[0, 0]], emb[[1, 2]]).round(2), round(enc.threshold, 2)
+    (array([0.27, 0.84], dtype=float32), 0.3)
 """
 
 from __future__ import annotations

@@ -5,8 +5,11 @@ take it wherever they take a PyTorch run.
 
 Example:
     >>> enc = OnnxEncoder("model.onnx")
-    >>> emb = enc.embed_files(["a.png", "b.png"])  # (2, D) float32
-    >>> enc.same(emb[:1], emb[1:])  # array([ True]) at the exported threshold
+    >>> emb = enc.embed_files(["a.png", "b.png", "c.png"])  # (3, D) float32
+    >>> emb.shape, emb.dtype
+    ((3, 16), dtype('float32'))
+    >>> enc.same(emb[[0, 0]], emb[[1, 2]])  # at the exported threshold: a~b (zeros), a~c not
+    array([ True, False])
 """
 
 from __future__ import annotations

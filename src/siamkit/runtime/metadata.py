@@ -7,9 +7,15 @@ onnxruntime: the exporter writes these entries and :class:`~siamkit.runtime.Onnx
 them.
 
 Example:
+    >>> import onnxruntime as ort
+    >>> session = ort.InferenceSession("model.onnx", providers=["CPUExecutionProvider"])
     >>> meta = ModelMetadata.from_props(session.get_modelmeta().custom_metadata_map)
-    >>> meta.kind, meta.input_shape, meta.threshold
-    ('image', [1, 28, 28], 0.71)
+    >>> meta.kind, meta.input_shape, meta.embedding_dim, meta.quantization
+    ('image', [1, 8, 8], 16, 'none')
+    >>> ModelMetadata.from_props({})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    siamkit.runtime.metadata.NotASiamkitModelError: this ONNX file is not a siamkit model: ...
 """
 
 from __future__ import annotations
