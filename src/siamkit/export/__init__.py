@@ -5,7 +5,12 @@ PyTorch; :class:`siamkit.runtime.OnnxEncoder` runs it without torch.
 
 Example:
     >>> from siamkit.export import export_run
-    >>> report = export_run("runs/fmnist", "model.onnx", quantize="int8")
+    >>> report = export_run("runs/digits", "digits.onnx")  # fp32; quantize="int8" for int8
+    >>> report.metadata.quantization, report.parity.min_cosine >= 0.9999
+    ('none', True)
+    >>> from siamkit.runtime import OnnxEncoder
+    >>> OnnxEncoder("digits.onnx").embed_files(["a.png"]).shape  # no torch needed from here
+    (1, 16)
 """
 
 from __future__ import annotations

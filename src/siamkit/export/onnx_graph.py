@@ -8,7 +8,15 @@ equals the run's distance. Transformers are traced through
 TorchScript-based exporter (``dynamo=False``), which needs no extra dependency beyond ``onnx``.
 
 Example:
-    >>> export_graph(run.model, run.spec, "model.onnx", opset=17)
+    >>> from siamkit.run.checkpoint import load_run
+    >>> run = load_run("runs/digits")
+    >>> graph = export_graph(run.model, run.spec, "fp32.onnx", opset=17)  # no metadata yet
+    >>> graph.output_distance, graph(torch.rand(3, 1, 8, 8)).shape  # what the file computes
+    ('euclidean', torch.Size([3, 16]))
+    >>> export_graph(run.model, run.spec, "fp32.onnx", opset=12)
+    Traceback (most recent call last):
+        ...
+    ValueError: opset 12 is too old; use --opset 13 or newer
 """
 
 from __future__ import annotations

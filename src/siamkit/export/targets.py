@@ -7,9 +7,13 @@ feeds, and which int8 mode suits it (static QDQ with calibration for CNNs and ML
 transformers, whose activation ranges vary too much per input for fixed scales).
 
 Example:
-    >>> target = get_target(run.spec)  # an image run
+    >>> from siamkit.run.checkpoint import load_run
+    >>> spec = load_run("runs/digits").spec  # an image run
+    >>> target = get_target(spec)
     >>> target.input_names, target.int8_mode
     (['input'], 'int8-static')
+    >>> target.example_inputs(spec)[0].shape  # traced at batch 2; the batch axis stays dynamic
+    torch.Size([2, 1, 8, 8])
 """
 
 from __future__ import annotations

@@ -6,8 +6,14 @@ length, which tracing freezes (an export traced at 8 tokens gives wrong embeddin
 token axis stays dynamic. The maths is the encoder's own: attention mask ``ids != pad_id`` and
 mean pooling over real tokens (:func:`siamkit.models.text.mean_pool`).
 
+:func:`traceable_encoder` wraps a ``minilm`` or ``hf:PATH`` encoder in a
+:class:`TraceableTransformer` (same weights) and gives any other encoder back as it is.
+
 Example:
-    >>> enc = traceable_encoder(run.model.encoder)  # a TransformerEncoder -> traceable
+    >>> from siamkit.run.checkpoint import load_run
+    >>> encoder = load_run("runs/digits").model.encoder  # a conv encoder
+    >>> traceable_encoder(encoder) is encoder, is_transformer(encoder)
+    (True, False)
 """
 
 from __future__ import annotations
