@@ -4,9 +4,12 @@ N-way one-shot accuracy within one alphabet and across alphabets, scored with th
 distance or with a trained Koch head (:class:`KochHeadScore`). The recipe:
 docs/applications/glyphs.md.
 
-Example:
+Example (a run trained on digits 0-4, scored on 5-way one-shot episodes of the unseen 5-9;
+digits have no alphabets, so there are no ``within`` rows):
     >>> from siamkit.apps.omniglot import evaluate_one_shot
-    >>> evaluate_one_shot("runs/glyphs")
+    >>> record = evaluate_one_shot("runs/digits", ways=(5,), episodes=20)
+    >>> [(r["protocol"], r["n_way"], r["scorer"], round(r["mean"], 2)) for r in record["rows"]]
+    [('across', 5, 'euclidean', 0.4)]
 """
 
 from __future__ import annotations

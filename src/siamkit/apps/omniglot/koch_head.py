@@ -10,10 +10,17 @@ with a distance object (few-shot episodes, retrieval) can then score with the he
 
 It is deliberately not registered in ``DISTANCES``: it exists only with a trained head.
 
-Example:
-    >>> head = load_koch_head("runs/glyphs-koch")  # None for a run without a Koch head
+Example (a tiny run trained with the Koch loss; runs/digits was trained with another loss):
+    >>> from siamkit.training import TrainConfig, train
+    >>> config = TrainConfig(
+    ...     loss="koch", epochs=1, widths=[8], embedding_dim=8, refit=False, out="runs/koch"
+    ... )
+    >>> _ = train(config, progress=False)
+    >>> load_koch_head("runs/digits") is None  # a run without a Koch head
+    True
+    >>> head = load_koch_head("runs/koch")
     >>> scorer = KochHeadScore(head)
-    >>> scorer.pairwise(torch.zeros(2, 64), torch.ones(2, 64)).shape
+    >>> scorer.pairwise(torch.zeros(2, 8), torch.ones(2, 8)).shape
     torch.Size([2])
 """
 

@@ -15,10 +15,19 @@ Pixels are read as they are in the files (Omniglot: black strokes on white, 105x
 ``--image-size 28`` resizes), so ``siamkit verify`` and ``embed`` see the very same inputs.
 The glyph data set of :mod:`siamkit.apps.glyphs.dataset` is written in this layout.
 
-Example:
-    >>> data = load_data("omniglot:omniglot/python,background", SourceOptions(image_size=28))
-    >>> data.class_names[0]
-    'Alphabet_of_the_Magi/character01'
+Example (a tiny background set: two alphabets, three characters, two blank drawings each):
+    >>> from PIL import Image
+    >>> from siamkit.data import load_data
+    >>> for name in ["Greek/alpha", "Greek/beta", "Runic/fehu"]:
+    ...     folder = Path("omniglot/images_background") / name
+    ...     folder.mkdir(parents=True)
+    ...     for i in (1, 2):
+    ...         Image.new("L", (105, 105), 255).save(folder / f"{i}.png")
+    >>> data = load_data("omniglot:omniglot,background", SourceOptions(image_size=28))
+    >>> data.class_names
+    ['Greek/alpha', 'Greek/beta', 'Runic/fehu']
+    >>> data.x.shape, data.y.tolist()
+    (torch.Size([6, 1, 28, 28]), [0, 0, 1, 1, 2, 2])
 """
 
 from __future__ import annotations

@@ -15,9 +15,16 @@ own distance, or a trained Koch head (:class:`~siamkit.apps.omniglot.koch_head.K
 figure is the mean episode accuracy with a 95 % half-width ``1.96 · std / √episodes``
 (population std), as in :mod:`siamkit.evaluation.few_shot`.
 
-Example:
-    >>> rows = one_shot_table(emb, labels, alphabets, {"euclidean": get_distance("euclidean")})
+Example (four characters of two alphabets, five noisy embeddings of each):
+    >>> from siamkit.distances import get_distance
+    >>> g = torch.Generator().manual_seed(0)
+    >>> labels = torch.arange(4).repeat_interleave(5)  # (20,)
+    >>> emb = torch.randn(4, 8, generator=g)[labels] + 0.7 * torch.randn(20, 8, generator=g)
+    >>> alphabets = ["Greek", "Greek", "Runic", "Runic"]  # the alphabet of each character
+    >>> scorers = {"euclidean": get_distance("euclidean")}
+    >>> rows = one_shot_table(emb, labels, alphabets, scorers, ways=(2,), n_query=2, episodes=50)
     >>> [(r.protocol, r.n_way, round(r.mean, 3)) for r in rows]
+    [('within', 2, 0.975), ('across', 2, 0.94)]
 """
 
 from __future__ import annotations

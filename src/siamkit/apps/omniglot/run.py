@@ -5,9 +5,15 @@ embeds the items, and scores 20-way and 5-way one-shot episodes within one alpha
 alphabets with the run's distance and, for a run trained with ``--loss koch``, with its learned
 head (:mod:`siamkit.apps.omniglot.koch_head`). The figures go to ``RUN/oneshot-CHECKPOINT.json``.
 
-Example:
-    >>> record = evaluate_one_shot("runs/glyphs-ms", episodes=400)
-    >>> [(r["protocol"], r["n_way"], r["scorer"], r["mean"]) for r in record["rows"]]
+Example (a run trained on digits 0-4, scored on its evaluation classes 5-9, which have no
+alphabets: ``across`` rows only):
+    >>> record = evaluate_one_shot("runs/digits", ways=(5,), episodes=20)
+    >>> record["classes"], record["alphabets"], record["seen_in_training"]
+    (5, None, [])
+    >>> [(r["protocol"], r["n_way"], r["scorer"], round(r["mean"], 2)) for r in record["rows"]]
+    [('across', 5, 'euclidean', 0.4)]
+    >>> Path("runs/digits/oneshot-best.json").is_file()
+    True
 """
 
 from __future__ import annotations
