@@ -39,6 +39,7 @@ class ModelBinding:
 
     Args:
         settings: The gallery's current settings (they change when the store is re-embedded).
+        root: The gallery directory, against which the recorded model path is resolved.
 
     Attributes:
         loaded: The bound embedder; None until bound or first needed.
