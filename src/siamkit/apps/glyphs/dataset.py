@@ -17,10 +17,27 @@ letters and the fonts of each) and ``OUT/recipe.yaml``, the training settings of
 
 The output is a function of the settings and the installed fonts only (deterministic).
 
-Example:
-    >>> manifest = render_glyph_set(GlyphSetConfig(size=32, seed=0), "data/glyphs32")
-    >>> manifest["num_classes"]  # with Debian 12's fonts-noto-core and a few other fonts
-    {'background': 1107, 'evaluation': 718}
+Example (a tiny set: four scripts of five letters, four images each, from the DejaVu fonts;
+the defaults, ``GlyphSetConfig(size=32, seed=0)``, render 1107 background and 718 evaluation
+classes with Debian 12's fonts-noto-core and a few other fonts):
+    >>> config = GlyphSetConfig(
+    ...     size=16,
+    ...     instances=4,
+    ...     scripts=("Greek", "Cyrillic", "Armenian", "Latin"),
+    ...     min_chars=5,
+    ...     max_chars=5,
+    ...     val_scripts=1,
+    ...     font_dirs=("/usr/share/fonts/truetype/dejavu",),
+    ... )
+    >>> manifest = render_glyph_set(config, "data/glyphs")
+    >>> manifest["num_classes"]
+    {'background': 10, 'evaluation': 10}
+    >>> sorted(p.name for p in Path("data/glyphs").iterdir())
+    ['glyphs.json', 'images_background', 'images_evaluation', 'recipe.yaml']
+    >>> [c["char"] for c in manifest["scripts"]["Greek"]]  # spread over the script's code points
+    ['Ͱ', 'Ξ', 'ν', 'ϡ', 'Ͽ']
+    >>> sorted(p.name for p in Path("data/glyphs/images_evaluation/Greek/U039E").iterdir())
+    ['U039E_01.png', 'U039E_02.png', 'U039E_03.png', 'U039E_04.png']
 """
 
 from __future__ import annotations
