@@ -23,6 +23,7 @@ import torch
 from torch import Tensor
 
 from siamkit.export.targets import ExportTarget
+from siamkit.progress import task
 
 MIN_COSINE = 0.9999  # fp32 exports must match PyTorch this closely, row by row
 
@@ -73,7 +74,11 @@ def compare_embeddings(reference: npt.ArrayLike, candidate: npt.ArrayLike) -> Pa
 def torch_embeddings(graph: torch.nn.Module, x: Tensor, batch_size: int = 256) -> np.ndarray:
     """The exported module's own embeddings ``(N, D')`` of ``x``, in eval mode, as float32."""
     graph.eval()
-    parts = [graph(x[i : i + batch_size]).float().numpy() for i in range(0, len(x), batch_size)]
+    parts = []
+    with task("embedding with PyTorch", total=len(x)) as advance:
+        for i in range(0, len(x), batch_size):
+            parts.append(graph(x[i : i + batch_size]).float().numpy())
+            advance(len(parts[-1]))
     return np.concatenate(parts)
 
 
@@ -84,7 +89,11 @@ def onnx_embeddings(path: str | Path, x: Tensor, target: ExportTarget) -> np.nda
     options = ort.SessionOptions()
     options.intra_op_num_threads = torch.get_num_threads()
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    out = [session.run(None, target.feeds(x[i : i + 256]))[0] for i in range(0, len(x), 256)]
+    out = []
+    with task("embedding with ONNX Runtime", total=len(x)) as advance:
+        for i in range(0, len(x), 256):
+            out.append(session.run(None, target.feeds(x[i : i + 256]))[0])
+            advance(len(out[-1]))
     return np.concatenate(out).astype(np.float32)
 
 

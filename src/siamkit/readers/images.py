@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from siamkit.progress import task
+
 if TYPE_CHECKING:
     from PIL import Image as PILImage
 
@@ -138,7 +140,11 @@ def load_images(
     """
     if not paths:
         raise ValueError("no image files given")
-    arrays = [load_image_array(p, channels, size, on_mismatch, max_pixels) for p in paths]
+    arrays = []
+    with task("reading images", total=len(paths)) as advance:
+        for p in paths:
+            arrays.append(load_image_array(p, channels, size, on_mismatch, max_pixels))
+            advance(1)
     shapes = {a.shape for a in arrays}
     if len(shapes) > 1:
         raise ValueError(

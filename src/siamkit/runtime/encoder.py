@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from siamkit.progress import task
 from siamkit.readers import image_files, read_texts, read_vectors
 from siamkit.readers.images import load_images
 from siamkit.run.calibration import Calibration
@@ -109,7 +110,12 @@ class OnnxEncoder:
             ValueError: Inputs of the wrong kind, shape or dtype, or with NaN/inf, naming what
                 was received and what the model takes.
         """
-        parts = [self.session.run([self._output], feeds)[0] for feeds in self._feeds(inputs)]
+        batches = self._feeds(inputs)  # checks the inputs first
+        parts = []
+        with task("embedding", total=len(inputs)) as advance:
+            for feeds in batches:
+                parts.append(self.session.run([self._output], feeds)[0])
+                advance(len(parts[-1]))
         out = np.concatenate(parts).astype(np.float32, copy=False)  # (N, D)
         if out.ndim != 2 or out.shape[1] != self.embedding_dim:
             raise ValueError(
