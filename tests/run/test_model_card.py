@@ -41,3 +41,13 @@ def test_the_card_names_a_calibration_and_its_target(trained_run: Path, tmp_path
     assert f"distance <= {cal.threshold:.4f} (`siamkit calibrate`)" in card
     rates = cal.test_rates or cal.calibration_rates
     assert "for a false accept rate of 0.1" in card and f"FAR {rates.far:.4f}" in card
+
+
+def test_the_card_counts_epochs_in_words(trained_run: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    config = read_json(run / "config.json")
+    for epochs, words in ((1, "1 epoch,"), (3, "3 epochs,")):
+        config["train"]["epochs"] = epochs
+        write_json(run / "config.json", config)
+        assert words in write_model_card(run).read_text()

@@ -50,14 +50,14 @@ def model_card(run: RunRecord) -> str:
     else:
         lines += [
             f"- data: `{train.get('data')}`, classes `{train.get('train_classes')}`",
-            f"- loss: `{train.get('loss')}`, {train.get('epochs')} epochs, "
+            f"- loss: `{train.get('loss')}`, {_count(train.get('epochs'), 'epoch')}, "
             f"seed {train.get('seed')}",
         ]
         selection, refit = metrics.get("selection"), metrics.get("refit")
         if isinstance(selection, Mapping) and isinstance(refit, Mapping):
             lines.append(
                 f"- epochs chosen on held-out training classes ({selection.get('best_epoch')}), "
-                f"then refit on every training class for {refit.get('epochs')} epochs"
+                f"then refit on every training class for {_count(refit.get('epochs'), 'epoch')}"
             )
         elif metrics.get("best_epoch"):
             lines.append(f"- best epoch {metrics.get('best_epoch')} on validation data")
@@ -169,3 +169,10 @@ def _interval(x: Any) -> str:
         if isinstance(high, int | float) and high > low:
             return f"{low:.4f}-{high:.4f}"
     return "—"
+
+
+def _count(n: Any, noun: str) -> str:
+    """``1 epoch``, ``3 epochs`` (and ``None epochs`` never: an unknown count is ``? epochs``)."""
+    if not isinstance(n, int):
+        return f"? {noun}s"
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
