@@ -4,10 +4,15 @@ Shown on stderr, only when stderr is a terminal and the command is not printing 
 so scripted output is never mixed with it.
 
 Example:
-    >>> with progress_bar(len(files), "embedding") as advance:
+    >>> chunks, done = [["a.png", "b.png"], ["c.png"]], []
+    >>> with progress_bar(3, "embedding") as advance:
     ...     for chunk in chunks:
-    ...         work(chunk)
+    ...         done += chunk  # the work
     ...         advance(len(chunk))
+    >>> done
+    ['a.png', 'b.png', 'c.png']
+    >>> shown(as_json=True)  # never a bar beside --json output
+    False
 """
 
 from __future__ import annotations

@@ -1,9 +1,15 @@
-"""The documents to deduplicate: a folder of ``.txt``/``.md`` files, or a CSV/JSONL of records.
+r"""The documents to deduplicate: a folder of ``.txt``/``.md`` files, or a CSV/JSONL of records.
 
 Example:
+    >>> Path("essays").mkdir()
+    >>> _ = Path("essays/a.txt").write_text("Siamese networks share one encoder.")
+    >>> _ = Path("essays/b.md").write_text("Twin networks share a single encoder.")
     >>> docs = read_corpus("essays/")  # every .txt and .md file below it
-    >>> docs[0].id, len(docs[0].text)
-    ('a.txt', 1832)
+    >>> [(doc.id, len(doc.text)) for doc in docs]
+    [('a.txt', 35), ('b.md', 37)]
+    >>> _ = Path("posts.csv").write_text("id,text\np1,Hello there.\np2,Hello again.\n")
+    >>> read_corpus("posts.csv")[1]
+    Document(id='p2', text='Hello again.')
 """
 
 from __future__ import annotations

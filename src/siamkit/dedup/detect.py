@@ -7,9 +7,19 @@ Passage pairs of two different documents at or above the threshold become matche
 document pair's similarity is its best match.
 
 Example:
+    >>> from pathlib import Path
+    >>> from siamkit.dedup import read_corpus
+    >>> from siamkit.run.text import load_text_embedder
+    >>> Path("essays").mkdir()
+    >>> for name, text in [
+    ...     ("a.txt", "Siamese networks compare two inputs with one shared encoder."),
+    ...     ("b.txt", "A Siamese network compares two inputs using a single shared encoder."),
+    ...     ("c.txt", "Bread rises because yeast turns sugar into carbon dioxide."),
+    ... ]:
+    ...     _ = (Path("essays") / name).write_text(text)
     >>> result = find_duplicates(read_corpus("essays/"), load_text_embedder("minilm"))
-    >>> result.pairs[0].doc_a, result.pairs[0].similarity
-    ('a.txt', 0.97)
+    >>> [(pair.doc_a, pair.doc_b, round(pair.similarity, 2)) for pair in result.pairs]
+    [('a.txt', 'b.txt', 0.95)]
 """
 
 from __future__ import annotations

@@ -13,9 +13,14 @@ The evaluation classes are never read here. The refit costs one more training ru
 are printed and recorded under ``selection`` and ``refit`` in ``RUN/metrics.json``.
 
 Example:
-    >>> result = train(TrainConfig(data="digits", epochs=3, out="runs/refit"))  # refit=True
-    >>> json.loads(Path("runs/refit/metrics.json").read_text())["operating_point"]["target_far"]
-    0.05
+    >>> from siamkit.training import train
+    >>> config = TrainConfig(data="digits", epochs=1, widths=[8, 16], out="runs/refit")
+    >>> result = train(config, progress=False)  # refit=True is the default
+    >>> sorted(p.name for p in Path("runs/refit").iterdir() if p.is_dir())
+    ['best', 'last', 'selection']
+    >>> point = json.loads(Path("runs/refit/metrics.json").read_text())["operating_point"]
+    >>> point["target_far"], point["fitted_on"]
+    (0.05, 'held-out classes')
 """
 
 from __future__ import annotations
