@@ -4,8 +4,13 @@ The public names below are imported on first use (PEP 562), so ``import siamkit.
 (the torch-free ONNX runtime) does not import torch.
 
 Example:
-    >>> from siamkit import TrainConfig, train, load_run
-    >>> result = train(TrainConfig(data="digits", epochs=3, out="runs/digits"))
+    >>> from siamkit import TrainConfig, load_run, train
+    >>> config = TrainConfig(data="digits", epochs=1, widths=[8, 16], out="runs/tiny")
+    >>> result = train(config, progress=False)  # digits 0-4; 5-9 are kept for evaluation
+    >>> result.run_dir, result.best_epoch
+    (PosixPath('runs/tiny'), 1)
+    >>> load_run("runs/tiny").model.embedding_dim
+    64
 """
 
 from __future__ import annotations

@@ -6,8 +6,25 @@ decorator when it is imported, or names them as ``"module:attribute"`` with
 (how applications plug in without being imported by the layers below them).
 
 Example:
+    >>> shapes = Registry("shape")
+    >>> @shapes.register("square")
+    ... def square(side):
+    ...     return side * side
+    >>> shapes.register_lazy("circle", "math:pi")  # math is imported on the first get
+    >>> shapes.names()
+    ['circle', 'square']
+    >>> shapes.get("square")(3)
+    9
+    >>> shapes.get("triangle")
+    Traceback (most recent call last):
+        ...
+    ValueError: unknown shape 'triangle'; choose one of: circle, square
+
+    siamkit's own registries hold its parts:
+
+    >>> from siamkit.distances import DISTANCES
     >>> DISTANCES.names()
-    ['cosine', 'euclidean', 'manhattan', 'squared_euclidean']
+    ['cosine', 'euclidean', 'mahalanobis', 'manhattan', 'squared_euclidean']
 """
 
 from __future__ import annotations

@@ -6,10 +6,17 @@ Applications register theirs lazily (``"module:function"``) from their plugin mo
 lookup of a missing name loads the plugins first (:mod:`siamkit.plugins`). The sources
 themselves live in :mod:`siamkit.data.sources`.
 
+A plugin registers its sources with, e.g.,
+``register_lazy_source("palms", "siamkit_palms.data:palms", "image")``: ``siamkit_palms.data``
+is imported only when ``--data palms`` is first loaded.
+
 Example:
-    >>> register_lazy_source("palms", "siamkit_palms.data:palms", "image")
-    >>> source_kind("palms")
-    'image'
+    >>> source_kind("digits"), source_kind("csv"), source_kind("text-pairs")
+    ('image', 'vector', 'text')
+    >>> source_kind("no-such-source") is None
+    True
+    >>> get_source("digits").__name__
+    'digits'
 """
 
 from __future__ import annotations
@@ -32,8 +39,15 @@ def register_source(name: str, kind: Kind) -> Callable[[SourceFn], SourceFn]:
     """Decorator registering a source function under ``name``, giving items of ``kind``.
 
     Example:
-        >>> @register_source("palms", "image")
-        ... def palms(arg, options, split): ...
+        >>> import torch
+        >>> from siamkit.data import LabelledData, load_data
+        >>> @register_source("two-points", "vector")
+        ... def two_points(arg, options, split):
+        ...     return LabelledData(torch.eye(2), torch.tensor([0, 1]), ["a", "b"], "vector")
+        >>> source_kind("two-points")
+        'vector'
+        >>> load_data("two-points").class_names
+        ['a', 'b']
     """
 
     def add(fn: SourceFn) -> SourceFn:

@@ -1,4 +1,4 @@
-"""Text data: ``text-pairs:FILE`` and ``text-labelled:FILE`` (CSV with a header, or JSONL).
+r"""Text data: ``text-pairs:FILE`` and ``text-labelled:FILE`` (CSV with a header, or JSONL).
 
 * ``text-labelled``: columns ``text`` and ``label``; each label is a class.
 * ``text-pairs``: columns ``text_a``, ``text_b`` and ``label`` (or ``score``). **In the file,
@@ -12,9 +12,18 @@
 Items are token ids ``(N, L)`` made by the text encoder's tokenizer (``SourceOptions.tokenizer``).
 
 Example:
+    >>> from siamkit.data import load_data
+    >>> _ = Path("questions.csv").write_text(
+    ...     "text,label\n"
+    ...     "How do I reset my password?,reset\n"
+    ...     "I forgot my password,reset\n"
+    ...     "Where is my order?,order\n"
+    ... )
     >>> data = load_data("text-labelled:questions.csv")
-    >>> data.kind, data.x.dtype
-    ('text', torch.int64)
+    >>> data.kind, data.x.dtype, data.class_names
+    ('text', torch.int64, ['order', 'reset'])
+    >>> data.y.tolist()
+    [1, 1, 0]
 """
 
 from __future__ import annotations
