@@ -6,8 +6,13 @@ P(same) map) lives in :mod:`siamkit.evaluation.calibration`; this module chooses
 stores it beside the checkpoint without pickle.
 
 Example:
-    >>> cal = calibrate_run("runs/fmnist", target_far=0.01)
-    >>> cal.test_rates.far  # achieved on the held-out part, beside the target
+    >>> cal = calibrate_run("runs/digits", target_far=0.01)  # also writes calibration.json
+    >>> cal.source.calibration_classes, cal.source.test_classes
+    (['1', '2', '3'], ['0', '4'])
+    >>> cal.calibration_rates.far <= 0.01
+    True
+    >>> print(f"{cal.test_rates.far:.3f}")  # achieved on the held-out part, beside the target
+    0.000
 """
 
 from __future__ import annotations

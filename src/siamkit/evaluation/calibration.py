@@ -10,7 +10,11 @@ Thresholds are in the distance's own units: a pair is accepted as the same ident
 distance is ``<= threshold`` (``>=`` for similarities, ``larger_is_closer=True``).
 
 Example:
+    >>> same = [1, 1, 1, 0, 0, 0]
+    >>> distances = [0.1, 0.3, 0.6, 0.5, 0.8, 0.9]
     >>> thr = fit_threshold(same, distances, target_far=0.01)
+    >>> thr  # halfway between the last accepted distance and the first different pair
+    0.4
     >>> error_rates(same, distances, thr).far <= 0.01
     True
 """

@@ -4,9 +4,14 @@ Both classifiers are brute force over row chunks of the test set, so memory stay
 ``O(chunk_size * N)`` on top of the inputs; scores come from scikit-learn.
 
 Example:
+    >>> from sklearn.datasets import load_digits
+    >>> x, y = load_digits(return_X_y=True)  # 64-d pixel vectors as embeddings
+    >>> emb, labels = torch.tensor(x, dtype=torch.float32), torch.tensor(y)
+    >>> train_emb, train_y, test_emb, test_y = emb[::2], labels[::2], emb[1::2], labels[1::2]
     >>> pred = knn_classify(train_emb, train_y, test_emb, k=5, distance="cosine")
-    >>> classification_metrics(test_y, pred)
-    ClassificationMetrics(accuracy=0.95, macro_f1=0.949)
+    >>> m = classification_metrics(test_y, pred)
+    >>> round(m.accuracy, 3), round(m.macro_f1, 3)
+    (0.979, 0.979)
 """
 
 from __future__ import annotations
@@ -129,7 +134,11 @@ def prototype_classify(
         with columns in the order of ``torch.unique(train_y)``.
 
     Example:
-        >>> pred, prob = prototype_classify(train_emb, train_y, test_emb, "cosine", 0.1)
+        >>> train_emb = torch.tensor([[0.0], [1.0], [9.0], [10.0]])
+        >>> train_y, test_emb = torch.tensor([0, 0, 1, 1]), torch.tensor([[4.0]])
+        >>> pred, prob = prototype_classify(train_emb, train_y, test_emb, "euclidean", 1.0)
+        >>> pred, prob  # prototypes 0.5 and 9.5, at distances 3.5 and 5.5
+        (tensor([0]), tensor([[0.8808, 0.1192]]))
     """
     dist = get_distance(distance)
     train_y = _check_train(train_emb, train_y, test_emb)
@@ -206,8 +215,12 @@ def classify_and_score(
         A :class:`ClassificationMetrics`.
 
     Example:
-        >>> classify_and_score(tr_x, tr_y, te_x, te_y, "prototype", "cosine").accuracy
-        0.97
+        >>> from sklearn.datasets import load_digits
+        >>> x, y = load_digits(return_X_y=True)
+        >>> x, y = torch.tensor(x, dtype=torch.float32), torch.tensor(y)
+        >>> m = classify_and_score(x[::2], y[::2], x[1::2], y[1::2], "prototype", "cosine")
+        >>> round(m.accuracy, 3)
+        0.9
     """
     if method == "knn":
         pred = knn_classify(train_emb, train_y, test_emb, k=k, distance=distance)

@@ -16,8 +16,10 @@ any other Distance     torch fallback (``matrix`` + ``topk``)                 it
 =====================  =====================================================  ==============
 
 Example:
+    >>> gallery, queries = torch.randn(1000, 16), torch.randn(10, 16)
     >>> nb = knn_search(queries, gallery, k=5, distance="cosine")
     >>> nb.indices.shape, nb.distances.shape  # (Q, 5) each, closest first
+    ((10, 5), (10, 5))
 """
 
 from __future__ import annotations
@@ -76,8 +78,12 @@ class ExactKnn:
         chunk_size: Query rows searched at a time; memory is ``O(chunk_size * G)``.
 
     Example:
+        >>> gallery = torch.tensor([[0.0], [1.0], [3.0], [7.0]])
         >>> knn = ExactKnn(gallery, "euclidean")
-        >>> nb = knn.search(gallery[:100], k=10, self_offset=0)  # rows 0..99 skip themselves
+        >>> nb = knn.search(gallery[:2], k=2, self_offset=0)  # rows 0 and 1 skip themselves
+        >>> nb.indices
+        array([[1, 2],
+               [0, 2]])
     """
 
     def __init__(
@@ -199,8 +205,10 @@ def knn_search(
             inputs, NaN or inf values, or ``exclude_self`` with ``Q != G``.
 
     Example:
+        >>> x = torch.tensor([[0.0], [1.0], [5.0], [7.0]])
         >>> nb = knn_search(x, x, k=1, distance="euclidean", exclude_self=True)
         >>> nb.indices[:, 0]  # (N,) nearest other item of each row
+        array([1, 0, 3, 2])
     """
     q = as_float32_matrix(query, "query")  # (Q, D)
     knn = ExactKnn(gallery, distance, chunk_size=chunk_size)

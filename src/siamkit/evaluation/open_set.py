@@ -12,10 +12,14 @@ distance passes a threshold, else the probe is declared "unknown".
 * DIR@FPIR: DIR at the threshold set on the non-mated probes for a target FPIR.
 
 Example:
+    >>> from sklearn.datasets import load_digits
+    >>> x, y = load_digits(return_X_y=True)  # 64-d pixel vectors as embeddings
+    >>> emb, labels = torch.tensor(x, dtype=torch.float32), torch.tensor(y)
     >>> split = gallery_probe_split(labels, unknown_fraction=0.3)
     >>> m = open_set_identification(emb[split.gallery], labels[split.gallery],
     ...                             emb[split.probe], labels[split.probe], "cosine")
-    >>> [(p.target_fpir, p.dir) for p in m.at_fpir]
+    >>> [(p.target_fpir, round(p.dir, 3)) for p in m.at_fpir]
+    [(0.01, 0.202), (0.1, 0.429)]
 """
 
 from __future__ import annotations
@@ -120,8 +124,11 @@ def open_set_identification(
             non-mated ones.
 
     Example:
+        >>> g_emb, g_y = torch.tensor([[0.0], [5.0]]), torch.tensor([0, 1])
+        >>> p_emb, p_y = torch.tensor([[0.5], [4.0], [10.0]]), torch.tensor([0, 1, 2])  # 2: unknown
         >>> m = open_set_identification(g_emb, g_y, p_emb, p_y, "euclidean", threshold=0.8)
-        >>> m.at_threshold.dir, m.at_threshold.fpir
+        >>> m.at_threshold.dir, m.at_threshold.fpir  # probe 1 is 1.0 from its match: too far
+        (0.5, 0.0)
     """
     dist = get_distance(distance)
     gallery_y, probe_y = _check_inputs(gallery_emb, gallery_y, probe_emb, probe_y)

@@ -5,7 +5,13 @@ histograms with the threshold, the metric tables with intervals, a 2-D projectio
 held-out embeddings, and the worst retrieval errors shown as images.
 
 Example:
-    >>> write_report("runs/fmnist", "report.html")
+    A quick report on two of the run's held-out classes, with fewer pairs, bootstrap resamples
+    and few-shot episodes than the defaults (``write_report("runs/digits", "report.html")``
+    evaluates every held-out class):
+
+    >>> print(write_report("runs/digits", "report.html", classes="5,6", num_pairs=1000,
+    ...                    n_boot=20, episodes=20))
+    report.html
 """
 
 from __future__ import annotations

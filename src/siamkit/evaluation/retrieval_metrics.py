@@ -19,8 +19,11 @@ MAP@R, which are undefined for them, and counted in ``num_queries_without_match`
 as misses for precision@1 and recall@K.
 
 Example:
+    >>> from sklearn.datasets import load_digits
+    >>> emb, labels = load_digits(return_X_y=True)  # 8x8 digits as 64-d vectors
     >>> m = retrieval_metrics(emb, labels, distance="cosine")  # leave-one-out on one set
-    >>> m.precision_at_1, m.recall_at_k[5], m.map_at_r
+    >>> round(m.precision_at_1, 3), round(m.recall_at_k[5], 3), round(m.map_at_r, 3)
+    (0.989, 0.998, 0.54)
 """
 
 from __future__ import annotations
@@ -102,8 +105,11 @@ def retrieval_metrics(
             ``gallery_labels``, or a bad ``ks``.
 
     Example:
-        >>> m = retrieval_metrics(test_emb, test_y, train_emb, train_y, distance="cosine")
-        >>> m.as_dict()["recall_at_5"]
+        >>> from sklearn.datasets import load_digits
+        >>> x, y = load_digits(return_X_y=True)
+        >>> m = retrieval_metrics(x[1::2], y[1::2], x[::2], y[::2], distance="cosine")
+        >>> round(m.as_dict()["recall_at_5"], 3)
+        0.996
     """
     if (gallery_emb is None) != (gallery_labels is None):
         raise ValueError(
