@@ -21,10 +21,18 @@ As data sources:
   what, so this works on the synthetic sets only). The network then sees one name written by
   two hands as a different pair, and two names in one hand as a similar pair.
 
-Example:
-    >>> data = load_data("cedar:/data/CEDAR")
+Example (a tiny synthetic set in CEDAR's layout: 10 writers, 4 genuine signatures and 2
+forgeries each; CEDAR itself, ``load_data("cedar:/data/CEDAR")``, gives 1320 images, 55 x 24):
+    >>> from siamkit.apps.signatures.dataset import render_signature_set
+    >>> from siamkit.data import load_data
+    >>> info = render_signature_set(
+    ...     "sigs", writers=10, val_writers=4, eval_writers=3, genuine=4, forgeries=2
+    ... )
+    >>> data = load_data("cedar:sigs")
     >>> data.x.shape, data.class_names[:3]
-    (torch.Size([1320, 1, 48, 128]), ['1', '2', '3'])
+    (torch.Size([40, 1, 48, 128]), ['1', '2', '3'])
+    >>> load_data("cedar-hands:sigs").x.shape  # the forgeries too, in their forgers' classes
+    torch.Size([60, 1, 48, 128])
 """
 
 from __future__ import annotations

@@ -14,10 +14,19 @@ as CEDAR is published (``full_org/original_W_S.png``, ``full_forg/forgeries_W_S.
 :mod:`siamkit.apps.signatures.cedar` reads both, plus ``writers.csv`` (each writer's name and
 style), ``forgers.csv`` (who forged each forgery) and ``splits.json`` (writer ranges per part).
 
-Example:
-    >>> info = render_signature_set("sigs", writers=60, val_writers=10, eval_writers=20)
-    >>> info.parts["eval"]
-    '41-60'
+Example (tiny: the defaults, 60 writers with 24 genuine signatures and 24 forgeries each, take
+a while):
+    >>> info = render_signature_set(
+    ...     "sigs", writers=10, val_writers=4, eval_writers=3, genuine=4, forgeries=2
+    ... )
+    >>> info.parts
+    {'train': '1-3', 'val': '4-7', 'eval': '8-10'}
+    >>> info.writers[0].name, info.writers[0].text, info.writers[0].part
+    ('Julia Costa', 'J. Costa', 'train')
+    >>> sorted(p.name for p in Path("sigs").iterdir())
+    ['forgers.csv', 'full_forg', 'full_org', 'splits.json', 'writers.csv']
+    >>> [len(list(Path("sigs", kind).glob("*.png"))) for kind in ("full_org", "full_forg")]
+    [40, 20]
 """
 
 from __future__ import annotations
@@ -115,6 +124,7 @@ def writer_names(count: int, seed: int = 0) -> list[str]:
 
     Example:
         >>> writer_names(2, seed=0)  # two distinct names, the same for the same seed
+        ['Julia Larsen', 'Cecil Novak']
     """
     total = len(FIRST_NAMES) * len(LAST_NAMES)
     if not 0 <= count <= total:

@@ -6,9 +6,12 @@ slightly, each letter's baseline jitters afresh and the underline (for writers w
 is redrawn. The result is dark ink on white paper, like a scanned signature.
 
 Example:
+    >>> from siamkit.apps.signatures.handwriting_fonts import find_hand_fonts
     >>> rng = np.random.default_rng(0)
     >>> style = draw_style(find_hand_fonts()[0], rng)
-    >>> img = render_signature("J. Smith", vary(style, rng), rng)  # PIL image, mode L, 96x256
+    >>> img = render_signature("J. Smith", vary(style, rng), rng)
+    >>> img.mode, img.size  # grey, 256 wide and 96 high
+    ('L', (256, 96))
 """
 
 from __future__ import annotations
