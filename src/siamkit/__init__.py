@@ -7,8 +7,8 @@ Example:
     >>> from siamkit import TrainConfig, load_run, train
     >>> config = TrainConfig(data="digits", epochs=1, widths=[8, 16], out="runs/tiny")
     >>> result = train(config, progress=False)  # digits 0-4; 5-9 are kept for evaluation
-    >>> result.run_dir, result.best_epoch
-    (PosixPath('runs/tiny'), 1)
+    >>> result.run_dir.name, result.best_epoch
+    ('tiny', 1)
     >>> load_run("runs/tiny").model.embedding_dim
     64
 """

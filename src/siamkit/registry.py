@@ -6,19 +6,19 @@ decorator when it is imported, or names them as ``"module:attribute"`` with
 (how applications plug in without being imported by the layers below them).
 
 Example:
-    >>> shapes = Registry("shape")
-    >>> @shapes.register("square")
-    ... def square(side):
-    ...     return side * side
-    >>> shapes.register_lazy("circle", "math:pi")  # math is imported on the first get
-    >>> shapes.names()
-    ['circle', 'square']
-    >>> shapes.get("square")(3)
-    9
-    >>> shapes.get("triangle")
+    >>> operations = Registry("operation")
+    >>> @operations.register("square")
+    ... def square(x):
+    ...     return x * x
+    >>> operations.register_lazy("sqrt", "math:sqrt")  # math is imported on the first get
+    >>> operations.names()
+    ['sqrt', 'square']
+    >>> operations.get("square")(3), operations.get("sqrt")(9)
+    (9, 3.0)
+    >>> operations.get("cube")
     Traceback (most recent call last):
         ...
-    ValueError: unknown shape 'triangle'; choose one of: circle, square
+    ValueError: unknown operation 'cube'; choose one of: sqrt, square
 
     siamkit's own registries hold its parts:
 
