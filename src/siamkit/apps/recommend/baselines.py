@@ -6,10 +6,25 @@
   rating matrix; each item keeps its ``neighbours`` most similar items, and an item's score for
   a user is the sum of its similarities to the items the user liked.
 
-Example:
-    >>> R = rating_matrix(train_ratings, n_items)  # (users, I) sparse
-    >>> scorer = item_knn_scorer(item_knn_similarity(R, neighbours=50), n_items)
-    >>> scorer(cases).shape  # (len(cases), I)
+Example (three users and four items; users 1 and 2 both like items 0 and 1):
+    >>> from siamkit.apps.recommend.split import leave_last_out
+    >>> ratings = Ratings(
+    ...     user=np.array([1, 1, 1, 2, 2, 3, 3]),
+    ...     item=np.array([0, 1, 2, 0, 1, 1, 3]),
+    ...     rating=np.array([5, 4, 5, 4, 5, 5, 4], dtype=np.float32),
+    ...     timestamp=np.arange(7),
+    ... )
+    >>> R = rating_matrix(ratings, n_items=4)  # (users, I) sparse
+    >>> R.shape
+    (3, 4)
+    >>> scorer = item_knn_scorer(item_knn_similarity(R, neighbours=2), n_items=4)
+    >>> cases = leave_last_out(ratings).cases  # each user's last like held out
+    >>> scorer(cases).round(2)  # (len(cases), I)
+    array([[0.77, 0.77, 0.78, 0.62],
+           [0.  , 0.77, 0.78, 0.  ],
+           [0.77, 0.  , 0.  , 0.62]], dtype=float32)
+    >>> popularity_scorer(like_counts(ratings, n_items=4))(cases[:1])
+    array([[2., 3., 1., 1.]], dtype=float32)
 """
 
 from __future__ import annotations

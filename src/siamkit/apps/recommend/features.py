@@ -9,8 +9,20 @@ on the catalogue once and saved with the run, so a new item (no ratings) gets ex
 columns the trained tower expects: that is what makes cold-start recommendations possible.
 
 Example:
+    >>> items = ItemTable(
+    ...     item_ids=np.array([1, 6]),
+    ...     titles=["Toy Story (1995)", "Heat (1995)"],
+    ...     years=np.array([1995.0, 1995.0]),
+    ...     genres=[("Animation", "Children"), ("Action", "Crime")],
+    ... )
     >>> spec = FeatureSpec.fit(items, text_model="minilm")
-    >>> x = item_features(items, spec, title_vectors(items.titles))  # (I, F)
+    >>> spec.genres, spec.n_features  # 4 genres + year, unknown-year flag + 11 decades + 384
+    (('Action', 'Animation', 'Children', 'Crime'), 401)
+    >>> titles = np.zeros((2, 384), dtype=np.float32)  # stand-ins for title_vectors(items.titles)
+    >>> item_features(items, spec, titles).shape  # (I, F)
+    (2, 401)
+    >>> item_features(items, FeatureSpec.fit(items, text_model="none"), None)[0, :6]
+    array([0., 1., 1., 0., 0., 0.], dtype=float32)
 """
 
 from __future__ import annotations

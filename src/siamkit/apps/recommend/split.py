@@ -5,10 +5,21 @@ item index) is the target; every other rating of the user stays on the training 
 :func:`leave_last_out` again on the training side gives the validation split (each user's
 second-to-last liked item), so model selection never reads the test targets.
 
-Example:
-    >>> test = leave_last_out(data.ratings)
-    >>> val = leave_last_out(data.ratings, test.train)  # carved from the training side
-    >>> val.cases[0].target, len(val.cases[0].history)
+Example (user 1 likes items 3, 1, 2 in that order and dislikes item 0):
+    >>> ratings = Ratings(
+    ...     user=np.array([1, 1, 1, 1]),
+    ...     item=np.array([3, 0, 1, 2]),
+    ...     rating=np.array([5.0, 1.0, 4.5, 4.0], dtype=np.float32),
+    ...     timestamp=np.array([10, 20, 30, 40]),
+    ... )
+    >>> test = leave_last_out(ratings)
+    >>> test.cases[0].target, test.cases[0].history, test.cases[0].seen
+    (2, array([3, 1]), array([0, 1, 3]))
+    >>> val = leave_last_out(ratings, test.train)  # carved from the training side
+    >>> val.cases[0].target, val.cases[0].history
+    (1, array([3]))
+    >>> test.train.tolist(), val.train.tolist()  # which ratings stay for training
+    ([True, True, True, False], [True, True, False, False])
 """
 
 from __future__ import annotations
@@ -104,6 +115,7 @@ def recent(cases: list[Case], last: int) -> list[Case]:
     """The cases with each history cut to its ``last`` likes (0: the whole history).
 
     Example:
+        >>> seen = np.array([4, 5, 6])
         >>> recent([Case(1, 9, np.array([4, 5, 6]), seen)], 2)[0].history
         array([5, 6])
     """
