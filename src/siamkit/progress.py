@@ -61,6 +61,11 @@ def task(description: str, total: int | None = None) -> AbstractContextManager[A
     return (_LISTENER.get() or _SILENT).task(description, total)
 
 
+def listener() -> Reporter | None:
+    """The reporter listening here, or None."""
+    return _LISTENER.get()
+
+
 @contextmanager
 def reporting(reporter: Reporter) -> Iterator[Reporter]:
     """Send the progress of everything run inside the block to ``reporter``."""

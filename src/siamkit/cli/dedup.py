@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from siamkit.cli.options import err, fail, out
+from siamkit.cli.progress import status
 
 
 def dedup(
@@ -62,9 +63,10 @@ def dedup(
     except ValueError:
         raise fail(f"--threshold takes auto or a number, got {threshold!r}") from None
     try:
-        docs = read_corpus(input_path, text_column, id_column)
-        embedder = load_text_embedder(model)
-        result = find_duplicates(docs, embedder, thr, max_chars, neighbours)
+        with status(f"finding near-duplicates in {input_path}"):
+            docs = read_corpus(input_path, text_column, id_column)
+            embedder = load_text_embedder(model)
+            result = find_duplicates(docs, embedder, thr, max_chars, neighbours)
     except ValueError as e:
         raise fail(str(e)) from None
     write_pairs(result, out_path, clusters)

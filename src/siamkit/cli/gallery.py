@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from siamkit.cli.options import AsJson, err, fail, out
+from siamkit.cli.progress import status
 
 if TYPE_CHECKING:
     from siamkit.index import Gallery
@@ -162,7 +163,8 @@ def enroll(
         warnings.catch_warnings(record=True) as caught,
     ):
         warnings.simplefilter("always")
-        ids = gallery.enroll(inputs, label=label, metadata=meta)
+        with status(f"enrolling into {directory}"):
+            ids = gallery.enroll(inputs, label=label, metadata=meta)
         total = len(gallery)
     for w in caught:
         err.print(f"warning: {_shown(str(w.message))}", highlight=False, markup=False)
@@ -313,6 +315,7 @@ def reembed(
 ) -> None:
     """Re-embed every item from its stored source with another model (all or nothing)."""
     with _opened(directory) as gallery:
-        n = gallery.reembed(model, threshold=threshold)
+        with status(f"re-embedding {directory} with {model}"):
+            n = gallery.reembed(model, threshold=threshold)
         fp = gallery.fingerprint
     err.print(f"re-embedded {n} items with model {fp}")

@@ -30,12 +30,10 @@ from siamkit.cli.options import (
     fail,
     out,
 )
-from siamkit.cli.progress import progress_bar, status
+from siamkit.cli.progress import status
 from siamkit.cli.serve import serve
 from siamkit.cli.train import train
 from siamkit.run.files import check_out_file
-
-EMBED_CHUNK = 256  # inputs per model call in `siamkit embed` (and per progress step)
 
 app = typer.Typer(
     add_completion=False,
@@ -206,14 +204,10 @@ def embed(
     try:
         check_out_file(out_path)
         check_out_file(names_path, "--out (its names file)")
-        model = load_embedder(run_dir)
-        x, names = model.load(inputs)
-        parts = []
-        with progress_bar(len(names), "embedding") as advance:
-            for i in range(0, len(names), EMBED_CHUNK):
-                parts.append(np.asarray(model.embed(x[i : i + EMBED_CHUNK]), dtype=np.float32))
-                advance(len(parts[-1]))
-        emb = np.concatenate(parts)  # (N, D)
+        with status(f"embedding with {run_dir}"):
+            model = load_embedder(run_dir)
+            x, names = model.load(inputs)
+            emb = np.asarray(model.embed(x), dtype=np.float32)  # (N, D)
     except (ValueError, ImportError) as e:
         raise fail(str(e)) from None
     tmp = out_path.with_name(out_path.name + ".tmp.npy")

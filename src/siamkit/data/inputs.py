@@ -12,6 +12,7 @@ from torch import Tensor
 from siamkit.data.images import OnMismatch, images_under, load_image
 from siamkit.models.spec import ModelSpec
 from siamkit.models.text_tokenizer import load_tokenizer
+from siamkit.progress import task
 from siamkit.readers import read_texts, read_vectors
 
 
@@ -50,7 +51,12 @@ def _images(
             files.append(p)
         else:
             raise ValueError(f"input {raw} does not exist (this model takes image files/folders)")
-    x = torch.stack([load_image(f, c, (h, w), on_mismatch) for f in files])
+    images = []
+    with task("reading images", total=len(files)) as advance:
+        for f in files:
+            images.append(load_image(f, c, (h, w), on_mismatch))
+            advance(1)
+    x = torch.stack(images)
     return x, [str(f) for f in files]
 
 

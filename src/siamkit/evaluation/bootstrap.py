@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from siamkit.progress import task
+
 
 def bootstrap_interval(
     statistic: Callable[[np.ndarray], np.ndarray],
@@ -45,7 +47,12 @@ def bootstrap_interval(
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be in (0, 1), got {level}")
     rng = np.random.default_rng(seed)
-    stats = np.stack([statistic(rng.integers(0, n, n)) for _ in range(n_boot)])  # (B, S)
+    rounds = []
+    with task("bootstrap intervals", total=n_boot) as advance:
+        for _ in range(n_boot):
+            rounds.append(statistic(rng.integers(0, n, n)))
+            advance(1)
+    stats = np.stack(rounds)  # (B, S)
     alpha = (1.0 - level) / 2.0
     low = np.nanquantile(stats, alpha, axis=0)
     high = np.nanquantile(stats, 1.0 - alpha, axis=0)

@@ -20,6 +20,7 @@ import base64
 import html
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,7 @@ from siamkit.data.labelled import LabelledData
 from siamkit.evaluation.knn import knn_search
 from siamkit.evaluation.run_eval import evaluate_run, operating_point_line, threshold_origin
 from siamkit.evaluation.suite import EvaluationSuite
+from siamkit.progress import task
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -245,17 +247,22 @@ def render_report(
     same = (1 - suite.pairs.label).numpy()
     dist = suite.pair_distances
     scores = dist if suite.metric.larger_is_closer else -dist
-    sections = {
-        "config": f"<pre>{html.escape(json.dumps(config, indent=2))}</pre>",
-        "training": _training_curves(history) if history else "<p>No training history.</p>",
-        "roc-det": _roc_det(same, scores),
-        "histograms": _histograms(same, dist, suite.threshold, suite.distance),
-        "metrics": _metric_tables(record),
-        "projection": _projection(
+    drawers: dict[str, Callable[[], str]] = {
+        "config": lambda: f"<pre>{html.escape(json.dumps(config, indent=2))}</pre>",
+        "training": lambda: _training_curves(history) if history else "<p>No training history.</p>",
+        "roc-det": lambda: _roc_det(same, scores),
+        "histograms": lambda: _histograms(same, dist, suite.threshold, suite.distance),
+        "metrics": lambda: _metric_tables(record),
+        "projection": lambda: _projection(
             suite.embeddings.numpy(), suite.labels.numpy(), data.class_names, seed
         ),
-        "errors": _worst_errors(suite, data),
+        "errors": lambda: _worst_errors(suite, data),
     }
+    sections = {}
+    with task("drawing the report's sections", total=len(drawers)) as advance:
+        for name, draw in drawers.items():
+            sections[name] = draw()
+            advance(1)
     titles = {
         "config": "Configuration", "training": "Training curves", "roc-det": "ROC and DET",
         "histograms": "Same and different pair distances", "metrics": "Metrics",

@@ -61,12 +61,22 @@ def plan_enroll(inputs: Sequence[str], label: str | None, kind: str) -> list[Gro
         raise GalleryError("nothing to enroll: give files, folders, a CSV or texts")
     label = None if label is None else check_label(label)
     groups: list[Group] = []
+    singles: int | None = None  # the group that single files and texts in a row are read in
+
+    def single(source: str, identity: str) -> None:
+        nonlocal singles
+        if singles is None or singles != len(groups) - 1:
+            groups.append(Group([], []))
+            singles = len(groups) - 1
+        groups[singles].sources.append(source)
+        groups[singles].labels.append(identity)  # type: ignore[union-attr]
+
     for raw in inputs:
         # before any path test: Path("") is the working directory, which would enroll it
         if kind == "text" and not raw.strip():
             raise GalleryError("cannot enroll an empty text; give some words")
         if kind == "text" and not Path(raw).is_file() and not Path(raw).is_dir():
-            groups.append(Group([raw], [_need(label, "a text")]))
+            single(raw, _need(label, "a text"))
             continue
         p = Path(raw)
         if not p.exists():
@@ -81,9 +91,12 @@ def plan_enroll(inputs: Sequence[str], label: str | None, kind: str) -> list[Gro
             groups.append(_image_csv(p, label))
         elif p.suffix.lower() == ".csv" and kind == "vector":
             groups.append(Group([str(p)], None if label is None else [label]))
-        else:
+        elif kind == "vector":  # a .npy file holds many rows under one label
             _check_suffix(p, kind)
             groups.append(Group([str(p)], [_need(label, str(p))]))
+        else:  # one image or text file: read with its neighbours in one step
+            _check_suffix(p, kind)
+            single(str(p), _need(label, str(p)))
     return groups
 
 

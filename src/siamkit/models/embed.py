@@ -12,6 +12,7 @@ from torch import Tensor
 
 from siamkit.dist import dist_info, gather, shard_bounds
 from siamkit.models.siamese import SiameseNetwork
+from siamkit.progress import task
 
 
 @torch.inference_mode()
@@ -68,11 +69,13 @@ def _embed(
     xs = x if order is None else x[order]
     try:
         out = []
-        for i in range(0, len(xs), batch_size):
-            xb = xs[i : i + batch_size].to(device)
-            if nhwc:
-                xb = xb.contiguous(memory_format=torch.channels_last)
-            out.append(model.embed(xb).float().cpu())
+        with task("embedding", total=len(xs)) as advance:
+            for i in range(0, len(xs), batch_size):
+                xb = xs[i : i + batch_size].to(device)
+                if nhwc:
+                    xb = xb.contiguous(memory_format=torch.channels_last)
+                out.append(model.embed(xb).float().cpu())
+                advance(len(xb))
     finally:
         model.train(was_training)
     if not out:
