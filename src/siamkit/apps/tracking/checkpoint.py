@@ -82,9 +82,14 @@ def load_tracker(path: str | Path) -> LoadedTracker:
     Raises:
         ValueError: Nothing loadable at ``path``; the message says how to make a run.
 
-    Example:
-        >>> loaded = load_tracker("runs/tracker")  # doctest: +SKIP
-        >>> tracker = SiamFCTracker(loaded.net, loaded.params)  # doctest: +SKIP
+    Example (a run folder saved here from an untrained network):
+        >>> from siamkit.apps.tracking.tracker import SiamFCTracker
+        >>> save_tracker("runs/tracker", SiamFC(), TrackerParams(window_influence=0.3))
+        PosixPath('runs/tracker')
+        >>> loaded = load_tracker("runs/tracker")
+        >>> tracker = SiamFCTracker(loaded.net, loaded.params)
+        >>> loaded.params.window_influence, loaded.config["network"]
+        (0.3, {'widths': [16, 32, 32, 32], 'exemplar_size': 63, 'search_size': 127})
     """
     path = Path(path)
     weights = path / WEIGHTS if path.is_dir() else path

@@ -107,9 +107,12 @@ def _paste(canvas: np.ndarray, alpha: np.ndarray, colour: np.ndarray, x0: int, y
 class GeneratedSequence:
     """A rendered-on-demand sequence (see the module docstring); a :class:`TrackingSequence`.
 
-    Example:
-        >>> seq = generate_sequences(objects, backgrounds, count=1, seed=0)[0]  # doctest: +SKIP
-        >>> seq.frame(0).shape, seq.boxes.shape  # doctest: +SKIP
+    Example (digits as the items, over a still of random noise):
+        >>> from sklearn.datasets import load_digits
+        >>> objects = (load_digits().images[:10] * 15).astype(np.uint8)  # (10, 8, 8) grey items
+        >>> backgrounds = [np.random.default_rng(0).integers(0, 256, (1, 160, 200, 3), np.uint8)]
+        >>> seq = generate_sequences(objects, backgrounds, count=1, seed=0)[0]
+        >>> seq.frame(0).shape, seq.boxes.shape
         ((144, 192, 3), (60, 4))
     """
 
@@ -309,10 +312,15 @@ def generate_sequences(
 ) -> list[GeneratedSequence]:
     """Draw ``count`` sequences; sequence ``i`` depends only on ``(seed, i)`` and the inputs.
 
-    Example:
-        >>> seqs = generate_sequences(items, videos, count=10, seed=0)  # doctest: +SKIP
-        >>> [s.name for s in seqs[:2]]  # doctest: +SKIP
+    Example (digits as the items, over a still of random noise):
+        >>> from sklearn.datasets import load_digits
+        >>> items = (load_digits().images[:10] * 15).astype(np.uint8)  # (10, 8, 8) grey items
+        >>> stills = [np.random.default_rng(0).integers(0, 256, (1, 160, 200, 3), np.uint8)]
+        >>> seqs = generate_sequences(items, stills, count=10, seed=0)
+        >>> [s.name for s in seqs[:2]]
         ['seq-0000', 'seq-0001']
+        >>> seqs[0].boxes[0]  # x, y, w, h on the first frame
+        array([123.,   8.,  29.,  35.])
     """
     return [
         generate_sequence(

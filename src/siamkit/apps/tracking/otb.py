@@ -30,7 +30,8 @@ def read_boxes(path: str | Path) -> np.ndarray:
         ValueError: A line does not hold four numbers; the message names the file and line.
 
     Example:
-        >>> read_boxes("Basketball/groundtruth_rect.txt")[:1]  # doctest: +SKIP
+        >>> _ = Path("groundtruth_rect.txt").write_text("198,214,34,81\\n197,214,34,81\\n")
+        >>> read_boxes("groundtruth_rect.txt")[:1]
         array([[198., 214.,  34.,  81.]])
     """
     path = Path(path)
@@ -90,10 +91,14 @@ class OTBSequence:
     Raises:
         ValueError: Missing folder or file, or a different number of frames and boxes.
 
-    Example:
-        >>> seq = OTBSequence("OTB100/Basketball")  # doctest: +SKIP
-        >>> len(seq), seq.frame(0).shape, seq.boxes[0]  # doctest: +SKIP
-        (725, (432, 576, 3), array([198., 214.,  34.,  81.]))
+    Example (a three-frame sequence written here in the OTB layout):
+        >>> frames = [np.full((96, 128, 3), 40 * t, np.uint8) for t in range(3)]
+        >>> boxes = np.array([[10, 20, 30, 40], [12, 21, 30, 40], [14, 22, 30, 40]])
+        >>> write_otb("OTB/Square", frames, boxes)
+        PosixPath('OTB/Square')
+        >>> seq = OTBSequence("OTB/Square")
+        >>> len(seq), seq.frame(0).shape, seq.boxes[0]
+        (3, (96, 128, 3), array([10., 20., 30., 40.]))
     """
 
     def __init__(self, root: str | Path) -> None:

@@ -79,11 +79,24 @@ def track_stream(
     """Track every frame of ``source`` from ``first_box``; write a video with the boxes drawn
     when ``out`` is a video path (boxes files are written by :func:`write_boxes_csv`).
 
-    Example:
-        >>> frames = open_frames("vtest.avi")  # doctest: +SKIP
-        >>> result = track_stream(SiamFCTracker(net), frames, box)  # doctest: +SKIP
-        >>> result.boxes.shape, round(result.fps)  # doctest: +SKIP
-        ((795, 4), 40)
+    Example (a generated sequence written as a video, tracked by an untrained network; the
+    demonstration video of ``siamkit track`` is opencv-doc's ``vtest.avi``):
+        >>> from siamkit.apps.tracking.generator import GeneratorConfig, generate_sequences
+        >>> from sklearn.datasets import load_digits
+        >>> objects = (load_digits().images[:10] * 15).astype(np.uint8)  # (10, 8, 8) grey items
+        >>> backgrounds = [np.random.default_rng(0).integers(0, 256, (1, 160, 200, 3), np.uint8)]
+        >>> config = GeneratorConfig(length=10)  # 10 frames of 144x192
+        >>> seqs = generate_sequences(objects, backgrounds, count=1, seed=0, config=config)
+        >>> from siamkit.apps.tracking.network import SiamFC
+        >>> from siamkit.apps.tracking.tracker import SiamFCTracker
+        >>> with VideoWriter("clip.mp4", fps=10) as w:
+        ...     for t in range(len(seqs[0])):
+        ...         w.write(seqs[0].frame(t))
+        >>> frames = open_frames("clip.mp4")
+        >>> tracker = SiamFCTracker(SiamFC())
+        >>> result = track_stream(tracker, frames, seqs[0].boxes[0], out="tracked.mp4")
+        >>> result.boxes.shape, frames.fps
+        ((10, 4), 10.0)
     """
     writer = None
     if out is not None and Path(out).suffix.lower() in VIDEO_SUFFIXES:

@@ -69,10 +69,20 @@ class SiamFCTracker:
         net: The network (put in eval mode here; its BatchNorm uses running statistics).
         params: Online hyper-parameters; default :class:`TrackerParams`.
 
-    Example:
-        >>> tracker = SiamFCTracker(load_tracker("runs/tracker").net)  # doctest: +SKIP
-        >>> tracker.init(frames[0], np.array([100, 80, 40, 90]))  # doctest: +SKIP
-        >>> box = tracker.update(frames[1])  # doctest: +SKIP
+    Example (an untrained network, on a generated sequence; a trained one comes from
+    ``load_tracker("runs/tracker").net``):
+        >>> from siamkit.apps.tracking.generator import GeneratorConfig, generate_sequences
+        >>> from sklearn.datasets import load_digits
+        >>> objects = (load_digits().images[:10] * 15).astype(np.uint8)  # (10, 8, 8) grey items
+        >>> backgrounds = [np.random.default_rng(0).integers(0, 256, (1, 160, 200, 3), np.uint8)]
+        >>> config = GeneratorConfig(length=10)  # 10 frames of 144x192
+        >>> seqs = generate_sequences(objects, backgrounds, count=1, seed=0, config=config)
+        >>> frames = [seqs[0].frame(t) for t in range(2)]
+        >>> tracker = SiamFCTracker(SiamFC())
+        >>> tracker.init(frames[0], seqs[0].boxes[0])
+        >>> box = tracker.update(frames[1])
+        >>> box.shape
+        (4,)
     """
 
     def __init__(self, net: SiamFC, params: TrackerParams | None = None) -> None:

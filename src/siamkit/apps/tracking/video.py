@@ -75,8 +75,12 @@ class VideoWriter:
     """Write RGB frames to a video file (``.mp4``: mp4v, ``.avi``: MJPG) with OpenCV.
 
     Example:
-        >>> with VideoWriter("out.mp4", fps=10) as w:  # doctest: +SKIP
-        ...     w.write(frame)
+        >>> frame = np.zeros((96, 128, 3), np.uint8)
+        >>> with VideoWriter("out.mp4", fps=10) as w:
+        ...     for t in range(5):
+        ...         w.write(draw_box(frame, np.array([10 + 4 * t, 20, 30, 40])))
+        >>> read_video("out.mp4").shape
+        (5, 96, 128, 3)
     """
 
     def __init__(self, path: str | Path, fps: float) -> None:
