@@ -10,15 +10,20 @@ copied from one set made once per test session:
 - ``people/zero/``, ``people/one/``: three images each, a folder per identity.
 
 Only what an example names is made and copied, so the examples that need none of it cost
-nothing. This file is not part of the package (it sits beside ``src/siamkit``).
+nothing. An example that registers something (a data source, a command group) shows how a
+plugin does it; every registry is put back as it was afterwards, so no example leaves a name
+behind for the tests that follow. This file is not part of the package (it sits beside
+``src/siamkit``).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,6 +74,19 @@ def _build_world(out: Path, needs: set[str]) -> None:
         export_run(out / "runs/digits", out / "model.onnx")
 
 
+def _registries() -> list[Any]:
+    """Every registry held by a loaded siamkit module."""
+    from siamkit.registry import Registry
+
+    found: dict[int, Any] = {}
+    for name, module in list(sys.modules.items()):
+        if name.startswith("siamkit") and module is not None:
+            for value in list(vars(module).values()):
+                if isinstance(value, Registry):
+                    found[id(value)] = value
+    return list(found.values())
+
+
 @pytest.fixture(scope="session")
 def _doctest_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("doctest-world")
@@ -96,6 +114,7 @@ def _doctest_folder(
             (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, tmp_path / name)
     before = Path.cwd()
+    registries = [(r, dict(r._items), dict(r._lazy)) for r in _registries()]
     os.chdir(tmp_path)
     try:
         import torch
@@ -105,3 +124,8 @@ def _doctest_folder(
         yield
     finally:
         os.chdir(before)
+        for registry, items, lazy in registries:
+            registry._items.clear()
+            registry._items.update(items)
+            registry._lazy.clear()
+            registry._lazy.update(lazy)

@@ -26,3 +26,14 @@ def test_the_help_lists_every_command_group_without_loading_them() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["0", "True", "False"]
+
+
+def test_version_answers_without_loading_the_commands() -> None:
+    from siamkit import __version__
+
+    code = (
+        "import sys; sys.argv = ['siamkit', '--version']; from siamkit.cli import main; main(); "
+        "print(sorted(m for m in ('typer', 'rich', 'siamkit.cli.main') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == [f"siamkit {__version__}", "[]"]

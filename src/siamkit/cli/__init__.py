@@ -1,1 +1,17 @@
 """The ``siamkit`` command line: thin typer commands that parse and call the library."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    """Console-script entry point: ``siamkit --version`` answers before any command is loaded."""
+    if sys.argv[1:] == ["--version"]:
+        from siamkit import __version__
+
+        print(f"siamkit {__version__}")
+        return
+    from siamkit.cli.main import main as run_commands
+
+    run_commands()
