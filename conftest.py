@@ -1,4 +1,4 @@
-"""The world the docstring examples run in (``pytest --doctest-modules src/siamkit``).
+"""The world the docstring examples run in (``pytest`` collects them: ``--doctest-modules``).
 
 Every example runs in a fresh empty folder of its own, so an example that writes ``runs/x`` or
 ``gallery/`` leaves nothing behind. An example that names one of the files below finds it there,
@@ -12,8 +12,8 @@ copied from one set made once per test session:
 Only what an example names is made and copied, so the examples that need none of it cost
 nothing. An example that registers something (a data source, a command group) shows how a
 plugin does it; every registry is put back as it was afterwards, so no example leaves a name
-behind for the tests that follow. This file is not part of the package (it sits beside
-``src/siamkit``).
+behind for the tests that follow. This file is not part of the package; it sits at the root so
+that ``tests/conftest.py`` stays the one ``conftest`` module the tests import helpers from.
 """
 
 from __future__ import annotations
@@ -93,14 +93,15 @@ def _doctest_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _doctest_folder(
-    request: pytest.FixtureRequest, tmp_path: Path, _doctest_world: Path
-) -> Iterator[None]:
-    """Run each docstring example in an empty folder holding the world files it names."""
+def _doctest_folder(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Run each docstring example in an empty folder holding the world files it names (the
+    tests under ``tests/`` are left alone)."""
     dtest = getattr(request.node, "dtest", None)
     if dtest is None:
         yield
         return
+    tmp_path: Path = request.getfixturevalue("tmp_path")
+    _doctest_world: Path = request.getfixturevalue("_doctest_world")
     source = "\n".join(example.source for example in dtest.examples)
     needs = {name for name in WORLD_NAMES if name in source}
     if "model.onnx" in needs:
