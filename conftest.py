@@ -115,6 +115,9 @@ def _doctest_folder(request: pytest.FixtureRequest) -> Iterator[None]:
             (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, tmp_path / name)
     before = Path.cwd()
+    from siamkit.plugins import load_plugins
+
+    load_plugins()  # what the plugins register is part of the state every example starts from
     registries = [(r, dict(r._items), dict(r._lazy)) for r in _registries()]
     os.chdir(tmp_path)
     try:

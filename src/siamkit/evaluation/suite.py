@@ -101,6 +101,9 @@ class EvaluationSuite:
         return out
 
 
+KNN_K = 5  # neighbours that vote in the k-NN classification figure
+
+
 def _half_split(labels: Tensor, seed: int) -> tuple[Tensor, Tensor]:
     """Half of each class as reference, the rest as test (classes with < 2 items: reference)."""
     g = torch.Generator().manual_seed(seed)
@@ -183,9 +186,11 @@ def evaluate_suite(
     )
     verification.threshold = threshold  # report it in distance units
     ref, test = _half_split(labels, seed)
+    # 5 neighbours, or every reference item of a set smaller than that (a handful of photos)
+    k = min(KNN_K, len(ref))
     classification = {
         method: classify_and_score(
-            emb[ref], labels[ref], emb[test], labels[test], method=method, distance=d
+            emb[ref], labels[ref], emb[test], labels[test], method=method, distance=d, k=k
         )
         for method in ("knn", "prototype")
     }
