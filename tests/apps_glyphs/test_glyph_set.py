@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from siamkit.apps.glyphs.dataset import GlyphSetConfig, render_glyph_set
+from siamkit.apps.glyphs.dataset import GlyphSetConfig, render_glyph_set, split_scripts
 from siamkit.apps.glyphs.render import (
     Distortion,
     DistortionRanges,
@@ -151,3 +151,14 @@ def test_bad_settings_name_the_fix(tmp_path):
     (tmp_path / "exists").mkdir()
     with pytest.raises(ValueError, match="--overwrite"):
         render_glyph_set(GlyphSetConfig(), tmp_path / "exists")
+
+
+def test_too_few_scripts_for_training_and_validation_are_refused_before_rendering() -> None:
+    config = GlyphSetConfig(eval_fraction=0.5, seed=0)
+    background, evaluation = split_scripts(["a", "b", "c", "d"], config)
+    assert len(background) == 2 and len(evaluation) == 2
+    assert sorted(background + evaluation) == ["a", "b", "c", "d"]
+    with pytest.raises(ValueError, match="need at least 2 to train on"):
+        split_scripts(["a", "b"], config)  # one to train on is too few: validation needs one
+    with pytest.raises(ValueError, match="val_scripts must be at least 1"):
+        GlyphSetConfig(val_scripts=0)

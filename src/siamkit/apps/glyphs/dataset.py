@@ -110,6 +110,8 @@ class GlyphSetConfig:
             )
         if not 0.0 < self.eval_fraction < 1.0:
             raise ValueError(f"eval_fraction must be in (0, 1), got {self.eval_fraction}")
+        if self.val_scripts < 1:
+            raise ValueError(f"val_scripts must be at least 1, got {self.val_scripts}")
         for name in (*(self.scripts or ()), *(self.eval_scripts or ())):
             if name not in SCRIPTS:
                 raise ValueError(
@@ -172,7 +174,8 @@ def split_scripts(scripts: Sequence[str], config: GlyphSetConfig) -> tuple[list[
     """(background, evaluation) scripts, each sorted: named ones, or a seeded draw.
 
     Raises:
-        ValueError: A named evaluation script was not kept, or a side would be empty.
+        ValueError: A named evaluation script was not kept, or fewer than 2 background
+            scripts or no evaluation script would be left.
     """
     names = sorted(scripts)
     if config.eval_scripts is not None:
@@ -188,10 +191,13 @@ def split_scripts(scripts: Sequence[str], config: GlyphSetConfig) -> tuple[list[
         order = np.random.default_rng(config.seed).permutation(len(names))
         evaluation = sorted(names[i] for i in order[:n_eval])
     background = [s for s in names if s not in evaluation]
-    if not background or not evaluation:
+    # the background side trains on some scripts and holds at least one out for validation
+    if len(background) < 2 or not evaluation:
         raise ValueError(
-            f"{len(names)} scripts kept ({', '.join(names)}): too few for a background and an "
-            "evaluation side; install fonts-noto-core, or lower min_fonts / min_chars"
+            f"{len(names)} scripts kept ({', '.join(names)}), {len(background)} of them for "
+            f"training and {len(evaluation)} for evaluation: need at least 2 to train on (one "
+            "is held out for validation) and 1 to evaluate on; install fonts-noto-core, lower "
+            "min_fonts / min_chars, or name fewer --eval-scripts"
         )
     return background, evaluation
 

