@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -114,3 +115,26 @@ def test_new_item_is_embedded_from_features_and_enrolled(run_dir: Path, tmp_path
     with Gallery.open(run.path / "gallery", embedder=ItemEmbedder(run.tower)) as gal:
         (new_id,) = gal.enroll_embeddings(emb, "999", metadata={"title": "Babylon 5 (copy)"})
         assert gal.similar(new_id, k=1)[0].label == "310"  # its twin, distance 0
+
+
+def test_a_recommendation_run_records_its_kind_and_is_told_apart(
+    run_dir: Path, trained_run: Path, tmp_path: Path
+) -> None:
+    from siamkit.run import load_embedder, model_kind, read_json, write_json
+
+    config = read_json(run_dir / "config.json")
+    assert (config["format"], config["kind"]) == (2, "recommend")
+    assert model_kind(run_dir) == "recommend"
+    with pytest.raises(ValueError, match="kind 'recommend'"):
+        load_embedder(run_dir)  # not a model of images, vectors or texts
+    result = runner.invoke(app, ["verify", str(run_dir), "a.png", "b.png"])
+    assert result.exit_code == 2 and "kind 'recommend'" in result.output
+    with pytest.raises(ValueError, match="not a recommendation run"):
+        load_run(trained_run)
+    # a run written before the header still reads
+    old = tmp_path / "old"
+    shutil.copytree(run_dir, old)
+    write_json(
+        old / "config.json", {k: v for k, v in config.items() if k not in ("format", "kind")}
+    )
+    assert load_run(old).like_threshold == load_run(run_dir).like_threshold

@@ -61,8 +61,10 @@ from siamkit.apps.recommend.movielens import read_movies_csv
 from siamkit.apps.recommend.ratings_data import F32, ItemTable, Ratings
 from siamkit.apps.recommend.tower import ItemTower, TowerShape
 from siamkit.run.files import write_json
+from siamkit.run.format import folder_header, header
 
 CONFIG = "config.json"
+KIND = "recommend"  # the model kind config.json records (siamkit.run.format)
 METRICS = "metrics.json"
 WEIGHTS = "tower.safetensors"
 MOVIES = "movies.csv"
@@ -143,7 +145,7 @@ def save_run(
     )
     os.replace(tmp, out / ARRAYS)
     write_json(out / METRICS, metrics)
-    write_json(out / CONFIG, config)
+    write_json(out / CONFIG, {**header(KIND), **config})
     return out
 
 
@@ -160,7 +162,13 @@ def load_run(path: str | Path) -> RecommendRun:
                 f"{p} is not a recommendation run (no {name}); make one with "
                 f"`siamkit recommend train --out {p}`"
             )
+    _, kind = folder_header(p)
     config = json.loads((p / CONFIG).read_text())
+    if "kind" in config and kind != KIND:  # runs written before the header carry none
+        raise ValueError(
+            f"{p} is a siamkit model of kind '{kind}', not a recommendation run; make one with "
+            f"`siamkit recommend train --out DIR`"
+        )
     spec = FeatureSpec.from_dict(config["features"])
     tower = ItemTower(TowerShape.from_dict(config["tower"]))
     tower.load_state_dict(load_file(str(p / WEIGHTS)))
