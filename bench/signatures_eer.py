@@ -15,6 +15,7 @@ Runs the exact commands of docs/applications/signatures.md, through the CLI:
     python bench/signatures_eer.py                 # ~20 min on 2 busy cores
     python bench/signatures_eer.py --reuse         # keep finished runs, redo steps 3-4
     python bench/signatures_eer.py --smoke         # 8 writers, 1 epoch: checks the plumbing
+    python bench/signatures_eer.py --encoder efficientnet_lite0 --recipes cedar   # pretrained
 
 Results: one JSON line per (recipe, seed, threshold) in bench/results/signatures-eer.jsonl and
 a markdown table on stdout (pasted into docs/applications/signatures.md).
@@ -56,7 +57,10 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true", help="keep finished runs")
     ap.add_argument("--smoke", action="store_true", help="8 writers, 1 epoch")
     ap.add_argument("--out", type=Path, default=ROOT / "bench/results/signatures-eer.jsonl")
+    ap.add_argument("--encoder", default=None, help="--encoder for siamkit train (default: conv)")
+    ap.add_argument("--recipes", nargs="+", choices=sorted(RECIPES), default=sorted(RECIPES))
     a = ap.parse_args()
+    encoder = [] if a.encoder is None else ["--encoder", a.encoder]
     if a.smoke:
         split = {"writers": "8", "val": "2", "eval": "2", "n": "4"}
         classes = ("1-6", "5-6", "7-8")
@@ -86,8 +90,8 @@ def main() -> None:
     train_classes, val_classes, eval_classes = classes
     rows: list[dict[str, Any]] = []
     for seed in a.seeds:
-        for recipe in RECIPES:
-            run = a.runs / f"{recipe}-s{seed}"
+        for recipe in a.recipes:
+            run = a.runs / f"{recipe}{'-' + a.encoder if a.encoder else ''}-s{seed}"
             started = time.time()
             reused = a.reuse and (run / "best").is_dir()
             if not reused:
@@ -120,6 +124,7 @@ def main() -> None:
                     str(run),
                     "--overwrite",
                     "--no-progress",
+                    *encoder,
                 )
             train_s = None if reused else round(time.time() - started, 1)
             for how in ("siamkit calibrate (random)", "signatures calibrate (skilled)"):
@@ -152,6 +157,7 @@ def main() -> None:
                 rows.append(
                     {
                         "recipe": recipe,
+                        "encoder": a.encoder or "conv",
                         "seed": seed,
                         "epochs": a.epochs,
                         "threshold_from": how,
@@ -170,17 +176,17 @@ def main() -> None:
 def table(rows: list[dict[str, Any]]) -> str:
     """Markdown: one line per (recipe, seed, threshold), skilled and random side by side."""
     head = (
-        "| training data | seed | threshold fitted on validation writers by | threshold | "
-        "skilled EER | skilled FAR | random EER | random FAR | FRR |\n"
-        "|---|---|---|---|---|---|---|---|---|"
+        "| training data | encoder | seed | threshold fitted on validation writers by | "
+        "threshold | skilled EER | skilled FAR | random EER | random FAR | FRR | train s |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|"
     )
     lines = [head]
     for r in rows:
         sk, rd = r["skilled"], r["random"]
         lines.append(
-            f"| {RECIPES[r['recipe']]} | {r['seed']} | {r['threshold_from']} | "
-            f"{r['threshold']:.3f} | {sk['eer']:.3f} | {sk['far']:.3f} | {rd['eer']:.3f} | "
-            f"{rd['far']:.3f} | {rd['frr']:.3f} |"
+            f"| {RECIPES[r['recipe']]} | {r.get('encoder', 'conv')} | {r['seed']} | "
+            f"{r['threshold_from']} | {r['threshold']:.3f} | {sk['eer']:.3f} | {sk['far']:.3f} | "
+            f"{rd['eer']:.3f} | {rd['far']:.3f} | {rd['frr']:.3f} | {r['train_seconds']} |"
         )
     return "\n".join(lines)
 

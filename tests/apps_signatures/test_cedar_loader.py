@@ -69,6 +69,14 @@ def test_image_size_option_keeps_the_wide_aspect(cedar_dir: Path) -> None:
     assert data.x.shape[2:] == (24, 64)
 
 
+def test_a_pretrained_encoders_rgb_setting_still_reads_one_channel(cedar_dir: Path) -> None:
+    # --encoder efficientnet_lite0 sets grayscale off (photo folders stay RGB); scanned ink
+    # stays one channel, as Fashion-MNIST does, and the encoder copies it to three
+    grey = load_data(f"cedar:{cedar_dir}")
+    rgb_setting = load_data(f"cedar:{cedar_dir}", SourceOptions(grayscale=False))
+    assert torch.equal(grey.x, rgb_setting.x) and rgb_setting.x.shape[1] == 1
+
+
 def test_read_cedar_returns_forgeries_with_their_victims(cedar_dir: Path) -> None:
     data = read_cedar(cedar_dir, (12, 32))
     assert data.writers == list(WRITERS)

@@ -187,11 +187,13 @@ def _labelled(
 
 
 def cedar(arg: str | None, options: SourceOptions, split: Split) -> LabelledData:
-    """CEDAR-layout genuine signatures; one class per writer (``cedar:DIR``)."""
+    """CEDAR-layout genuine signatures; one class per writer (``cedar:DIR``).
+
+    Signatures are scanned ink: they are read with one channel whatever ``--grayscale`` says,
+    as Fashion-MNIST is; an encoder that takes RGB (``efficientnet_lite0``) copies the channel.
+    """
     if not arg:
         raise ValueError(f"cedar needs a folder: --data cedar:DIR; {LAYOUT}")
-    if not options.grayscale:
-        raise ValueError("cedar reads signatures as grayscale; drop --no-grayscale")
     genuine, _ = scan_cedar(arg)
     size = image_size(options)
     x = _stack(genuine, size)
