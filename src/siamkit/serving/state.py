@@ -53,7 +53,8 @@ class ServiceState:
         embedder: Any :class:`~siamkit.run.Embedder`.
         rule: Distances and the calibrated decision.
         config: Limits, batching, security.
-        gallery: A :class:`siamkit.index.Gallery` (or an object with its methods), or None.
+        gallery: A :class:`siamkit.index.Gallery` (or an object with its methods, among them
+            ``require_model``), or None.
     """
 
     def __init__(
@@ -151,9 +152,7 @@ class ServiceState:
             GalleryReembeddedError: It was re-embedded with another model, e.g. by
                 ``siamkit gallery reembed`` in another process.
         """
-        require = getattr(gallery, "require_model", None)
-        if require is not None:
-            require(self.embedder.fingerprint)
+        gallery.require_model(self.embedder.fingerprint)
         return gallery
 
     async def in_gallery_thread(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
