@@ -106,6 +106,10 @@ def _doctest_folder(request: pytest.FixtureRequest) -> Iterator[None]:
     needs = {name for name in WORLD_NAMES if name in source}
     if "model.onnx" in needs:
         needs.add("runs/digits")
+    import torch
+
+    torch.set_num_threads(2)  # the world's run is the same whichever example builds it
+    torch.manual_seed(0)
     _build_world(_doctest_world, needs)
     for name in needs:
         src = _doctest_world / name

@@ -1,5 +1,5 @@
 """``python -m siamkit`` (and ``torchrun -m siamkit``) run the CLI."""
 
-from siamkit.cli import main
+from siamkit.cli.entry import main
 
 main()

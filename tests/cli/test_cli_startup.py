@@ -32,7 +32,7 @@ def test_version_answers_without_loading_the_commands() -> None:
     from siamkit import __version__
 
     code = (
-        "import sys; sys.argv = ['siamkit', '--version']; from siamkit.cli import main; main(); "
+        "import sys; sys.argv = ['siamkit', '--version']; from siamkit.cli.entry import main; main(); "
         "print(sorted(m for m in ('typer', 'rich', 'siamkit.cli.main') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from siamkit.index.inputs import plan_enroll
@@ -42,3 +43,14 @@ def test_npy_files_keep_a_step_each(tmp_path: Path) -> None:
         np.save(tmp_path / name, np.zeros((3, 4), dtype=np.float32))
     groups = plan_enroll([str(tmp_path / "a.npy"), str(tmp_path / "b.npy")], "v", "vector")
     assert [g.sources for g in groups] == [[str(tmp_path / "a.npy")], [str(tmp_path / "b.npy")]]
+
+
+def test_a_long_row_of_single_files_is_read_in_bounded_steps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import siamkit.index.inputs as inputs
+
+    monkeypatch.setattr(inputs, "SINGLES_PER_STEP", 2)
+    files = [_image(tmp_path / f"{i}.png") for i in range(5)]
+    groups = plan_enroll(files, "x", "image")
+    assert [g.sources for g in groups] == [files[0:2], files[2:4], files[4:5]]

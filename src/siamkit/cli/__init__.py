@@ -1,17 +1,5 @@
-"""The ``siamkit`` command line: thin typer commands that parse and call the library."""
+"""The ``siamkit`` command line: thin typer commands that parse and call the library.
 
-from __future__ import annotations
-
-import sys
-
-
-def main() -> None:
-    """Console-script entry point: ``siamkit --version`` answers before any command is loaded."""
-    if sys.argv[1:] == ["--version"]:
-        from siamkit import __version__
-
-        print(f"siamkit {__version__}")
-        return
-    from siamkit.cli.main import main as run_commands
-
-    run_commands()
+The console script is :func:`siamkit.cli.entry.main`; the commands live in
+:mod:`siamkit.cli.main`.
+"""

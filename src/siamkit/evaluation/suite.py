@@ -186,8 +186,9 @@ def evaluate_suite(
     )
     verification.threshold = threshold  # report it in distance units
     ref, test = _half_split(labels, seed)
-    # 5 neighbours, or every reference item of a set smaller than that (a handful of photos)
-    k = min(KNN_K, len(ref))
+    # 5 neighbours, or as many as the smallest class has reference items (a handful of photos):
+    # more would let the larger class outvote the embeddings
+    k = max(1, min(KNN_K, int(torch.unique(labels[ref], return_counts=True)[1].min())))
     classification = {
         method: classify_and_score(
             emb[ref], labels[ref], emb[test], labels[test], method=method, distance=d, k=k

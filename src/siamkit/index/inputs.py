@@ -50,6 +50,9 @@ def _suffixes(kind: str) -> set[str]:
     return set(TEXT_SUFFIXES) if kind == "text" else VECTOR_SUFFIXES
 
 
+SINGLES_PER_STEP = 256  # single files or texts read and embedded together (memory stays bounded)
+
+
 def plan_enroll(inputs: Sequence[str], label: str | None, kind: str) -> list[Group]:
     """Group inputs by identity for a gallery of ``kind`` (``image``, ``vector``, ``text``).
 
@@ -65,7 +68,8 @@ def plan_enroll(inputs: Sequence[str], label: str | None, kind: str) -> list[Gro
 
     def single(source: str, identity: str) -> None:
         nonlocal singles
-        if singles is None or singles != len(groups) - 1:
+        full = singles is not None and len(groups[singles].sources) >= SINGLES_PER_STEP
+        if singles is None or singles != len(groups) - 1 or full:
             groups.append(Group([], []))
             singles = len(groups) - 1
         groups[singles].sources.append(source)
