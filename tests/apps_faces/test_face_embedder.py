@@ -160,3 +160,24 @@ def test_a_face_folder_loads_by_its_kind_with_the_whole_protocol(face_run: Path)
     assert emb.decision_rule() == DecisionRule("euclidean", 0.6, False, None, "model")
     d = np.array([0.59, 0.6, 0.61])  # float64: 0.6 itself is accepted
     assert emb.decision_rule().same(d).tolist() == [True, True, False]
+
+
+def test_finding_faces_and_embedding_report_their_counts(face_photos: dict[str, Path]) -> None:
+    from collections.abc import Iterator
+    from contextlib import contextmanager
+
+    from siamkit.progress import reporting
+
+    steps: dict[str, list[int | None]] = {}
+
+    class Recorder:
+        @contextmanager
+        def task(self, description: str, total: int | None) -> Iterator[object]:
+            steps[description] = [total, 0]
+            yield lambda n: steps[description].__setitem__(1, (steps[description][1] or 0) + n)
+
+    photos = [face_photos["astronaut"], face_photos["astronaut_aug"], face_photos["other"]]
+    with reporting(Recorder()):
+        emb = FaceEmbedder().embed_files(photos)
+    assert emb.shape == (3, 128)
+    assert steps == {"finding and aligning faces": [3, 3], "embedding": [3, 3]}

@@ -43,6 +43,7 @@ from siamkit.apps.faces.models import (
     load_face_models,
 )
 from siamkit.apps.faces.run import FaceRunConfig, read_face_run
+from siamkit.progress import task
 from siamkit.run.decision import DecisionRule, accepts
 from siamkit.runtime.distances import pair_distances
 
@@ -210,7 +211,11 @@ class FaceEmbedder:
                 (:class:`NoFaceError`), named.
         """
         files = _image_files(sources)
-        chips = [self.align(read_rgb(f), str(f)) for f in files]
+        chips = []
+        with task("finding and aligning faces", total=len(files)) as advance:
+            for f in files:
+                chips.append(self.align(read_rgb(f), str(f)))
+                advance(1)
         return np.stack(chips), [str(f) for f in files]
 
     # --- chips -> embeddings -------------------------------------------------------------------
@@ -238,10 +243,12 @@ class FaceEmbedder:
         hwc = [np.ascontiguousarray(c.transpose(1, 2, 0)) for c in chips]  # N x (150, 150, 3)
         m = self._models
         out = []
-        for i in range(0, len(hwc), self.batch_size):
-            with m.lock:
-                vectors = m.recognizer.compute_face_descriptor(hwc[i : i + self.batch_size])
-            out.append(np.array([np.asarray(v) for v in vectors], dtype=np.float32))
+        with task("embedding", total=len(hwc)) as advance:
+            for i in range(0, len(hwc), self.batch_size):
+                with m.lock:
+                    vectors = m.recognizer.compute_face_descriptor(hwc[i : i + self.batch_size])
+                out.append(np.array([np.asarray(v) for v in vectors], dtype=np.float32))
+                advance(len(out[-1]))
         return np.concatenate(out)  # (N, 128)
 
     def embed_files(self, paths: Sequence[str | Path]) -> FloatArray:
