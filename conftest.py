@@ -7,7 +7,10 @@ copied from one set made once per test session:
 - ``runs/digits``: a finished run (digits classes 0-4, one epoch, 16-d embeddings);
 - ``model.onnx``: that run's encoder exported to ONNX;
 - ``a.png``, ``b.png`` (two zeros), ``c.png`` (a one): 8x8 grey digit images;
-- ``people/zero/``, ``people/one/``: three images each, a folder per identity.
+- ``people/zero/``, ``people/one/``: three images each, a folder per identity;
+- ``ml-tiny/``: a MovieLens folder (``movies.csv``, ``ratings.csv``): eight 1995 movies, eight
+  users who each like four of them;
+- ``runs/movies``: the recommendation recipe's run on it (tiny settings).
 
 Only what an example names is made and copied, so the examples that need none of it cost
 nothing. An example that registers something (a data source, a command group) shows how a
@@ -27,7 +30,26 @@ from typing import Any
 
 import pytest
 
-WORLD_NAMES = ("runs/digits", "model.onnx", "a.png", "b.png", "c.png", "people")
+WORLD_NAMES = (
+    "runs/digits",
+    "model.onnx",
+    "a.png",
+    "b.png",
+    "c.png",
+    "people",
+    "ml-tiny",
+    "runs/movies",
+)
+MOVIES = """movieId,title,genres
+1,Toy Story (1995),Animation|Children
+2,Jumanji (1995),Adventure|Children
+3,Babe (1995),Children|Drama
+4,Balto (1995),Animation|Children
+5,Heat (1995),Action|Crime
+6,Casino (1995),Crime|Drama
+7,Se7en (1995),Crime|Thriller
+8,Copycat (1995),Crime|Thriller
+"""
 
 
 def _digit_images(out: Path) -> None:
@@ -49,7 +71,35 @@ def _digit_images(out: Path) -> None:
             Image.fromarray(images[row]).save(folder / f"{i}.png")
 
 
+def _movielens(out: Path) -> None:
+    """Eight 1995 movies; users 1-4 like (5 stars) movies 1-4, users 5-8 movies 5-8, in turn."""
+    out.mkdir(parents=True)
+    (out / "movies.csv").write_text(MOVIES)
+    rows = [
+        f"{u},{(u + t) % 4 + (1 if u <= 4 else 5)},5,{10 * u + t}"
+        for u in range(1, 9)
+        for t in range(4)
+    ]
+    (out / "ratings.csv").write_text("userId,movieId,rating,timestamp\n" + "\n".join(rows))
+
+
+def _movie_run(out: Path, data: Path) -> None:
+    """The recommendation recipe on ``data``, tiny: no title encoder, one setting tried."""
+    from siamkit.apps.recommend import FitConfig, RecipeConfig, run_recipe
+
+    fit = FitConfig(embedding_dim=8, hidden=(16,), epochs=20, batch_size=8, random_negatives=4)
+    config = RecipeConfig(
+        data=f"movielens:{data}", out=str(out), k=3, text_model="none", fit=fit,
+        cold_fraction=0.25, cold_min_likes=4, windows=(0,), knn_neighbours=(0,), histories=(0,),
+    )  # fmt: skip
+    run_recipe(config)
+
+
 def _build_world(out: Path, needs: set[str]) -> None:
+    if needs & {"ml-tiny", "runs/movies"} and not (out / "ml-tiny").exists():
+        _movielens(out / "ml-tiny")
+    if "runs/movies" in needs and not (out / "runs/movies").exists():
+        _movie_run(out / "runs/movies", out / "ml-tiny")
     if needs & {"a.png", "b.png", "c.png", "people"} and not (out / "a.png").exists():
         _digit_images(out)
     if needs & {"runs/digits", "model.onnx"} and not (out / "runs/digits").exists():

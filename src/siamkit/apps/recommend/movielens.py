@@ -9,26 +9,17 @@ Both return the same :class:`RatingsData`, so one recipe runs on either:
   timestamp``) and ``movies.csv`` (``movieId,title,genres``; genres ``|``-separated, the year
   in the title: ``Toy Story (1995)``), as in the ml-latest(-small) and ml-25m downloads.
 
-Example (a tiny folder in MovieLens' layout, written here):
+Example (``ml-tiny``, a folder in MovieLens' layout: eight movies, eight users, 32 ratings):
     >>> from pathlib import Path
-    >>> Path("ml").mkdir()
-    >>> _ = Path("ml/movies.csv").write_text('''movieId,title,genres
-    ... 1,Toy Story (1995),Animation|Children
-    ... 2,Jumanji (1995),Adventure|Children
-    ... 3,Babe (1995),Children|Drama
-    ... 4,Balto (1995),Animation|Children
-    ... 5,Heat (1995),Action|Crime
-    ... 6,Casino (1995),Crime|Drama
-    ... 7,Se7en (1995),Crime|Thriller
-    ... 8,Copycat (1995),Crime|Thriller
-    ... ''')
-    >>> rows = [  # users 1-4 like (5 stars) movies 1-4, users 5-8 movies 5-8, in turn
-    ...     f"{u},{(u + t) % 4 + (1 if u <= 4 else 5)},5,{10 * u + t}"
-    ...     for u in range(1, 9)
-    ...     for t in range(4)
-    ... ]
-    >>> _ = Path("ml/ratings.csv").write_text("userId,movieId,rating,timestamp\n" + "\n".join(rows))
-    >>> data = load_ratings("movielens:ml")
+    >>> print(*Path("ml-tiny/movies.csv").read_text().splitlines()[:3], sep="\n")
+    movieId,title,genres
+    1,Toy Story (1995),Animation|Children
+    2,Jumanji (1995),Adventure|Children
+    >>> print(*Path("ml-tiny/ratings.csv").read_text().splitlines()[:3], sep="\n")
+    userId,movieId,rating,timestamp
+    1,2,5,10
+    1,3,5,11
+    >>> data = load_ratings("movielens:ml-tiny")
     >>> len(data.ratings), data.n_users, data.items.n
     (32, 8, 8)
     >>> data.items.titles[0], float(data.items.years[0]), data.items.genres[0]

