@@ -34,6 +34,7 @@ _EXPORTS = {
     "generator": (
         "GeneratedSequence",
         "GeneratorConfig",
+        "digit_sequences",
         "generate_sequence",
         "generate_sequences",
     ),

@@ -328,3 +328,20 @@ def generate_sequences(
         )
         for i in range(count)
     ]
+
+
+def digit_sequences(count: int, length: int = 10, seed: int = 0) -> list[GeneratedSequence]:
+    """``count`` small sequences to try a tracker on without any data: scikit-learn's first ten
+    8x8 digits (grey) as the items, over one 160x200 still of random noise, ``length`` frames of
+    144x192 each (:func:`generate_sequences` with :class:`GeneratorConfig` defaults otherwise).
+
+    Example:
+        >>> seqs = digit_sequences(count=2)
+        >>> [s.name for s in seqs], len(seqs[0].boxes)
+        (['seq-0000', 'seq-0001'], 10)
+    """
+    from sklearn.datasets import load_digits
+
+    items = (load_digits().images[:10] * 15).astype(np.uint8)  # (10, 8, 8) grey items
+    stills = [np.random.default_rng(0).integers(0, 256, (1, 160, 200, 3), np.uint8)]
+    return generate_sequences(items, stills, count, seed, GeneratorConfig(length=length))

@@ -50,12 +50,8 @@ def compare_trackers(
 
     Example (a run trained for two steps, on two generated sequences; the held-out set is
     ``evaluation_sequences()``, from Fashion-MNIST and opencv-doc's videos):
-        >>> import numpy as np
-        >>> from sklearn.datasets import load_digits
-        >>> objects = (load_digits().images[:10] * 15).astype(np.uint8)  # (10, 8, 8) grey items
-        >>> backgrounds = [np.random.default_rng(0).integers(0, 256, (1, 160, 200, 3), np.uint8)]
-        >>> config = GeneratorConfig(length=10)  # 10 frames of 144x192
-        >>> seqs = generate_sequences(objects, backgrounds, count=2, seed=0, config=config)
+        >>> from siamkit.apps.tracking.generator import digit_sequences
+        >>> seqs = digit_sequences(count=2)  # digits over noise, 10 frames
         >>> from siamkit.apps.tracking.training import TrackerTrainConfig, train_tracker
         >>> cfg = TrackerTrainConfig(
         ...     out="runs/tracker", steps=2, batch_size=2, widths=(4, 4, 4, 4), window_grid=(0.176,)

@@ -40,12 +40,8 @@ def sample_pairs(
     """Draw ``batch`` pairs: a random sequence, frames ``i`` and ``j`` at most ``max_gap`` apart.
 
     Example (two generated sequences: digits moving over random noise):
-        >>> from siamkit.apps.tracking.generator import GeneratorConfig, generate_sequences
-        >>> from sklearn.datasets import load_digits
-        >>> objects = (load_digits().images[:10] * 15).astype(np.uint8)  # (10, 8, 8) grey items
-        >>> backgrounds = [np.random.default_rng(0).integers(0, 256, (1, 160, 200, 3), np.uint8)]
-        >>> config = GeneratorConfig(length=10)  # 10 frames of 144x192
-        >>> seqs = generate_sequences(objects, backgrounds, count=2, seed=0, config=config)
+        >>> from siamkit.apps.tracking.generator import digit_sequences
+        >>> seqs = digit_sequences(count=2)  # digits over noise, 10 frames
         >>> b = sample_pairs(seqs, np.random.default_rng(0), 8, 63, 127)
         >>> b.exemplars.shape, b.searches.shape, b.offsets.shape
         (torch.Size([8, 3, 63, 63]), torch.Size([8, 3, 127, 127]), torch.Size([8, 2]))

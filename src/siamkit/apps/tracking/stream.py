@@ -81,12 +81,8 @@ def track_stream(
 
     Example (a generated sequence written as a video, tracked by an untrained network; the
     demonstration video of ``siamkit track`` is opencv-doc's ``vtest.avi``):
-        >>> from siamkit.apps.tracking.generator import GeneratorConfig, generate_sequences
-        >>> from sklearn.datasets import load_digits
-        >>> objects = (load_digits().images[:10] * 15).astype(np.uint8)  # (10, 8, 8) grey items
-        >>> backgrounds = [np.random.default_rng(0).integers(0, 256, (1, 160, 200, 3), np.uint8)]
-        >>> config = GeneratorConfig(length=10)  # 10 frames of 144x192
-        >>> seqs = generate_sequences(objects, backgrounds, count=1, seed=0, config=config)
+        >>> from siamkit.apps.tracking.generator import digit_sequences
+        >>> seqs = digit_sequences(count=1)  # digits over noise, 10 frames
         >>> from siamkit.apps.tracking.network import SiamFC
         >>> from siamkit.apps.tracking.tracker import SiamFCTracker
         >>> with VideoWriter("clip.mp4", fps=10) as w:

@@ -71,12 +71,8 @@ class SiamFCTracker:
 
     Example (an untrained network, on a generated sequence; a trained one comes from
     ``load_tracker("runs/tracker").net``):
-        >>> from siamkit.apps.tracking.generator import GeneratorConfig, generate_sequences
-        >>> from sklearn.datasets import load_digits
-        >>> objects = (load_digits().images[:10] * 15).astype(np.uint8)  # (10, 8, 8) grey items
-        >>> backgrounds = [np.random.default_rng(0).integers(0, 256, (1, 160, 200, 3), np.uint8)]
-        >>> config = GeneratorConfig(length=10)  # 10 frames of 144x192
-        >>> seqs = generate_sequences(objects, backgrounds, count=1, seed=0, config=config)
+        >>> from siamkit.apps.tracking.generator import digit_sequences
+        >>> seqs = digit_sequences(count=1)  # digits over noise, 10 frames
         >>> frames = [seqs[0].frame(t) for t in range(2)]
         >>> tracker = SiamFCTracker(SiamFC())
         >>> tracker.init(frames[0], seqs[0].boxes[0])

@@ -104,11 +104,8 @@ def train_tracker(
     Example (two steps on one generated sequence, validated on another; the default,
     ``train_tracker(TrackerTrainConfig(out="runs/tracker"))``, generates its sequences from
     Fashion-MNIST and opencv-doc's videos):
-        >>> from sklearn.datasets import load_digits
-        >>> objects = (load_digits().images[:10] * 15).astype(np.uint8)  # (10, 8, 8) grey items
-        >>> backgrounds = [np.random.default_rng(0).integers(0, 256, (1, 160, 200, 3), np.uint8)]
-        >>> config = GeneratorConfig(length=10)  # 10 frames of 144x192
-        >>> seqs = generate_sequences(objects, backgrounds, count=2, seed=0, config=config)
+        >>> from siamkit.apps.tracking.generator import digit_sequences
+        >>> seqs = digit_sequences(count=2)  # digits over noise, 10 frames
         >>> cfg = TrackerTrainConfig(
         ...     out="runs/tracker", steps=2, batch_size=2, widths=(4, 4, 4, 4), window_grid=(0.176,)
         ... )
