@@ -4,28 +4,8 @@ One class per letter of a script, one image per font and distortion; ``siamkit g
 writes it, and the one-shot scoring of :mod:`siamkit.apps.omniglot` reads it. The recipe:
 docs/applications/glyphs.md.
 
-Example (a tiny set: four scripts of five letters, four images each, from the DejaVu fonts;
-``GlyphSetConfig()`` renders the full set from every installed font):
-    >>> from siamkit.apps.glyphs import GlyphSetConfig, render_glyph_set
-    >>> config = GlyphSetConfig(
-    ...     size=16,
-    ...     instances=4,
-    ...     scripts=("Greek", "Cyrillic", "Armenian", "Latin"),
-    ...     min_chars=5,
-    ...     max_chars=5,
-    ...     val_scripts=1,
-    ...     font_dirs=("/usr/share/fonts/truetype/dejavu",),
-    ... )
-    >>> manifest = render_glyph_set(config, "data/glyphs")
-    >>> manifest["background"], manifest["evaluation"]  # scripts, split whole
-    (['Cyrillic', 'Latin'], ['Armenian', 'Greek'])
-    >>> print(open("data/glyphs/recipe.yaml").read().strip())  # siamkit train --config
-    data: "omniglot:data/glyphs"
-    train_classes: "0-9"
-    val_classes: "5-9"
-    val_fraction: 0.0
-    eval_classes: "10-19"
-    refit: false
+``siamkit glyphs render --out DIR`` renders the full set from every installed font; the
+example of :mod:`siamkit.apps.glyphs.dataset` renders a tiny one and shows what it writes.
 """
 
 from __future__ import annotations

@@ -32,6 +32,15 @@ classes with Debian 12's fonts-noto-core and a few other fonts):
     >>> manifest = render_glyph_set(config, "data/glyphs")
     >>> manifest["num_classes"]
     {'background': 10, 'evaluation': 10}
+    >>> manifest["background"], manifest["evaluation"]  # scripts, split whole
+    (['Cyrillic', 'Latin'], ['Armenian', 'Greek'])
+    >>> print(open("data/glyphs/recipe.yaml").read().strip())  # siamkit train --config
+    data: "omniglot:data/glyphs"
+    train_classes: "0-9"
+    val_classes: "5-9"
+    val_fraction: 0.0
+    eval_classes: "10-19"
+    refit: false
     >>> sorted(p.name for p in Path("data/glyphs").iterdir())
     ['glyphs.json', 'images_background', 'images_evaluation', 'recipe.yaml']
     >>> [c["char"] for c in manifest["scripts"]["Greek"]]  # spread over the script's code points
