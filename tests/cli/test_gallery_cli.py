@@ -80,6 +80,13 @@ def _embed(run: Path, files: list[Path]) -> np.ndarray:
     return embed_all(load_run(run).model, x).numpy().astype(np.float64)
 
 
+def _new_gallery(run: Path, tmp_path: Path) -> str:
+    """An empty gallery for ``run``, made with ``siamkit gallery create``."""
+    g = str(tmp_path / "g")
+    assert runner.invoke(app, ["gallery", "create", g, "--model", str(run)]).exit_code == 0
+    return g
+
+
 def test_every_command(calibrated_run: Path, faces: Path, tmp_path: Path) -> None:
     g = str(tmp_path / "g")
     code, _, out = _run("create", g, "--model", str(calibrated_run))
@@ -227,8 +234,7 @@ def test_create_refuses_a_non_finite_or_negative_threshold(
 
 
 def test_ids_beyond_2_63_are_refused_without_a_traceback(trained_run: Path, tmp_path: Path) -> None:
-    g = str(tmp_path / "g")
-    assert runner.invoke(app, ["gallery", "create", g, "--model", str(trained_run)]).exit_code == 0
+    g = _new_gallery(trained_run, tmp_path)
     for args in (["remove", g, str(2**64)], ["similar", g, str(2**63)]):
         r = runner.invoke(app, ["gallery", *args])
         assert r.exit_code == 2, r.output
@@ -255,10 +261,7 @@ def test_list_never_prints_raw_control_characters(tmp_path: Path) -> None:
 def test_enroll_refuses_an_overlong_or_control_label(
     calibrated_run: Path, faces: Path, tmp_path: Path
 ) -> None:
-    g = str(tmp_path / "g")
-    assert (
-        runner.invoke(app, ["gallery", "create", g, "--model", str(calibrated_run)]).exit_code == 0
-    )
+    g = _new_gallery(calibrated_run, tmp_path)
     png = str(faces / "probes" / "five.png")
     r = runner.invoke(app, ["gallery", "enroll", g, png, "--label", "x" * 300])
     assert r.exit_code == 2 and "limited to 256" in r.output
@@ -281,10 +284,7 @@ def test_serve_refuses_a_port_outside_1_to_65535(trained_run: Path, port: str) -
 def test_identify_json_speaks_the_service_vocabulary_too(
     calibrated_run: Path, faces: Path, tmp_path: Path
 ) -> None:
-    g = str(tmp_path / "g")
-    assert (
-        runner.invoke(app, ["gallery", "create", g, "--model", str(calibrated_run)]).exit_code == 0
-    )
+    g = _new_gallery(calibrated_run, tmp_path)
     assert runner.invoke(app, ["gallery", "enroll", g, str(faces / "people")]).exit_code == 0
     r = runner.invoke(app, ["gallery", "identify", g, str(faces / "probes" / "six.png"), "--json"])
     assert r.exit_code == 0, r.output
@@ -300,10 +300,7 @@ def test_identify_json_speaks_the_service_vocabulary_too(
 def test_enroll_warns_on_a_repeated_file_and_louder_under_another_label(
     calibrated_run: Path, faces: Path, tmp_path: Path
 ) -> None:
-    g = str(tmp_path / "g")
-    assert (
-        runner.invoke(app, ["gallery", "create", g, "--model", str(calibrated_run)]).exit_code == 0
-    )
+    g = _new_gallery(calibrated_run, tmp_path)
     png = str(faces / "probes" / "five.png")
     assert runner.invoke(app, ["gallery", "enroll", g, png, "--label", "five"]).exit_code == 0
     r = runner.invoke(app, ["gallery", "enroll", g, png, "--label", "five"])
