@@ -56,8 +56,6 @@ def test_off_a_terminal_or_with_json_status_shows_nothing_and_nobody_listens() -
     with progress.status("working", as_json=True, console=Console(file=quiet, force_terminal=True)):
         assert listener() is None
     assert quiet.getvalue() == ""
-    with progress.progress_bar(3, "x", as_json=True) as advance:
-        advance(3)  # a no-op, no error
 
 
 def test_embed_shows_reading_and_embedding_with_counts(

@@ -7,20 +7,17 @@ command's message turns with a spinner, and every counted step the library repor
 its count, rate and time left, gone when the step ends.
 
 Example:
-    >>> chunks, done = [["a.png", "b.png"], ["c.png"]], []
-    >>> with progress_bar(3, "embedding") as advance:
-    ...     for chunk in chunks:
-    ...         done += chunk  # the work
-    ...         advance(len(chunk))
-    >>> done
-    ['a.png', 'b.png', 'c.png']
+    >>> from siamkit.progress import task
+    >>> with status("embedding photos"):  # off a terminal (as here): shows nothing
+    ...     with task("embedding", total=3) as advance:
+    ...         advance(3)
     >>> shown(as_json=True)  # never a bar beside --json output
     False
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console
@@ -61,9 +58,10 @@ class RateColumn(ProgressColumn):
         return Text("-" if speed is None else f"{speed:,.0f}/s", style="progress.data.speed")
 
 
-def shown(as_json: bool = False) -> bool:
-    """Whether progress goes to the terminal: stderr is one, and no JSON is being printed."""
-    return err.is_terminal and not as_json
+def shown(as_json: bool = False, console: Console | None = None) -> bool:
+    """Whether progress goes to the terminal: stderr (or ``console``) is one, and no JSON is
+    being printed."""
+    return (console or err).is_terminal and not as_json
 
 
 def _bar(console: Console) -> Progress:
@@ -105,23 +103,10 @@ def status(message: str, as_json: bool = False, console: Console | None = None) 
     """``message`` with a spinner while the block runs, and a bar with counts and rate for
     each counted step the library reports inside it. Silent off a terminal or with --json."""
     console = console or err
-    if not (console.is_terminal and not as_json):
+    if not shown(as_json, console):
         yield
         return
     with _bar(console) as bar:
         bar.add_task(message, total=None)
         with reporting(BarReporter(bar)):
             yield
-
-
-@contextmanager
-def progress_bar(
-    total: int, description: str, as_json: bool = False
-) -> Iterator[Callable[[int], None]]:
-    """A bar of ``total`` items; yields ``advance(n)``. Silent off a terminal or with --json."""
-    if not shown(as_json):
-        yield lambda n: None
-        return
-    with _bar(err) as bar:
-        task = bar.add_task(description, total=total)
-        yield lambda n: bar.advance(task, n)
