@@ -245,11 +245,13 @@ def test_config_and_spec_treat_the_folder_as_an_image_encoder(folders: dict[str,
     cfg = TrainConfig(data="digits", encoder=encoder, refit=False)
     assert cfg.grayscale is False and (cfg.optimizer, cfg.lr) == ("adam", 1e-3)
     data = prepare_data(cfg).train
-    spec = model_spec(cfg, data)  # the processor's size; the pooled features, no head
-    assert (spec.kind, spec.image_size, spec.head, spec.embedding_dim) == ("image", 32, False, 32)
+    # the processor's size; the pooled features (32), no head, and the kept pretrained copy's
+    spec = model_spec(cfg, data)
+    assert (spec.kind, spec.image_size, spec.head, spec.embedding_dim) == ("image", 32, False, 64)
+    assert spec.keep_pretrained
     spec = model_spec(TrainConfig(data="digits", encoder=encoder, image_size=40,
                                   embedding_dim=16, trainable_blocks=1), data)  # fmt: skip
-    assert (spec.image_size, spec.head, spec.embedding_dim) == (40, True, 16)
+    assert (spec.image_size, spec.head, spec.embedding_dim) == (40, True, 16 + 32)
 
 
 def test_trains_and_reloads_without_the_folder_weights(

@@ -116,9 +116,18 @@ def test_backbone_takes_the_learning_rate_multiplier(tmp_path: Path) -> None:
 def test_no_head_unless_an_embedding_size_is_asked(tmp_path: Path) -> None:
     data = prepare_data(TrainConfig(data="digits", **LITE)).train
     spec = model_spec(TrainConfig(data="digits", **LITE), data)
-    assert not spec.head and spec.embedding_dim == 1280 and spec.image_size == 32
+    # the pooled features, and the kept pretrained copy's beside them (the recipe)
+    assert not spec.head and spec.embedding_dim == 2 * 1280 and spec.image_size == 32
+    assert spec.keep_pretrained
+    spec = model_spec(TrainConfig(data="digits", keep_pretrained=False, **LITE), data)
+    assert not spec.head and spec.embedding_dim == 1280 and not spec.keep_pretrained
     spec = model_spec(TrainConfig(data="digits", embedding_dim=32, **LITE), data)
-    assert spec.head and spec.embedding_dim == 32
+    assert spec.head and spec.embedding_dim == 32 + 1280
+    # a frozen backbone keeps nothing by default: the copy would be the backbone itself
+    spec = model_spec(
+        TrainConfig(data="digits", embedding_dim=32, trainable_blocks=0, **LITE), data
+    )
+    assert spec.head and spec.embedding_dim == 32 and not spec.keep_pretrained
     with pytest.raises(ValueError, match="trainable-blocks"):
         model_spec(TrainConfig(data="digits", trainable_blocks=2), data)
 
@@ -196,19 +205,19 @@ def test_cli_init_then_verify_photos_of_any_size(tmp_path: Path) -> None:
 
 
 def test_default_image_recipe_runs_on_the_pooled_features(tmp_path: Path) -> None:
-    # rotation prediction's head (and any loss sized to D) takes the model's 1280, not the 64
-    # an embedding size would give
+    # rotation prediction's head (and any loss sized to D) takes the model's 1280 + 1280 (the
+    # kept pretrained half), not the 64 an embedding size would give
     cfg = TrainConfig(
         data="digits", train_classes="0-4", eval_classes="5-9", epochs=1, batch_size=64,
         encoder="efficientnet_lite0", image_size=32, refit=False, trainable_blocks=1,
-        out=str(tmp_path / "r"),
+        rotation=1.0, out=str(tmp_path / "r"),
     )  # fmt: skip
-    assert cfg.loss == "multi_similarity" and cfg.rotation is None  # the image recipe
+    assert cfg.loss == "multi_similarity"  # the image recipe's loss
     train(cfg, progress=False)
     run = load_run(tmp_path / "r")
-    assert run.spec.embedding_dim == 1280 and not run.spec.head
+    assert run.spec.embedding_dim == 2 * 1280 and not run.spec.head
     saved = json.loads((tmp_path / "r" / "config.json").read_text())["train"]
-    assert saved["rotation"] == 1.0  # square images: the task was on
+    assert saved["rotation"] == 1.0  # asked for: the task was on
 
 
 def test_init_without_data_exports_fp32_and_asks_for_data_elsewhere(tmp_path: Path) -> None:

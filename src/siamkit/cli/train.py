@@ -79,6 +79,13 @@ def train(
         float | None,
         typer.Option(help="Pretrained image encoders: the backbone's lr is --lr times this (0.1)."),
     ] = None,
+    keep_pretrained: Annotated[
+        bool | None,
+        typer.Option(
+            "--keep-pretrained/--no-keep-pretrained",
+            help="Pretrained image encoders: embed with an untouched copy's features beside the fine-tuned ones (default: on when the backbone trains; keeps what pretraining gave on classes unlike the training ones).",
+        ),
+    ] = None,
     freeze_bn: Annotated[
         bool | None,
         typer.Option(

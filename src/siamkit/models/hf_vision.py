@@ -155,6 +155,7 @@ def hf_vision_encoder(
     image_size: int | None = None,
     head: bool = True,
     pretrained: bool = False,
+    keep_pretrained: bool = False,
 ) -> PretrainedImageEncoder:
     """A :class:`PretrainedImageEncoder` over the image model folder ``path`` (``hf:PATH``).
 
@@ -166,6 +167,7 @@ def hf_vision_encoder(
         image_size: The square side images are resized to; None = the processor's.
         head: A linear head to ``embedding_dim``; False gives the pooled features.
         pretrained: Load the folder's weights (a fresh run); False = the architecture only.
+        keep_pretrained: Embed with an untouched copy's features beside the trained ones.
 
     Raises:
         ValueError: Items are not images, ``widths`` given, or the folder cannot be read.
@@ -193,4 +195,5 @@ def hf_vision_encoder(
         backbone=backbone,
         preprocessing=Preprocessing(processing.mean, processing.std, backbone.min_size),
         name=name,
+        keep_pretrained=keep_pretrained,
     )

@@ -19,6 +19,17 @@ the same way to images of any size:
 Then the backbone's pooled features (1280 for Lite0) and, unless the run asks for the pooled
 features themselves, a linear head to ``embedding_dim``.
 
+**Keeping the pretrained features** (``keep_pretrained``, on by default when the backbone
+fine-tunes): the encoder holds an untouched copy of the pretrained backbone beside the one that
+trains, and its embedding is the two L2-normalised, concatenated and scaled by 1/√2 (so the
+whole is unit length): ``[tuned / |tuned|, kept / |kept|] / √2``. Fine-tuning on a few
+training classes moves the features towards what separates those classes and away from what
+separates others; the kept half still separates them as pretraining did. While training, the
+kept half is held at zero: it takes no gradient, and leaving it out makes a training step cost
+what fine-tuning alone costs; evaluation, export and every embedding a run serves use both.
+The copy is saved with the run (the embedding is ``D + F`` wide: 2,560 for Lite0 without a
+head). The choice and its figures: docs/benchmarks.md, "Pretrained track".
+
 How much trains is a training setting (:meth:`PretrainedImageEncoder.set_trainable`): the whole
 backbone, its last ``N`` blocks (with what sits above them, :attr:`ImageBackbone.top`), or none
 (only the head); BatchNorm statistics of the backbone stay frozen by default (batches on a CPU
@@ -32,9 +43,11 @@ Example:
 
 from __future__ import annotations
 
+import copy
+import math
 import warnings
 from collections.abc import Iterator, Sequence
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, cast
 
 import torch
 import torch.nn.functional as F
@@ -55,6 +68,7 @@ PRETRAINED_IMAGE_ENCODERS = ("efficientnet_lite0",)
 DEFAULT_IMAGE_SIZE = 64  # side images are resized to inside the model unless --image-size
 # says otherwise: the size of the measured floor (docs/pretrained.md); 224 is ImageNet's own,
 # about 12x the CPU time. hf:PATH folders default to their image processor's size instead.
+_HALF = 1.0 / math.sqrt(2.0)  # each of the two unit halves' share of a unit embedding
 _BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
 
 
@@ -122,11 +136,26 @@ class PretrainedImageEncoder(nn.Module):
         preprocessing: The ``backbone``'s input normalisation and minimum side; needed with a
             given ``backbone`` (None = Lite0's).
         name: How messages name the encoder (``efficientnet_lite0``, ``hf:PATH``).
+        keep_pretrained: Keep an untouched copy of the backbone and embed with its features
+            beside the trained ones (module docstring); the embedding grows by ``F``, which
+            ``embedding_dim`` then counts (the head gives ``embedding_dim - F``).
 
     Example:
         >>> enc = PretrainedImageEncoder(in_channels=1, embedding_dim=64, pretrained=False)
         >>> enc(torch.rand(2, 1, 28, 28)).shape
         torch.Size([2, 64])
+
+        With the pretrained features kept, the embedding is the two halves; while training the
+        kept half is zero:
+
+        >>> both = PretrainedImageEncoder(1, head=False, pretrained=False, keep_pretrained=True)
+        >>> both.embedding_dim
+        2560
+        >>> out = both.eval()(torch.rand(2, 1, 28, 28))
+        >>> out.shape, round(out.norm(dim=1).min().item(), 4)
+        (torch.Size([2, 2560]), 1.0)
+        >>> bool(both.train()(torch.rand(2, 1, 28, 28))[:, 1280:].eq(0).all())
+        True
     """
 
     def __init__(
@@ -140,6 +169,7 @@ class PretrainedImageEncoder(nn.Module):
         backbone: ImageBackbone | None = None,
         preprocessing: Preprocessing | None = None,
         name: str = "efficientnet_lite0",
+        keep_pretrained: bool = False,
     ) -> None:
         super().__init__()
         if in_channels not in (1, 3):
@@ -169,8 +199,20 @@ class PretrainedImageEncoder(nn.Module):
             backbone = lite0
         self.backbone = backbone
         features = backbone.num_features
+        if head and keep_pretrained:  # embedding_dim counts the kept half: the head gives the rest
+            if embedding_dim <= features:
+                raise ValueError(
+                    f"{name}: with the pretrained features kept, the embedding size "
+                    f"({embedding_dim}) counts them ({features}) too; it must be larger"
+                )
+            embedding_dim -= features
         self.head: nn.Module = nn.Linear(features, embedding_dim) if head else nn.Identity()
-        self.embedding_dim = embedding_dim if head else features
+        self.tuned_dim = embedding_dim if head else features
+        self.kept: nn.Module | None = None
+        if keep_pretrained:  # before any training: the weights as loaded (or as saved)
+            kept = cast(nn.Module, copy.deepcopy(backbone))  # every backbone is a module
+            self.kept = kept.requires_grad_(False).eval()
+        self.embedding_dim = self.tuned_dim + (features if keep_pretrained else 0)
         self.freeze_bn = False
 
     mean: Tensor
@@ -192,8 +234,17 @@ class PretrainedImageEncoder(nn.Module):
         return (x - self.mean) / self.std
 
     def forward(self, x: Tensor) -> Tensor:
-        """``(B, C, H, W)`` -> ``(B, D)``."""
-        return self.head(self.backbone(self.preprocess(x)))  # (B, D)
+        """``(B, C, H, W)`` -> ``(B, D)`` (``(B, D + F)`` with the pretrained features kept)."""
+        x = self.preprocess(x)
+        tuned = self.head(self.backbone(x))  # (B, D)
+        if self.kept is None:
+            return tuned
+        if self.training:  # the kept half takes no gradient: held at zero, not computed
+            kept = tuned.new_zeros(tuned.shape[0], self.embedding_dim - self.tuned_dim)
+        else:
+            kept = self.kept(x)  # (B, F)
+        halves = torch.cat([F.normalize(tuned, dim=1), F.normalize(kept, dim=1)], dim=1)
+        return halves * _HALF  # (B, D + F), unit length
 
     def backbone_parameters(self) -> Iterator[nn.Parameter]:
         """The pretrained backbone's parameters (they may take a smaller learning rate)."""
@@ -229,8 +280,11 @@ class PretrainedImageEncoder(nn.Module):
         self.train(self.training)
 
     def train(self, mode: bool = True) -> PretrainedImageEncoder:
-        """As ``nn.Module.train``; frozen BatchNorm layers of the backbone stay in eval mode."""
+        """As ``nn.Module.train``; frozen BatchNorm layers of the backbone, and the kept
+        pretrained copy, stay in eval mode."""
         super().train(mode)
+        if self.kept is not None:
+            self.kept.eval()
         if mode and self.freeze_bn:
             for m in self.backbone.modules():
                 if isinstance(m, _BATCH_NORMS):
@@ -260,9 +314,11 @@ def efficientnet_lite0_encoder(
     image_size: int | None = None,
     head: bool = True,
     pretrained: bool = False,
+    keep_pretrained: bool = False,
 ) -> nn.Module:
     """Factory for :class:`PretrainedImageEncoder` on EfficientNet-Lite0 from an item shape
-    ``(C, H, W)``; ``pretrained`` loads the ImageNet weights (a fresh run)."""
+    ``(C, H, W)``; ``pretrained`` loads the ImageNet weights (a fresh run); ``keep_pretrained``
+    embeds with an untouched copy's features beside the trained ones."""
     if len(input_shape) != 3:
         raise ValueError(
             f"encoder 'efficientnet_lite0' needs images (C, H, W), but the data has items of "
@@ -276,4 +332,5 @@ def efficientnet_lite0_encoder(
         image_size or DEFAULT_IMAGE_SIZE,
         head=head,
         pretrained=pretrained,
+        keep_pretrained=keep_pretrained,
     )

@@ -22,6 +22,7 @@ def build_encoder(
     image_size: int | None = None,
     head: bool = True,
     pretrained: bool = False,
+    keep_pretrained: bool = False,
 ) -> nn.Module:
     """Build a registered encoder for inputs of ``input_shape`` (one item, no batch axis).
 
@@ -34,6 +35,8 @@ def build_encoder(
         image_size, head, pretrained: Pretrained image encoders only: the side images are
             resized to inside the model, a linear head to ``embedding_dim`` (else the pooled
             features), and whether to load the pretrained weights (a fresh run).
+        keep_pretrained: Pretrained image encoders only: embed with an untouched copy's
+            features beside the trained ones.
     """
     base, _, arg = name.partition(":")
     factory = ENCODERS.get(base)
@@ -41,6 +44,7 @@ def build_encoder(
     extra: dict[str, object] = {}
     if "image_size" in accepts:
         extra = {"image_size": image_size, "head": head, "pretrained": pretrained}
+        extra["keep_pretrained"] = keep_pretrained
     if arg:
         if "path" not in accepts:
             raise ValueError(f"encoder '{base}' takes no argument; got '{name}'")

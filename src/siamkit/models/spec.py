@@ -28,6 +28,8 @@ class ModelSpec(BaseModel):
     # inside the model (grey copied to RGB, then the weights' own normalisation)
     head: bool = True  # pretrained image encoders: a linear head to embedding_dim; False = the
     # backbone's pooled features (embedding_dim is then their size)
+    keep_pretrained: bool = False  # pretrained image encoders: an untouched copy's features
+    # beside the trained ones (embedding_dim counts both); runs saved before it have none
 
     def standardize_shape(self) -> tuple[int, ...]:
         """Shape of the Standardize buffers: per channel for images, per feature for vectors."""
@@ -57,6 +59,7 @@ def build_model(spec: ModelSpec, pretrained: bool = False) -> SiameseNetwork:
             image_size=spec.image_size,
             head=spec.head,
             pretrained=pretrained,
+            keep_pretrained=spec.keep_pretrained,
         ),
     )
     return SiameseNetwork(

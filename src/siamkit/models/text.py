@@ -204,16 +204,24 @@ def hf_encoder(
     image_size: int | None = None,
     head: bool = True,
     pretrained: bool = False,
+    keep_pretrained: bool = False,
 ) -> nn.Module:
     """Factory for ``hf:PATH``, a local Hugging Face model directory: a text model, mean
     pooled, or an image model (:func:`siamkit.models.hf_vision.hf_vision_encoder`, which takes
-    ``image_size``, ``head`` and ``pretrained``); the folder decides
+    ``image_size``, ``head``, ``pretrained`` and ``keep_pretrained``); the folder decides
     (:func:`~siamkit.models.hf_folder.hf_folder_kind`)."""
     if not path:
         raise ValueError("encoder 'hf' needs a model directory: --encoder hf:PATH")
     if hf_folder_kind(path) == "vision":
         return hf_vision_encoder(
-            path, input_shape, embedding_dim, widths, image_size, head=head, pretrained=pretrained
+            path,
+            input_shape,
+            embedding_dim,
+            widths,
+            image_size,
+            head=head,
+            pretrained=pretrained,
+            keep_pretrained=keep_pretrained,
         )
     return _pretrained(path, embedding_dim, widths)
 

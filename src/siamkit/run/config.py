@@ -127,6 +127,10 @@ class TrainConfig(BaseModel):
     # trains); None = all of it (full fine-tuning)
     backbone_lr_mult: float = Field(0.1, gt=0.0)  # pretrained image encoders: the backbone's
     # learning rate is lr x this (the head takes lr)
+    keep_pretrained: bool | None = None  # pretrained image encoders: embed with an untouched
+    # copy's features beside the fine-tuned ones (siamkit.models.pretrained_image); None = on
+    # whenever the backbone trains (trainable_blocks other than 0), chosen in
+    # bench/select_pretrained.py on training classes and a far data set
     freeze_bn: bool = True  # pretrained image encoders: keep the backbone's BatchNorm
     # statistics as pretrained while fine-tuning (CPU batches are too small to re-estimate them)
     distance: str = "euclidean"  # how embeddings are compared (loss, evaluation, verify)

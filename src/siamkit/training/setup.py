@@ -106,17 +106,28 @@ def model_spec(config: TrainConfig, data: LabelledData) -> ModelSpec:
     dim = config.embedding_dim
     if tokenizer is not None and "embedding_dim" not in config.model_fields_set:
         dim = pretrained_dim(config.encoder) or dim  # a pretrained model gives its own size
-    image_size, head = None, True
+    image_size, head, keep = None, True, False
     if is_pretrained_image(config.encoder):
         defaults = pretrained_image_defaults(config.encoder, config.image_size)
         image_size = defaults.image_size
         if "embedding_dim" not in config.model_fields_set:  # the pooled features themselves
             head, dim = False, defaults.features
-    elif config.trainable_blocks is not None:
-        raise ValueError(
-            f"--trainable-blocks applies to pretrained image encoders (efficientnet_lite0, "
-            f"hf:PATH of an image model); --encoder {config.encoder} trains whole"
+        # the recipe: kept whenever the backbone trains
+        keep = config.keep_pretrained is True or (
+            config.keep_pretrained is None and config.trainable_blocks != 0
         )
+        if keep:
+            dim += defaults.features  # the kept pretrained half
+    else:
+        for flag, given in (
+            ("--trainable-blocks", config.trainable_blocks is not None),
+            ("--keep-pretrained", bool(config.keep_pretrained)),
+        ):
+            if given:
+                raise ValueError(
+                    f"{flag} applies to pretrained image encoders (efficientnet_lite0, hf:PATH "
+                    f"of an image model); --encoder {config.encoder} trains whole"
+                )
     return ModelSpec(
         encoder=config.encoder,
         input_shape=[config.max_length] if tokenizer else list(data.item_shape),
@@ -129,6 +140,7 @@ def model_spec(config: TrainConfig, data: LabelledData) -> ModelSpec:
         max_length=config.max_length if tokenizer else None,
         image_size=image_size,
         head=head,
+        keep_pretrained=keep,
     )
 
 
@@ -247,7 +259,9 @@ def resolve_rotation(
 ) -> TrainConfig:
     """``config`` with ``rotation=None`` (the image recipe's "auto") made a number.
 
-    :data:`~siamkit.run.config.DEFAULT_IMAGE_ROTATION` for square images, else 0.
+    :data:`~siamkit.run.config.DEFAULT_IMAGE_ROTATION` for square images, else 0; 0 for a
+    pretrained image encoder (its recipe: the rotation task's second pass per batch doubles the
+    CPU time of fine-tuning for +0.014 proxy MAP@R, bench/select_pretrained.py).
     ``saved``: the config of a run being resumed; one written before the option existed trained
     without rotation, so it resumes with 0.
 
@@ -258,11 +272,16 @@ def resolve_rotation(
         return config
     square = data.kind == "image" and data.x.shape[-1] == data.x.shape[-2]
     fresh = saved is None or "rotation" in saved
-    weight = DEFAULT_IMAGE_ROTATION if square and fresh else 0.0
+    pretrained = is_pretrained_image(config.encoder)
+    weight = DEFAULT_IMAGE_ROTATION if square and fresh and not pretrained else 0.0
     if config.rotation_classes and weight == 0:
+        why = (
+            "a pretrained image encoder's recipe leaves it off; turn it on with --rotation 1"
+            if pretrained
+            else "it turns square images only; resize the images square with --image-size"
+        )
         raise ValueError(
-            "--rotation-classes needs the rotation task, which is off for this data (it turns "
-            "square images only); resize the images square with --image-size, or drop "
-            "--rotation-classes"
+            f"--rotation-classes needs the rotation task, which is off for this run ({why}), "
+            "or drop --rotation-classes"
         )
     return config.model_copy(update={"rotation": weight})
