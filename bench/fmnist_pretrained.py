@@ -17,7 +17,9 @@ generator of seed 0 whatever the run's seed; evaluation on the test split classe
   ../shared/reference/pretrained-floor.md); scored by fmnist_openset's :func:`evaluate`.
 - ``siamkit``: the CLI, ``siamkit train --encoder efficientnet_lite0 ...`` with the recipe
   flags in :data:`RECIPE` (chosen by bench/select_pretrained.py on classes 0-4 only), then
-  ``siamkit evaluate RUN --json``; figures from the evaluate record.
+  ``siamkit evaluate RUN --json``; figures from the evaluate record. Its defaults fine-tune the
+  whole backbone and embed with an untouched copy's features beside the fine-tuned ones
+  (``--keep-pretrained``): the same backbone and weights, run twice at inference.
 
 The CLI's folder ``DIR`` is written by this script: the subset as IDX files
 (``train-*-ubyte.gz``) beside links to the original ``t10k-*`` files.

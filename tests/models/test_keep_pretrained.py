@@ -69,6 +69,8 @@ def test_the_kept_half_is_the_imagenet_network_and_the_tuned_half_trained(kept_r
     kept = dict(enc.kept.named_parameters())
     moved = max((p - kept[n]).abs().max().item() for n, p in enc.backbone.named_parameters())
     assert moved > 1e-4
+    # the model card says what half of the embedding is
+    assert "kept untouched beside the fine-tuned half" in (kept_run / "README.md").read_text()
 
 
 def test_training_holds_the_kept_half_at_zero_and_gives_it_no_gradient() -> None:
@@ -130,6 +132,7 @@ def test_cli_no_keep_pretrained_trains_the_plain_features(tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     model = json.loads((out / "best" / "config.json").read_text())["model"]
     assert model["keep_pretrained"] is False and model["embedding_dim"] == 1280
+    assert "kept untouched" not in (out / "README.md").read_text()
 
 
 @pytest.mark.slow

@@ -40,7 +40,13 @@ def model_card(run: RunRecord) -> str:
         f"Encoder `{model.get('encoder')}` mapping one input of shape "
         f"{tuple(model.get('input_shape') or ())} to a {model.get('embedding_dim')}-d "
         f"embedding compared by `{model.get('distance')}` distance "
-        f"(run format {run.format}, kind `{run.kind}`).",
+        f"(run format {run.format}, kind `{run.kind}`)."
+        + (
+            " Half of it is the pretrained encoder's own features, kept untouched beside the "
+            "fine-tuned half (`--keep-pretrained`)."
+            if model.get("keep_pretrained")
+            else ""
+        ),
         "",
         "## Training",
         "",
