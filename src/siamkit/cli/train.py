@@ -57,6 +57,13 @@ def train(
             help="False accept rate the default operating point promises, fitted on pairs of held-out training classes (default 0.05)."
         ),
     ] = None,
+    keep_selection: Annotated[
+        bool | None,
+        typer.Option(
+            "--keep-selection/--no-keep-selection",
+            help="Refit runs: embed with the selection model beside the refit one, an ensemble at no training cost (default: on for encoders trained from scratch).",
+        ),
+    ] = None,
     encoder: Annotated[
         str | None,
         typer.Option(

@@ -269,8 +269,9 @@ def _metadata(
     variant = "int8" if quantization != "none" else ""
     mean: list[float] = []
     std: list[float] = []
-    first = next(iter(model.encoder.children()), None)
-    if isinstance(first, Standardize):
+    # the first Standardize layer (an ensemble's first member's)
+    first = next((m for m in model.encoder.modules() if isinstance(m, Standardize)), None)
+    if first is not None:
         mean = [float(v) for v in first.mean.flatten()]
         std = [float(v) for v in first.std.flatten()]
     rule = open_run(run.run_dir).decision_rule(model.distance.larger_is_closer)

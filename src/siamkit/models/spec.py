@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
+from torch import nn
 
 from siamkit.models.registry import build_encoder
 from siamkit.models.siamese import SiameseNetwork
@@ -30,6 +31,9 @@ class ModelSpec(BaseModel):
     # backbone's pooled features (embedding_dim is then their size)
     keep_pretrained: bool = False  # pretrained image encoders: an untouched copy's features
     # beside the trained ones (embedding_dim counts both); runs saved before it have none
+    members: int = 1  # encoders of this architecture whose normalised embeddings are
+    # concatenated (siamkit.models.ensemble; 2 = the refit model and the selection model);
+    # embedding_dim counts them all
 
     def standardize_shape(self) -> tuple[int, ...]:
         """Shape of the Standardize buffers: per channel for images, per feature for vectors."""
@@ -40,16 +44,34 @@ class ModelSpec(BaseModel):
 
 def build_model(spec: ModelSpec, pretrained: bool = False) -> SiameseNetwork:
     """A fresh :class:`SiameseNetwork` for ``spec``: Standardize then the registered encoder
-    (text encoders take token ids, so they have no Standardize layer). ``pretrained`` loads a
-    pretrained image encoder's published weights (a fresh run; a saved run has its own)."""
-    from torch import nn
+    (text encoders take token ids, so they have no Standardize layer); ``spec.members`` of
+    them side by side (:class:`~siamkit.models.ensemble.ConcatEncoder`) when more than one.
+    ``pretrained`` loads a pretrained image encoder's published weights (a fresh run; a saved
+    run has its own)."""
+    if spec.members > 1:
+        from siamkit.models.ensemble import ConcatEncoder
 
-    if spec.kind == "text":
-        text = build_encoder(spec.encoder, spec.input_shape, spec.embedding_dim, spec.widths)
-        return SiameseNetwork(
-            text, spec.distance, normalize=spec.normalize, embedding_dim=spec.embedding_dim
+        if spec.embedding_dim % spec.members:
+            raise ValueError(
+                f"embedding_dim {spec.embedding_dim} is not a multiple of members "
+                f"{spec.members}; the model spec is damaged"
+            )
+        one = spec.model_copy(
+            update={"members": 1, "embedding_dim": spec.embedding_dim // spec.members}
         )
-    encoder = nn.Sequential(
+        encoder: nn.Module = ConcatEncoder([_encoder(one, pretrained) for _ in range(spec.members)])
+    else:
+        encoder = _encoder(spec, pretrained)
+    return SiameseNetwork(
+        encoder, spec.distance, normalize=spec.normalize, embedding_dim=spec.embedding_dim
+    )
+
+
+def _encoder(spec: ModelSpec, pretrained: bool) -> nn.Module:
+    """One encoder of ``spec`` (``members`` 1), with its Standardize layer unless text."""
+    if spec.kind == "text":
+        return build_encoder(spec.encoder, spec.input_shape, spec.embedding_dim, spec.widths)
+    return nn.Sequential(
         Standardize.identity(spec.standardize_shape()),
         build_encoder(
             spec.encoder,
@@ -61,7 +83,4 @@ def build_model(spec: ModelSpec, pretrained: bool = False) -> SiameseNetwork:
             pretrained=pretrained,
             keep_pretrained=spec.keep_pretrained,
         ),
-    )
-    return SiameseNetwork(
-        encoder, spec.distance, normalize=spec.normalize, embedding_dim=spec.embedding_dim
     )
