@@ -23,9 +23,9 @@ from conftest import tiny_config
 
 @pytest.fixture(scope="module")
 def joined(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A digits refit run with the defaults (the selection model kept)."""
+    """A digits refit run with the selection model kept."""
     out = tmp_path_factory.mktemp("runs") / "joined"
-    train(tiny_config(out), progress=False)
+    train(tiny_config(out, keep_selection=True), progress=False)
     return out
 
 
@@ -66,22 +66,18 @@ def test_the_operating_point_is_fitted_on_the_joined_embedding(joined: Path) -> 
     assert abs(alone[1]["threshold"] - point["threshold"]) > 1e-3
 
 
-def test_no_keep_selection_and_sized_distances_keep_one_model(tmp_path: Path) -> None:
-    train(tiny_config(tmp_path / "one", keep_selection=False), progress=False)
+def test_the_default_and_sized_distances_keep_one_model(tmp_path: Path) -> None:
+    train(tiny_config(tmp_path / "one"), progress=False)  # off unless asked
     assert load_run(tmp_path / "one", "best").spec.members == 1
-    train(tiny_config(tmp_path / "maha", distance="mahalanobis"), progress=False)
+    maha = tiny_config(tmp_path / "maha", distance="mahalanobis", keep_selection=True)
+    train(maha, progress=False)
     assert load_run(tmp_path / "maha", "best").spec.members == 1  # a learned distance: one model
 
 
-def test_the_default_keeps_the_selection_only_for_encoders_trained_from_scratch(
-    joined: Path,
-) -> None:
+def test_a_resumed_joined_run_is_not_joined_again(joined: Path) -> None:
     run = load_run(joined, "last")
     assert keeps_selection(run.config, run)
-    lite = run.config.model_copy(update={"encoder": "efficientnet_lite0"})
-    assert not keeps_selection(lite, run)  # pretrained: its kept features play this part
-    assert keeps_selection(lite.model_copy(update={"keep_selection": True}), run)
-    assert not keeps_selection(run.config, load_run(joined, "best"))  # already joined
+    assert not keeps_selection(run.config, load_run(joined, "best"))  # already two members
 
 
 def test_a_spec_saved_before_members_builds_one_encoder() -> None:

@@ -61,7 +61,7 @@ def train(
         bool | None,
         typer.Option(
             "--keep-selection/--no-keep-selection",
-            help="Refit runs: embed with the selection model beside the refit one, an ensemble at no training cost (default: on for encoders trained from scratch).",
+            help="Refit runs: embed with the selection model beside the refit one, an ensemble at no extra training (about twice the embedding cost; default off).",
         ),
     ] = None,
     encoder: Annotated[

@@ -1,8 +1,8 @@
 """Several trained encoders as one: their L2-normalised embeddings, concatenated.
 
 A refit run trains two models anyway: the selection model (without the held-out classes) and
-the final one (on every training class). Embedding with both (``--keep-selection``, the
-default for encoders trained from scratch) is an ensemble at no training cost; each member's
+the final one (on every training class). Embedding with both (``--keep-selection``) is an
+ensemble at no extra training; each member's
 embedding is normalised to length ``1/sqrt(k)``, so the whole is unit length and a distance
 between two items averages the members' squared distances.
 

@@ -107,10 +107,8 @@ class TrainConfig(BaseModel):
     # epochs (RUN/selection keeps the choosing run); False = the model of the held-in classes
     target_far: float = Field(0.05, gt=0.0, lt=1.0)  # refit runs: the false accept rate the
     # default operating point promises, fitted on pairs of held-out training classes
-    keep_selection: bool | None = None  # refit runs: the final model embeds with the selection
-    # model beside the refit one (siamkit.models.ensemble); None = on for encoders trained
-    # from scratch (conv, mlp, text_cnn), off for pretrained ones (they keep their pretrained
-    # features instead)
+    keep_selection: bool = False  # refit runs: the final model embeds with the selection model
+    # beside the refit one (siamkit.models.ensemble; about twice the inference cost)
     image_size: int | None = Field(None, ge=1)  # image-folder: resize to this size; pretrained
     # image encoders: the side images are resized to inside the model (default 64)
     grayscale: bool = True  # image-folder: 1 channel (True) or RGB (False); not given: RGB for

@@ -42,12 +42,11 @@ from siamkit.dist import barrier, on_main
 from siamkit.evaluation.calibrated_run import fit_calibration, pair_distances
 from siamkit.models.embed import embed_all
 from siamkit.models.ensemble import ConcatEncoder
-from siamkit.models.pretrained import is_pretrained_image
 from siamkit.models.siamese import SiameseNetwork
 from siamkit.models.spec import ModelSpec, build_model
 from siamkit.run import Calibration, CalibrationSource
 from siamkit.run.checkpoint import LoadedRun, load_run, save_checkpoint
-from siamkit.run.config import TrainConfig, is_pretrained_text
+from siamkit.run.config import TrainConfig
 from siamkit.run.files import DAMAGED, read_json, write_json
 from siamkit.training.resume import check_resumable, saved_config
 from siamkit.training.setup import PreparedData, prepare_data
@@ -315,17 +314,13 @@ MEMBERS = ["best (the refit model)", f"{SELECTION}/best (the selection model)"]
 
 def keeps_selection(config: TrainConfig, final: LoadedRun) -> bool:
     """Whether the final model embeds with the selection model beside it
-    (``--keep-selection``; by default for encoders trained from scratch). Not for runs whose
-    embeddings are not normalised, whose distance or verification head is sized to one
-    model's embedding (mahalanobis, the Koch head), or whose best checkpoint already joins
-    them (a resumed run)."""
+    (``--keep-selection``). Not for runs whose embeddings are not normalised, whose distance
+    or verification head is sized to one model's embedding (mahalanobis, the Koch head), or
+    whose best checkpoint already joins them (a resumed run)."""
     spec = final.spec
-    wanted = config.keep_selection
-    if wanted is None:
-        wanted = not (is_pretrained_image(config.encoder) or is_pretrained_text(config.encoder))
     # a learned distance, or the Koch head that verification uses, is sized to one model
     sized = spec.distance == "mahalanobis" or final.config.loss == "koch"
-    return bool(wanted) and spec.normalize and not sized and spec.members == 1
+    return config.keep_selection and spec.normalize and not sized and spec.members == 1
 
 
 def join_selection(final: LoadedRun, selection: LoadedRun) -> LoadedRun:

@@ -1,0 +1,102 @@
+"""Issue 22 development experiment: does ``--keep-selection`` (the final model embeds with the
+selection model beside the refit one) help on classes the run never saw? Never on fmnist's
+evaluation classes 5-9.
+
+Two settings, each through the CLI (``siamkit train ... --keep-selection``, then ``siamkit
+evaluate RUN --json`` twice: ``--checkpoint best``, the joined model, and ``--checkpoint
+last``, the refit model alone, which is what the run gives without the flag; one training
+serves both rows):
+
+- ``digits``: scikit-learn's digits, train 0-4, unseen 5-9 (a development set: no reported
+  figure comes from it), CLI defaults otherwise, seeds 0-4;
+- ``fmnist-proxy``: Fashion-MNIST's *training* classes only: ``--train-classes 0-2``, scored on
+  3-4 of the train split, and ``--train-classes 2-4``, scored on 0-1 (with three training
+  classes the selection run holds out the last one and trains on two), 5 epochs, seed 0.
+
+    python bench/select_keep_selection.py --settings digits fmnist-proxy
+
+One JSON line per (setting, fold, seed) in bench/results/select-keep-selection.jsonl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+# setting -> [(train classes, scored classes, split, extra train flags)], seeds
+SETTINGS: dict[str, tuple[list[tuple[str, str, str, list[str]]], list[int]]] = {
+    "digits": ([("0-4", "5-9", "test", [])], [0, 1, 2, 3, 4]),
+    "fmnist-proxy": (
+        [("0-2", "3-4", "train", ["--epochs", "5"]), ("2-4", "0-1", "train", ["--epochs", "5"])],
+        [0],
+    ),
+}
+DATA = {"digits": "digits", "fmnist-proxy": "fashion-mnist"}
+
+
+def siamkit(args: list[str]) -> str:
+    env = {**os.environ, "OMP_NUM_THREADS": "2"}
+    done = subprocess.run([sys.executable, "-m", "siamkit", *args], capture_output=True,
+                          text=True, env=env)  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"siamkit {' '.join(args)} failed:\n{done.stderr[-2000:]}")
+    return done.stdout
+
+
+def scores(run: str, classes: str, split: str, checkpoint: str) -> dict[str, Any]:
+    out = siamkit(["evaluate", run, "--json", "--classes", classes, "--split", split,
+                   "--checkpoint", checkpoint, "--bootstrap", "0", "--episodes", "200"])  # fmt: skip
+    record = json.loads(out[out.index("{") :])
+    if not record["held_out"]:
+        raise SystemExit(f"{run}: scored classes {classes} were trained on")
+    return {
+        "map_at_r": record["retrieval"]["map_at_r"],
+        "p_at_1": record["retrieval"]["precision_at_1"],
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
+    ap.add_argument("--results", type=Path,
+                    default=ROOT / "bench/results/select-keep-selection.jsonl")  # fmt: skip
+    args = ap.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp, args.results.open("w") as out:
+        for setting in args.settings:
+            folds, seeds = SETTINGS[setting]
+            for trained, scored, split, extra in folds:
+                for seed in seeds:
+                    run = f"{tmp}/{setting}-{trained}-{seed}"
+                    started = time.perf_counter()
+                    siamkit(["train", "--data", DATA[setting], "--train-classes", trained,
+                             "--eval-classes", scored, "--keep-selection", *extra,
+                             "--seed", str(seed), "--out", run, "--no-progress"])  # fmt: skip
+                    row = {"setting": setting, "fold": f"{trained}/{scored}", "seed": seed,
+                           "train_s": time.perf_counter() - started,
+                           "joined": scores(run, scored, split, "best"),
+                           "refit_alone": scores(run, scored, split, "last")}  # fmt: skip
+                    rows.append(row)
+                    out.write(json.dumps(row) + "\n")
+                    out.flush()
+                    print(json.dumps(row), flush=True)
+    print(
+        "| setting | fold | seed | MAP@R refit alone | MAP@R joined | P@1 refit alone | P@1 joined |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        a, j = r["refit_alone"], r["joined"]
+        print(f"| {r['setting']} | {r['fold']} | {r['seed']} | {a['map_at_r']:.3f} | "
+              f"{j['map_at_r']:.3f} | {a['p_at_1']:.3f} | {j['p_at_1']:.3f} |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
