@@ -25,6 +25,18 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 
+def join_normalised(parts: Sequence[Tensor]) -> Tensor:
+    """``k`` embeddings ``(B, D_i)`` -> ``(B, sum of D_i)``: each L2-normalised and scaled by
+    ``1/sqrt(k)``, side by side (unit length; an all-zero part stays zero).
+
+    Example:
+        >>> join_normalised([torch.tensor([[3.0, 4.0]]), torch.tensor([[0.0, 2.0]])]) * 2**0.5
+        tensor([[0.6000, 0.8000, 0.0000, 1.0000]])
+    """
+    scale = 1.0 / math.sqrt(len(parts))
+    return torch.cat([F.normalize(p, dim=1) * scale for p in parts], dim=1)
+
+
 class ConcatEncoder(nn.Module):
     """Inputs -> ``(B, sum of D_i)``: each member's embedding L2-normalised and scaled by
     ``1/sqrt(k)``, concatenated in member order."""
@@ -34,9 +46,7 @@ class ConcatEncoder(nn.Module):
         if len(members) < 2:
             raise ValueError(f"an ensemble needs at least 2 encoders, got {len(members)}")
         self.members = nn.ModuleList(members)
-        self.scale = 1.0 / math.sqrt(len(members))
 
     def forward(self, x: Tensor) -> Tensor:
         """``(B, ...)`` -> ``(B, sum of D_i)``, unit length."""
-        parts = [F.normalize(m(x), dim=1) * self.scale for m in self.members]
-        return torch.cat(parts, dim=1)
+        return join_normalised([m(x) for m in self.members])

@@ -44,7 +44,6 @@ Example:
 from __future__ import annotations
 
 import copy
-import math
 import warnings
 from collections.abc import Iterator, Sequence
 from typing import NamedTuple, Protocol, cast
@@ -60,6 +59,7 @@ from siamkit.models.efficientnet_lite import (
     EfficientNetLite0,
     load_imagenet_weights,
 )
+from siamkit.models.ensemble import join_normalised
 from siamkit.models.registry import ENCODERS
 
 # registered pretrained image encoders (the name before any ':'); hf:PATH is one when PATH is
@@ -68,7 +68,6 @@ PRETRAINED_IMAGE_ENCODERS = ("efficientnet_lite0",)
 DEFAULT_IMAGE_SIZE = 64  # side images are resized to inside the model unless --image-size
 # says otherwise: the size of the measured floor (docs/pretrained.md); 224 is ImageNet's own,
 # about 12x the CPU time. hf:PATH folders default to their image processor's size instead.
-_HALF = 1.0 / math.sqrt(2.0)  # each of the two unit halves' share of a unit embedding
 _BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
 
 
@@ -243,8 +242,7 @@ class PretrainedImageEncoder(nn.Module):
             kept = tuned.new_zeros(tuned.shape[0], self.embedding_dim - self.tuned_dim)
         else:
             kept = self.kept(x)  # (B, F)
-        halves = torch.cat([F.normalize(tuned, dim=1), F.normalize(kept, dim=1)], dim=1)
-        return halves * _HALF  # (B, D + F), unit length
+        return join_normalised([tuned, kept])  # (B, D + F), unit length
 
     def backbone_parameters(self) -> Iterator[nn.Parameter]:
         """The pretrained backbone's parameters (they may take a smaller learning rate)."""

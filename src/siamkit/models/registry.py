@@ -43,8 +43,12 @@ def build_encoder(
     accepts = inspect.signature(factory).parameters
     extra: dict[str, object] = {}
     if "image_size" in accepts:
-        extra = {"image_size": image_size, "head": head, "pretrained": pretrained}
-        extra["keep_pretrained"] = keep_pretrained
+        extra = {
+            "image_size": image_size,
+            "head": head,
+            "pretrained": pretrained,
+            "keep_pretrained": keep_pretrained,
+        }
     if arg:
         if "path" not in accepts:
             raise ValueError(f"encoder '{base}' takes no argument; got '{name}'")
