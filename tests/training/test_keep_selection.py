@@ -15,10 +15,11 @@ from siamkit.models.embed import embed_all
 from siamkit.models.spec import ModelSpec, build_model
 from siamkit.run.files import read_json
 from siamkit.training import load_run, train
-from siamkit.training.refit import MEMBERS, keeps_selection
+from siamkit.training.keep_selection import keeps_selection
+from siamkit.training.refit import MEMBERS
 from siamkit.training.setup import prepare_data
 
-from conftest import tiny_config
+from conftest import assert_onnx_embeds_as_run, tiny_config
 
 
 @pytest.fixture(scope="module")
@@ -90,13 +91,4 @@ def test_a_spec_saved_before_members_builds_one_encoder() -> None:
 
 
 def test_a_joined_run_exports_both_models(joined: Path, tmp_path: Path) -> None:
-    pytest.importorskip("onnxruntime")
-    from siamkit.export import export_run
-    from siamkit.runtime import OnnxEncoder
-
-    report = export_run(joined, tmp_path / "joined.onnx", parity_items=8)
-    assert report.parity.max_abs_diff < 1e-4
-    run = load_run(joined)
-    x = prepare_data(run.config).train.x[:5]
-    got = OnnxEncoder(tmp_path / "joined.onnx").embed(x.numpy())
-    torch.testing.assert_close(torch.from_numpy(got), embed_all(run.model, x), atol=1e-4, rtol=0)
+    assert_onnx_embeds_as_run(joined, tmp_path / "joined.onnx", items=5, parity=8)

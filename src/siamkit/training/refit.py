@@ -30,7 +30,7 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -41,19 +41,21 @@ from siamkit.data.labelled import LabelledData
 from siamkit.dist import barrier, on_main
 from siamkit.evaluation.calibrated_run import fit_calibration, pair_distances
 from siamkit.models.embed import embed_all
-from siamkit.models.ensemble import ConcatEncoder
 from siamkit.models.siamese import SiameseNetwork
-from siamkit.models.spec import ModelSpec, build_model
+from siamkit.models.spec import ModelSpec
 from siamkit.run import Calibration, CalibrationSource
-from siamkit.run.checkpoint import LoadedRun, load_run, save_checkpoint
+from siamkit.run.checkpoint import load_run
 from siamkit.run.config import TrainConfig
 from siamkit.run.files import DAMAGED, read_json, write_json
+from siamkit.training.keep_selection import join_selection, keeps_selection
 from siamkit.training.resume import check_resumable, saved_config
 from siamkit.training.setup import PreparedData, prepare_data
 
 SELECTION = "selection"  # the choosing run's folder inside the run directory
 OPERATING_PAIRS = 20_000  # balanced pairs the operating point is fitted on
 SCALE_ITEMS = 5_000  # training items whose impostor pairs match the two models' scales
+# where the joined model's members come from (--keep-selection), recorded in metrics.json
+MEMBERS = ["best (the refit model)", f"{SELECTION}/best (the selection model)"]
 
 
 def refits(config: TrainConfig) -> bool:
@@ -285,7 +287,7 @@ def train_with_refit(
         final = load_run(run_dir, "best")
         joined = keeps_selection(config, final)
         if joined:
-            final = join_selection(final, chosen)
+            final = join_selection(final, chosen, MEMBERS)
             console.print(
                 f"the final model embeds with the selection model beside the refit one "
                 f"({final.spec.embedding_dim}-d; --no-keep-selection for the refit model alone)"
@@ -294,9 +296,10 @@ def train_with_refit(
             chosen.model.to(device), final.model.to(device), prepare_data(sel_cfg), chosen.config,
             device,
         )  # fmt: skip
-        _record(run_dir, config, op, best_epoch, best_val, selection_seconds, refit_seconds)
-        if joined:
-            _record_members(run_dir, final.spec)
+        _record(
+            run_dir, config, op, best_epoch, best_val, selection_seconds, refit_seconds,
+            final.spec if joined else None,
+        )  # fmt: skip
         if op is not None:
             console.print(
                 f"operating point: threshold {op[1]['threshold']:.4f} for FAR "
@@ -307,46 +310,6 @@ def train_with_refit(
     barrier()
     threshold = op[0].threshold if op is not None else result.threshold
     return result._replace(threshold=threshold, best=best_val or result.best)
-
-
-MEMBERS = ["best (the refit model)", f"{SELECTION}/best (the selection model)"]
-
-
-def keeps_selection(config: TrainConfig, final: LoadedRun) -> bool:
-    """Whether the final model embeds with the selection model beside it
-    (``--keep-selection``). Not for runs whose embeddings are not normalised, whose distance
-    or verification head is sized to one model's embedding (mahalanobis, the Koch head), or
-    whose best checkpoint already joins them (a resumed run)."""
-    spec = final.spec
-    # a learned distance, or the Koch head that verification uses, is sized to one model
-    sized = spec.distance == "mahalanobis" or final.config.loss == "koch"
-    return config.keep_selection and spec.normalize and not sized and spec.members == 1
-
-
-def join_selection(final: LoadedRun, selection: LoadedRun) -> LoadedRun:
-    """The refit model and the selection model as one (:mod:`siamkit.models.ensemble`),
-    saved as ``RUN/best`` (``RUN/last`` stays the refit model's last epoch)."""
-    spec = final.spec.model_copy(
-        update={"members": 2, "embedding_dim": 2 * final.spec.embedding_dim}
-    )
-    model = build_model(spec)
-    members = cast(ConcatEncoder, model.encoder).members
-    members[0].load_state_dict(final.model.encoder.state_dict())
-    members[1].load_state_dict(selection.model.encoder.state_dict())
-    model.eval()
-    metrics = {**final.metrics, "members": MEMBERS}
-    save_checkpoint(final.run_dir / "best", model, final.config, spec, metrics)
-    return final._replace(model=model, spec=spec, metrics=metrics)
-
-
-def _record_members(run_dir: Path, spec: ModelSpec) -> None:
-    """``RUN/config.json``'s model and ``RUN/metrics.json`` name the joined model."""
-    run_config = read_json(run_dir / "config.json", DAMAGED)
-    run_config["model"] = spec.model_dump()
-    write_json(run_dir / "config.json", run_config)
-    metrics = read_json(run_dir / "metrics.json", DAMAGED)
-    metrics["members"] = MEMBERS
-    write_json(run_dir / "metrics.json", metrics)
 
 
 def _selection_choice(sel_dir: Path) -> tuple[int, dict[str, Any]]:
@@ -382,9 +345,11 @@ def _record(
     best_val: dict[str, Any],
     selection_seconds: float,
     refit_seconds: float,
+    joined: ModelSpec | None = None,
 ) -> None:
     """Add the selection, the refit and the operating point to ``RUN/metrics.json`` (and the
-    calibration to ``RUN/calibration.json``); ``RUN/config.json`` keeps what was asked."""
+    calibration to ``RUN/calibration.json``); ``RUN/config.json`` keeps what was asked. With
+    ``joined`` (the selection model kept beside the refit one), both name the joined model."""
     metrics_path = run_dir / "metrics.json"
     metrics = read_json(metrics_path, DAMAGED)
     metrics["selection"] = {
@@ -399,9 +364,13 @@ def _record(
         metrics["threshold"] = cal.threshold
         metrics["operating_point"] = record
         cal.save(run_dir)
+    if joined is not None:
+        metrics["members"] = MEMBERS
     write_json(metrics_path, metrics)
     run_config = read_json(run_dir / "config.json", DAMAGED)
     run_config["requested"] = config.model_dump()
+    if joined is not None:
+        run_config["model"] = joined.model_dump()
     write_json(run_dir / "config.json", run_config)
 
 
