@@ -109,3 +109,21 @@ def assert_same_weights(
     assert set(got) == set(want)
     for k in got:
         assert torch.allclose(got[k], want[k], atol=atol), k
+
+
+def assert_onnx_embeds_as_run(run_dir: Path, onnx_path: Path, items: int, parity: int) -> None:
+    """Export ``run_dir`` to ``onnx_path`` (parity checked on ``parity`` items) and check that
+    the torch-free runtime embeds ``items`` training items as the run's torch model does."""
+    pytest.importorskip("onnxruntime")
+    from siamkit.export import export_run
+    from siamkit.models.embed import embed_all
+    from siamkit.runtime import OnnxEncoder
+    from siamkit.training import load_run
+    from siamkit.training.setup import prepare_data
+
+    report = export_run(run_dir, onnx_path, parity_items=parity)
+    assert report.parity.max_abs_diff < 1e-4
+    run = load_run(run_dir)
+    x = prepare_data(run.config).train.x[:items]
+    got = OnnxEncoder(onnx_path).embed(x.numpy())
+    torch.testing.assert_close(torch.from_numpy(got), embed_all(run.model, x), atol=1e-4, rtol=0)

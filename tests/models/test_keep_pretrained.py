@@ -24,7 +24,7 @@ from siamkit.run.config import DEFAULT_IMAGE_ROTATION
 from siamkit.training import TrainConfig, load_run, train
 from siamkit.training.setup import model_spec, prepare_data, resolve_rotation
 
-from conftest import tiny_config
+from conftest import assert_onnx_embeds_as_run, tiny_config
 
 LITE = {"encoder": "efficientnet_lite0", "image_size": 32, "refit": False, "widths": None}
 HALF = 1 / math.sqrt(2)
@@ -137,13 +137,4 @@ def test_cli_no_keep_pretrained_trains_the_plain_features(tmp_path: Path) -> Non
 
 @pytest.mark.slow
 def test_a_kept_run_exports_both_halves(kept_run: Path, tmp_path: Path) -> None:
-    pytest.importorskip("onnxruntime")
-    from siamkit.export import export_run
-    from siamkit.runtime import OnnxEncoder
-
-    report = export_run(kept_run, tmp_path / "keep.onnx", parity_items=6)
-    assert report.parity.max_abs_diff < 1e-4
-    run = load_run(kept_run)
-    x = prepare_data(run.config).train.x[:4]
-    got = OnnxEncoder(tmp_path / "keep.onnx").embed(x.numpy())
-    torch.testing.assert_close(torch.from_numpy(got), embed_all(run.model, x), atol=1e-4, rtol=0)
+    assert_onnx_embeds_as_run(kept_run, tmp_path / "keep.onnx", items=4, parity=6)
