@@ -36,6 +36,15 @@ def test_default_holds_out_two_classes_with_refit_else_one() -> None:
     assert default_val_classes([0, 1], refit=True) == []
 
 
+@pytest.mark.parametrize(("n", "held"), [(4, 2), (10, 2), (12, 2), (13, 3), (100, 20), (808, 162)])
+def test_many_classes_hold_out_the_last_fifth(n: int, held: int) -> None:
+    # a fifth of the classes (rounded, at least two), so the operating point rests on many
+    # class pairs when there are many classes; without the refit still the last one
+    classes = list(range(10, 10 + n))
+    assert default_val_classes(classes, refit=True) == classes[n - held :]
+    assert default_val_classes(classes, refit=False) == classes[-1:]
+
+
 def test_refits_only_with_validation_and_labels(tmp_path: Path) -> None:
     assert refits(tiny_config(tmp_path))
     assert not refits(tiny_config(tmp_path, refit=False))

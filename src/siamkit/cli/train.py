@@ -37,7 +37,7 @@ def train(
     val_classes: Annotated[
         str | None,
         typer.Option(
-            help="Training classes held out for validation (default: the last two with the refit and 4+ classes, else the last; none: no class)."
+            help="Training classes held out for validation (default: the last fifth, at least two, with the refit and 4+ classes, else the last; none: no class)."
         ),
     ] = None,
     val_fraction: Annotated[

@@ -97,10 +97,10 @@ class TrainConfig(BaseModel):
     eval_classes: str = "5-9"  # classes never seen in training; only `evaluate` looks at them;
     # "none" = a production run that trains on every class it is given (the default when
     # train_classes is "all")
-    val_classes: str | None = None  # training classes held out whole; None = the last two with
-    # refit and 4+ training classes (so the operating point is fitted on pairs of unseen
-    # classes), else the last one; "none" = no class held out (with val_fraction 0: no
-    # validation, the last epoch is kept)
+    val_classes: str | None = None  # training classes held out whole; None = the last fifth
+    # (at least two) with refit and 4+ training classes (so the operating point is fitted on
+    # pairs of unseen classes), else the last one; "none" = no class held out (with
+    # val_fraction 0: no validation, the last epoch is kept)
     val_fraction: float = Field(0.1, ge=0.0, lt=1.0)  # share of other training items held out
     refit: bool = True  # with validation: after choosing the epoch count and the operating point
     # on the held-out split, train the final model on *all* training classes for that many

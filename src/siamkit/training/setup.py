@@ -28,6 +28,9 @@ from siamkit.models.text import pretrained_dim
 from siamkit.models.text_tokenizer import text_tokenizer_name
 from siamkit.run.config import DEFAULT_IMAGE_ROTATION, TrainConfig, source_options
 
+# share of the training classes a refit run's selection holds out whole by default (at least 2)
+VAL_SHARE = 0.2
+
 
 class PreparedData(NamedTuple):
     """The training split, the validation split (None if it has < 2 classes), class names and
@@ -78,12 +81,20 @@ def prepare_data(config: TrainConfig) -> PreparedData:
 def default_val_classes(train_classes: list[int], refit: bool) -> list[int]:
     """The training classes held out whole when ``--val-classes`` is not given.
 
-    With ``refit`` and 4+ training classes, the last two: the operating point is then fitted
-    on pairs *between* held-out classes, as evaluation pairs are, and the refit trains the
-    final model on all of them anyway. Otherwise the last one (3+ classes), else none.
+    With ``refit`` and 4+ training classes, the last :data:`VAL_SHARE` of them, at least two:
+    the operating point is then fitted on pairs *between* held-out classes, as evaluation pairs
+    are, on many class pairs when the data has many classes (two classes give one impostor pair
+    of classes), and the refit trains the final model on all of them anyway. Otherwise the
+    last one (3+ classes), else none.
+
+    Example:
+        >>> default_val_classes(list(range(5)), refit=True)
+        [3, 4]
+        >>> default_val_classes(list(range(100)), refit=True)[:3]
+        [80, 81, 82]
     """
     if refit and len(train_classes) >= 4:
-        return train_classes[-2:]
+        return train_classes[-max(2, round(VAL_SHARE * len(train_classes))) :]
     return train_classes[-1:] if len(train_classes) >= 3 else []
 
 
