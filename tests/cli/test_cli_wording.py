@@ -11,8 +11,8 @@ from siamkit.training import TrainConfig
 def test_demo_describes_the_recipe_it_trains() -> None:
     text = describe_recipe(TrainConfig(data="digits"))
     assert text == (
-        "a conv encoder; multi-similarity loss + uniformity (weight 0.3) + rotation prediction "
-        "(weight 1)"
+        "a conv encoder; multi-similarity loss + uniformity (weight 0.3 from 500 images per class, "
+        "off below) + rotation prediction (weight 1)"
     )
     assert describe_recipe(TrainConfig(data="digits", loss="triplet")) == (
         "a conv encoder; triplet loss"

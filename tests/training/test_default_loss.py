@@ -13,11 +13,14 @@ from siamkit.data.labelled import LabelledData
 from siamkit.run.config import (
     DEFAULT_IMAGE_LOSS,
     DEFAULT_IMAGE_ROTATION,
+    DEFAULT_IMAGE_UNIFORMITY,
+    SMALL_DATA_ITEMS,
     TrainConfig,
     default_loss,
 )
 from siamkit.training import load_run, train
-from siamkit.training.setup import resolve_rotation
+from siamkit.training.refit import refit_config
+from siamkit.training.setup import resolve_rotation, resolve_uniformity
 
 from conftest import tiny_config
 
@@ -29,7 +32,7 @@ from conftest import tiny_config
 def test_image_sources_get_the_image_recipe(data: str) -> None:
     assert default_loss(data) == DEFAULT_IMAGE_LOSS == "multi_similarity"
     cfg = TrainConfig(data=data)
-    assert (cfg.loss, cfg.uniformity) == ("multi_similarity", 0.3)
+    assert (cfg.loss, cfg.uniformity) == ("multi_similarity", None)  # auto: by the data's size
     # the recipe's regulariser comes with the default only; a named loss or weight is kept
     assert TrainConfig(data=data, loss="multi_similarity").uniformity == 0.0
     assert TrainConfig(data=data, uniformity=0.0).uniformity == 0.0
@@ -98,3 +101,47 @@ def test_a_run_from_before_rotation_resumes_without_it(tmp_path: Path) -> None:
     result = train(auto, resume=True, progress=False)
     assert [h["epoch"] for h in result.history] == [1, 2]
     assert load_run(tmp_path / "old", "last").config.rotation == 0.0
+
+
+def _per_class(counts: list[int]) -> LabelledData:
+    y = torch.cat([torch.full((n,), c, dtype=torch.long) for c, n in enumerate(counts)])
+    return LabelledData(torch.zeros(len(y), 1, 4, 4), y, [str(c) for c in range(len(counts))], "image")
+
+
+def test_auto_uniformity_resolves_by_items_per_class() -> None:
+    cfg = TrainConfig(data="fashion-mnist")
+    at, below = SMALL_DATA_ITEMS, SMALL_DATA_ITEMS - 1
+    # the median class decides: one small class among large ones does not
+    assert resolve_uniformity(cfg, _per_class([at, at, 3]), None).uniformity == 0.3
+    assert DEFAULT_IMAGE_UNIFORMITY == 0.3
+    assert resolve_uniformity(cfg, _per_class([below, below, 9999]), None).uniformity == 0.0
+    # a resumed run keeps the number it trained with; one saved before the option had none
+    assert resolve_uniformity(cfg, _per_class([3, 3]), {"uniformity": 0.3}).uniformity == 0.3
+    assert resolve_uniformity(cfg, _per_class([at, at]), {"loss": "x"}).uniformity == 0.0
+    lite0 = TrainConfig(data="digits", encoder="efficientnet_lite0")  # its recipe: any size
+    assert resolve_uniformity(lite0, _per_class([3, 3]), None).uniformity == 0.3
+    given = TrainConfig(data="digits", uniformity=0.7)  # a given weight is kept
+    assert resolve_uniformity(given, _per_class([3, 3]), None).uniformity == 0.7
+
+
+def test_the_refit_trains_the_recipe_the_selection_resolved() -> None:
+    auto = TrainConfig(data="fashion-mnist")
+    chosen = {"uniformity": 0.3, "rotation": 1.0}
+    final = refit_config(auto, 4, chosen)
+    assert (final.uniformity, final.rotation, final.epochs) == (0.3, 1.0, 4)
+    # what the user gave is never replaced
+    given = TrainConfig(data="fashion-mnist", uniformity=0.0, rotation=0.0)
+    assert (refit_config(given, 4, chosen).uniformity, refit_config(given, 4, chosen).rotation) == (
+        0.0,
+        0.0,
+    )
+
+
+def test_a_small_default_run_trains_without_uniformity(tmp_path: Path) -> None:
+    # digits 0-4: about 125 training images per class, under SMALL_DATA_ITEMS; both the
+    # selection and the refit save the number they used
+    cfg = tiny_config(tmp_path / "s", epochs=1)
+    assert cfg.uniformity is None
+    train(cfg, progress=False)
+    assert load_run(tmp_path / "s" / "selection", "last").config.uniformity == 0.0
+    assert load_run(tmp_path / "s", "last").config.uniformity == 0.0

@@ -16,7 +16,7 @@ from siamkit.evaluation import embed_all
 from siamkit.evaluation.report import write_report
 from siamkit.evaluation.run_eval import evaluate_run
 from siamkit.run import Calibration
-from siamkit.run.config import DEFAULT_IMAGE_ROTATION
+from siamkit.run.config import DEFAULT_IMAGE_ROTATION, DEFAULT_IMAGE_UNIFORMITY, SMALL_DATA_ITEMS
 from siamkit.training import TrainConfig, load_run, train
 
 
@@ -28,7 +28,12 @@ def describe_recipe(cfg: TrainConfig) -> str:
         'a conv encoder; triplet loss'
     """
     parts = [f"{cfg.loss.replace('_', '-')} loss"]
-    if cfg.uniformity:
+    if cfg.uniformity is None:  # the image recipe's "auto": by the data's size
+        parts.append(
+            f"uniformity (weight {DEFAULT_IMAGE_UNIFORMITY:g} from {SMALL_DATA_ITEMS} images per "
+            "class, off below)"
+        )
+    elif cfg.uniformity:
         parts.append(f"uniformity (weight {cfg.uniformity:g})")
     # rotation None: the image recipe's own weight, used on square images such as digits
     rotation = DEFAULT_IMAGE_ROTATION if cfg.rotation is None else cfg.rotation

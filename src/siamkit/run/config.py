@@ -33,6 +33,10 @@ from siamkit.models.text_tokenizer import MINILM, text_tokenizer_name
 DEFAULT_IMAGE_LOSS = "multi_similarity"
 DEFAULT_IMAGE_UNIFORMITY = 0.3
 DEFAULT_IMAGE_ROTATION = 1.0
+# below this many training items per class (the median over classes) the image recipe leaves
+# the uniformity term off: with 300 images per class it cost MAP@R on held-out training classes,
+# with 6,000 it helped (bench/select_small.py; docs/benchmarks.md, "Small data sets")
+SMALL_DATA_ITEMS = 500
 # loss options that come from their own settings (or from the data and model): never in
 # loss_options
 _OWN_SETTINGS = {
@@ -69,8 +73,9 @@ def default_loss(
 
     ``nt_xent`` for self-supervised runs; ``contrastive`` for explicit pairs; for text data
     with a pretrained transformer :data:`DEFAULT_TEXT_LOSS`; ``contrastive`` for other non-image
-    data; otherwise the image recipe :data:`DEFAULT_IMAGE_LOSS` (which a config completes with
-    :data:`DEFAULT_IMAGE_UNIFORMITY` unless ``uniformity`` is given).
+    data; otherwise the image recipe :data:`DEFAULT_IMAGE_LOSS` (whose ``uniformity`` stays
+    None, "auto", unless given: the trainer makes it :data:`DEFAULT_IMAGE_UNIFORMITY` or 0 by
+    the data's size, :func:`siamkit.training.setup.resolve_recipe`).
     """
     if self_supervised:
         return "nt_xent"
@@ -151,8 +156,11 @@ class TrainConfig(BaseModel):
         default_factory=dict
     )
     temperature: float | None = Field(None, gt=0.0)  # None = the loss's (nt_xent 0.1, MNRL 0.05)
-    uniformity: float = Field(0.0, ge=0.0)  # weight λ of the uniformity regulariser (Wang &
-    # Isola 2020) added to the loss, L + λ·U, over the batch's embeddings; 0 = off
+    uniformity: float | None = Field(None, ge=0.0)  # weight λ of the uniformity regulariser
+    # (Wang & Isola 2020) added to the loss, L + λ·U, over the batch's embeddings; 0 = off.
+    # None (what a run naming no loss gets) = auto: DEFAULT_IMAGE_UNIFORMITY with at least
+    # SMALL_DATA_ITEMS training items per class, else 0; a named loss: 0. The trainer saves the
+    # number it used
     projection: int = Field(0, ge=0)  # hidden width H of a training-only head g (SimCLR): the
     # loss sees g(embedding), g = Linear(D,H)-ReLU-Linear(H,D), dropped after training; 0 = off
     rotation: float | None = Field(None, ge=0.0)  # weight w of the rotation-prediction task
@@ -228,14 +236,18 @@ class TrainConfig(BaseModel):
             )
             if values["loss"] == DEFAULT_TEXT_LOSS and values.get("distance") is None:
                 values["distance"] = "cosine"  # how text embeddings are compared
-            if values["loss"] == DEFAULT_IMAGE_LOSS and values.get("uniformity") is None:
-                values["uniformity"] = DEFAULT_IMAGE_UNIFORMITY  # the whole image recipe
-            if values["loss"] != DEFAULT_IMAGE_LOSS and values.get("rotation") is None:
-                values["rotation"] = 0.0  # only the image recipe turns images by default
-        elif isinstance(values, dict) and "rotation" not in values:
-            # a named loss: no rotation unless asked. An explicit None (auto, as a saved
-            # config.json of an unresolved run holds) stays None.
-            values = {**values, "rotation": 0.0}
+            if values["loss"] != DEFAULT_IMAGE_LOSS:
+                # only the image recipe turns images and spreads embeddings by default (its
+                # "auto" None is made a number by the trainer, by the data)
+                for key in ("rotation", "uniformity"):
+                    if values.get(key) is None:
+                        values[key] = 0.0
+        elif isinstance(values, dict):
+            # a named loss: no rotation or uniformity unless asked. An explicit None (auto, as a
+            # saved config.json of an unresolved run holds) stays None.
+            values = {**values}
+            for key in ("rotation", "uniformity"):
+                values.setdefault(key, 0.0)
         return values
 
     @model_validator(mode="before")

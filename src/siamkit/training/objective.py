@@ -145,7 +145,7 @@ class Objective:
             loss_fn=loss_fn,
             guard=guards_duplicates(loss_fn),  # identical inputs are then never negatives
             gathered=ddp is not None and config.gather_negatives,
-            uniformity=UniformityLoss() if config.uniformity > 0 else None,
+            uniformity=UniformityLoss() if config.uniformity else None,  # None/0: off
             rotation=rotation,
             rotation_classes=rotation is not None and config.rotation_classes,
             augment=Augment() if config.augments else None,

@@ -54,6 +54,7 @@ from siamkit.training.setup import PreparedData, prepare_data
 SELECTION = "selection"  # the choosing run's folder inside the run directory
 OPERATING_PAIRS = 20_000  # balanced pairs the operating point is fitted on
 SCALE_ITEMS = 5_000  # training items whose impostor pairs match the two models' scales
+AUTO = ("rotation", "uniformity")  # settings whose None the trainer resolves from the data
 # where the joined model's members come from (--keep-selection), recorded in metrics.json
 MEMBERS = ["best (the refit model)", f"{SELECTION}/best (the selection model)"]
 
@@ -71,11 +72,20 @@ def selection_config(config: TrainConfig) -> TrainConfig:
     return config.model_copy(update={"out": str(Path(config.out) / SELECTION)})
 
 
-def refit_config(config: TrainConfig, epochs: int) -> TrainConfig:
-    """The final run's settings: every training class, no validation, ``epochs`` epochs."""
-    return config.model_copy(
-        update={"val_classes": "none", "val_fraction": 0.0, "epochs": epochs, "refit": False}
-    )
+def refit_config(
+    config: TrainConfig, epochs: int, chosen: dict[str, Any] | None = None
+) -> TrainConfig:
+    """The final run's settings: every training class, no validation, ``epochs`` epochs, and
+    the numbers the selection run (its saved settings ``chosen``) gave the recipe's "auto"
+    options (:data:`AUTO`), so both runs train the same recipe whatever the held-out share
+    does to the data's size."""
+    update: dict[str, Any] = {
+        "val_classes": "none", "val_fraction": 0.0, "epochs": epochs, "refit": False
+    }  # fmt: skip
+    for key in AUTO:
+        if getattr(config, key) is None and chosen is not None and chosen.get(key) is not None:
+            update[key] = chosen[key]
+    return config.model_copy(update=update)
 
 
 def prepare_refit_out(run_dir: Path, resume: bool, overwrite: bool) -> None:
@@ -255,8 +265,9 @@ def train_with_refit(
         saved = saved_config(sel_dir)
         if saved is not None:  # the same settings (the folder may have moved; "auto" matches)
             same = {"out": saved.get("out", sel_cfg.out)}
-            if sel_cfg.rotation is None:
-                same["rotation"] = saved.get("rotation")
+            for key in AUTO:
+                if getattr(sel_cfg, key) is None:
+                    same[key] = saved.get(key)
             check_resumable(saved, sel_cfg.model_copy(update=same))
     else:
         console.print(
@@ -267,7 +278,7 @@ def train_with_refit(
     # every process reads the choice rank 0 wrote (the phase ends at a barrier)
     best_epoch, best_val = _selection_choice(sel_dir)
     selection_seconds = time.perf_counter() - started
-    final_cfg = refit_config(config, best_epoch)
+    final_cfg = refit_config(config, best_epoch, saved_config(sel_dir))
     resume_final = resume and (run_dir / "last").exists()
     if resume_final and _final_epochs(run_dir) not in (None, best_epoch):
         # the selection chose again (--epochs changed): the final run starts over

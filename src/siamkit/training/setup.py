@@ -26,7 +26,13 @@ from siamkit.models.spec import ModelSpec
 from siamkit.models.standardize import Standardize
 from siamkit.models.text import pretrained_dim
 from siamkit.models.text_tokenizer import text_tokenizer_name
-from siamkit.run.config import DEFAULT_IMAGE_ROTATION, TrainConfig, source_options
+from siamkit.run.config import (
+    DEFAULT_IMAGE_ROTATION,
+    DEFAULT_IMAGE_UNIFORMITY,
+    SMALL_DATA_ITEMS,
+    TrainConfig,
+    source_options,
+)
 
 # share of the training classes a refit run's selection holds out whole by default (at least 2)
 VAL_SHARE = 0.2
@@ -296,3 +302,34 @@ def resolve_rotation(
             "or drop --rotation-classes"
         )
     return config.model_copy(update={"rotation": weight})
+
+
+def resolve_uniformity(
+    config: TrainConfig, data: LabelledData, saved: dict[str, object] | None
+) -> TrainConfig:
+    """``config`` with ``uniformity=None`` (the image recipe's "auto") made a number.
+
+    :data:`~siamkit.run.config.DEFAULT_IMAGE_UNIFORMITY` when the training classes have at
+    least :data:`~siamkit.run.config.SMALL_DATA_ITEMS` items each (the median over classes),
+    else 0: on a few hundred images per class the term cost MAP@R on held-out training classes
+    (bench/select_small.py). A pretrained image encoder keeps it at any size (its recipe was
+    chosen with it at 100 and 600 images per class, bench/select_pretrained.py). ``saved``: the config of a run being resumed, whose number is kept
+    (one written before the option existed trained without it: 0).
+
+    Example:
+        >>> cfg = TrainConfig(data="digits")  # no loss named: the image recipe, "auto"
+        >>> y = torch.arange(4).repeat(10)  # 10 items in each of 4 classes
+        >>> small = LabelledData(torch.zeros(40, 1, 8, 8), y, list("abcd"), "image")
+        >>> cfg.uniformity, resolve_uniformity(cfg, small, None).uniformity
+        (None, 0.0)
+    """
+    if config.uniformity is not None:
+        return config
+    if saved is not None:
+        kept = saved.get("uniformity", 0.0)
+        if isinstance(kept, int | float):
+            return config.model_copy(update={"uniformity": float(kept)})
+    _, counts = torch.unique(data.y, return_counts=True)
+    large = len(counts) > 0 and float(counts.float().median()) >= SMALL_DATA_ITEMS
+    weight = DEFAULT_IMAGE_UNIFORMITY if large or is_pretrained_image(config.encoder) else 0.0
+    return config.model_copy(update={"uniformity": weight})

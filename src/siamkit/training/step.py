@@ -214,7 +214,7 @@ def forward_batch(
     )
     if obj.uniformity is not None:  # spread over the sphere (the global batch)
         spread = emb if own is None else emb[own]  # turned rows: not here
-        value = value + cfg.uniformity * obj.uniformity(spread)
+        value = value + (cfg.uniformity or 0.0) * obj.uniformity(spread)
     rot = None  # the turned originals (this process's share); the head predicts k
     if obj.rotation is not None:
         if turned is None:  # without rotation classes the turned images are embedded here

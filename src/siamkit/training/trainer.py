@@ -53,6 +53,7 @@ from siamkit.training.setup import (
     prepare_data,
     resolve_device,
     resolve_rotation,
+    resolve_uniformity,
     set_dropout,
     set_trainable,
 )
@@ -176,6 +177,7 @@ def _train(
         prepared = prepare_data(config)
     saved = saved_config(run_dir) if resume else None
     config = resolve_rotation(config, prepared.train, saved)  # None: the recipe's
+    config = resolve_uniformity(config, prepared.train, saved)
     spec = model_spec(config, prepared.train)
     model = build_model(spec, pretrained=not resume)  # a resumed run loads its own weights
     if config.dropout is not None:
