@@ -132,7 +132,9 @@ def train(
     ] = None,
     uniformity: Annotated[
         float | None,
-        typer.Option(help="Weight of the uniformity regulariser added to the loss (0 = off)."),
+        typer.Option(
+            help="Weight of the uniformity regulariser added to the loss (0 = off; default: 0.3 in the image recipe with 500+ training images per class, else off)."
+        ),
     ] = None,
     rotation: Annotated[
         float | None,
