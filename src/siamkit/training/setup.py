@@ -313,8 +313,9 @@ def resolve_uniformity(
     least :data:`~siamkit.run.config.SMALL_DATA_ITEMS` items each (the median over classes),
     else 0: on a few hundred images per class the term cost MAP@R on held-out training classes
     (bench/select_small.py). A pretrained image encoder keeps it at any size (its recipe was
-    chosen with it at 100 and 600 images per class, bench/select_pretrained.py). ``saved``: the config of a run being resumed, whose number is kept
-    (one written before the option existed trained without it: 0).
+    chosen with it at 100 and 600 images per class, bench/select_pretrained.py). ``saved``: the
+    config of a run being resumed, whose number is kept (one written before the option existed
+    trained without it: 0).
 
     Example:
         >>> cfg = TrainConfig(data="digits")  # no loss named: the image recipe, "auto"
