@@ -105,7 +105,9 @@ def test_a_run_from_before_rotation_resumes_without_it(tmp_path: Path) -> None:
 
 def _per_class(counts: list[int]) -> LabelledData:
     y = torch.cat([torch.full((n,), c, dtype=torch.long) for c, n in enumerate(counts)])
-    return LabelledData(torch.zeros(len(y), 1, 4, 4), y, [str(c) for c in range(len(counts))], "image")
+    return LabelledData(
+        torch.zeros(len(y), 1, 4, 4), y, [str(c) for c in range(len(counts))], "image"
+    )
 
 
 def test_auto_uniformity_resolves_by_items_per_class() -> None:
