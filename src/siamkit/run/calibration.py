@@ -8,9 +8,9 @@ fitting of thresholds and the choice of pairs live in :mod:`siamkit.evaluation`.
 Example:
     >>> cal = Calibration.load("runs/digits")  # None when the run is not calibrated
     >>> round(cal.threshold, 2), cal.accept([0.1, 1.2])
-    (0.3, array([ True, False]))
+    (0.21, array([ True, False]))
     >>> cal.probability_map.predict([0.1, 1.2]).round(2)  # P(same)
-    array([0.78, 0.11])
+    array([0.83, 0.  ])
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ Example:
     ('digits', 16, 1)
     >>> rule = run.decision_rule(larger_is_closer=False)
     >>> rule.source, round(rule.threshold, 2)
-    ('operating_point', 0.3)
+    ('operating_point', 0.21)
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Example:
     >>> enc = OnnxEncoder("model.onnx")
     >>> emb = enc.embed_files(["a.png", "b.png", "c.png"])  # (3, D): two zeros and a one
     >>> enc.pair_distances(emb[[0, 0]], emb[[1, 2]]).round(2), round(enc.threshold, 2)
-    (array([0.27, 0.84], dtype=float32), 0.3)
+    (array([0.19, 0.69], dtype=float32), 0.21)
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ alphabets: ``across`` rows only):
     >>> record["classes"], record["alphabets"], record["seen_in_training"]
     (5, None, [])
     >>> [(r["protocol"], r["n_way"], r["scorer"], round(r["mean"], 2)) for r in record["rows"]]
-    [('across', 5, 'euclidean', 0.4)]
+    [('across', 5, 'euclidean', 0.45)]
     >>> Path("runs/digits/oneshot-best.json").is_file()
     True
 """
