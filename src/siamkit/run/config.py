@@ -35,7 +35,8 @@ DEFAULT_IMAGE_UNIFORMITY = 0.3
 DEFAULT_IMAGE_ROTATION = 1.0
 # below this many training items per class (the median over classes) the image recipe leaves
 # the uniformity term off: with 300 images per class it cost MAP@R on held-out training classes,
-# with 6,000 it helped (bench/select_small.py; docs/benchmarks.md, "Small data sets")
+# with 1,000 it was even, and it was chosen at 6,000 (bench/select_small.py,
+# bench/select_uniformity.py; docs/benchmarks.md, "Small data sets")
 SMALL_DATA_ITEMS = 500
 # loss options that come from their own settings (or from the data and model): never in
 # loss_options
@@ -75,7 +76,7 @@ def default_loss(
     with a pretrained transformer :data:`DEFAULT_TEXT_LOSS`; ``contrastive`` for other non-image
     data; otherwise the image recipe :data:`DEFAULT_IMAGE_LOSS` (whose ``uniformity`` stays
     None, "auto", unless given: the trainer makes it :data:`DEFAULT_IMAGE_UNIFORMITY` or 0 by
-    the data's size, :func:`siamkit.training.setup.resolve_recipe`).
+    the data's size, :func:`siamkit.training.setup.resolve_uniformity`).
     """
     if self_supervised:
         return "nt_xent"
