@@ -22,27 +22,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from select_keep_selection import siamkit
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN, UNSEEN = "0-807", "808-1106"
 VARIANTS = {"last2": [], "share20": ["--val-classes", "646-807"]}
 RECIPE = ["--loss", "multi_similarity", "--epochs", "4", "--batch-size", "128",
           "--classes-per-batch", "32"]  # fmt: skip
-
-
-def siamkit(args: list[str]) -> str:
-    env = {**os.environ, "OMP_NUM_THREADS": "2"}
-    done = subprocess.run([sys.executable, "-m", "siamkit", *args], capture_output=True,
-                          text=True, env=env)  # fmt: skip
-    if done.returncode != 0:
-        raise SystemExit(f"siamkit {' '.join(args)} failed:\n{done.stderr[-2000:]}")
-    return done.stdout
 
 
 def main() -> None:

@@ -31,12 +31,8 @@ One JSON line per (candidate, fold, seed) in bench/results/select-small.jsonl.
 from __future__ import annotations
 
 import argparse
-import gzip
 import itertools
 import json
-import os
-import struct
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,6 +40,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fmnist_pretrained import write_subset  # the same seed-0 draw of classes 0-4, as IDX files
+from select_keep_selection import scores, siamkit
 
 ROOT = Path(__file__).resolve().parent.parent
 FMNIST = Path("/usr/share/datasets/fashion-mnist")
@@ -56,55 +56,6 @@ CANDIDATES: dict[str, list[str]] = {
     "no_rotation": ["--rotation", "0"],
 }
 TRAINING = (0, 1, 2, 3, 4)
-
-
-def read_idx(path: Path) -> np.ndarray:
-    raw = gzip.decompress(path.read_bytes())
-    ndim = raw[3]
-    shape = struct.unpack(">" + "I" * ndim, raw[4 : 4 + 4 * ndim])
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
-
-
-def write_idx(path: Path, array: np.ndarray) -> None:
-    head = bytes([0, 0, 8, array.ndim]) + struct.pack(">" + "I" * array.ndim, *array.shape)
-    path.write_bytes(gzip.compress(head + array.astype(np.uint8).tobytes()))
-
-
-def write_subset(src: Path, out: Path, per_class: int, seed: int = 0) -> None:
-    """``per_class`` train-split items of each training class 0-4, as IDX files in ``out``."""
-    images = read_idx(src / "train-images-idx3-ubyte.gz")
-    labels = read_idx(src / "train-labels-idx1-ubyte.gz")
-    rng = np.random.default_rng(seed)
-    keep = np.sort(np.concatenate([
-        rng.choice(np.flatnonzero(labels == c), per_class, replace=False) for c in TRAINING
-    ]))  # fmt: skip
-    out.mkdir(parents=True, exist_ok=True)
-    write_idx(out / "train-images-idx3-ubyte.gz", images[keep])
-    write_idx(out / "train-labels-idx1-ubyte.gz", labels[keep])
-
-
-def siamkit(args: list[str]) -> str:
-    env = {**os.environ, "OMP_NUM_THREADS": "2"}
-    done = subprocess.run([sys.executable, "-m", "siamkit", *args], capture_output=True,
-                          text=True, env=env)  # fmt: skip
-    if done.returncode != 0:
-        raise SystemExit(f"siamkit {' '.join(args)} failed:\n{done.stderr[-2000:]}")
-    return done.stdout
-
-
-def score(run: str, classes: str) -> dict[str, Any]:
-    out = siamkit(["evaluate", run, "--json", "--classes", classes, "--split", "train",
-                   "--bootstrap", "0", "--episodes", "200"])  # fmt: skip
-    record = json.loads(out[out.index("{") :])
-    if not record["held_out"]:
-        raise SystemExit(f"{run}: scored classes {classes} were trained on")
-    op = record.get("operating_point") or {}
-    return {
-        "map_at_r": record["retrieval"]["map_at_r"],
-        "p_at_1": record["retrieval"]["precision_at_1"],
-        "far_promised": op.get("promised_far"),
-        "far_achieved": op.get("far"),
-    }
 
 
 def main() -> None:
@@ -124,7 +75,7 @@ def main() -> None:
         subset = Path(tmp) / "subset"
         data = "digits"
         if args.source == "fmnist":
-            write_subset(args.data_dir, subset, args.per_class)
+            write_subset(args.data_dir, subset, args.per_class, with_test=False)
             data = f"fashion-mnist:{subset}"
         epochs = [] if args.epochs is None else ["--epochs", str(args.epochs)]
         for seed, (trained, scored), name in itertools.product(args.seeds, folds, args.candidates):
@@ -136,8 +87,9 @@ def main() -> None:
                      "--no-progress"])  # fmt: skip
             per_class = args.per_class if args.source == "fmnist" else None
             row = {"candidate": name, "source": args.source, "per_class": per_class,
-                   "epochs": args.epochs, "fold": f"{t}/{s}",
-                   "seed": seed, "train_s": time.perf_counter() - started, **score(run, s)}  # fmt: skip
+                   "epochs": args.epochs, "fold": f"{t}/{s}", "seed": seed,
+                   "train_s": time.perf_counter() - started,
+                   **scores(run, s, "train", "best")}  # fmt: skip
             rows.append(row)
             out.write(json.dumps(row) + "\n")
             out.flush()
