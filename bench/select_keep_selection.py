@@ -15,6 +15,8 @@ serves both rows):
 
     python bench/select_keep_selection.py --settings digits fmnist-proxy
     python bench/select_keep_selection.py --settings fmnist-proxy-more --append
+    python bench/select_keep_selection.py --settings fmnist-proxy-default \
+        fmnist-proxy-no-uniformity --seeds 1 --append
 
 ``fmnist-proxy-more`` is the other eight ways to take three of the five training classes.
 
@@ -59,6 +61,11 @@ SETTINGS["fmnist-proxy-no-uniformity"] = (
     [(t, s, "train", ["--epochs", "5", "--uniformity", "0"]) for t, s in ALL_FOLDS],
     [0],
 )
+# the default recipe on the same ten folds (the pair of the rows above for another seed)
+SETTINGS["fmnist-proxy-default"] = (
+    [(t, s, "train", ["--epochs", "5"]) for t, s in ALL_FOLDS],
+    [0],
+)
 DATA = {name: "fashion-mnist" for name in SETTINGS if name != "digits"} | {"digits": "digits"}
 
 
@@ -88,27 +95,32 @@ def main() -> None:
     ap.add_argument("--results", type=Path,
                     default=ROOT / "bench/results/select-keep-selection.jsonl")  # fmt: skip
     ap.add_argument("--append", action="store_true", help="add rows to --results, keep the old")
+    ap.add_argument("--seeds", type=int, nargs="+", help="these seeds instead of each setting's")
     args = ap.parse_args()
     rows = []
     mode = "a" if args.append else "w"
     with tempfile.TemporaryDirectory() as tmp, args.results.open(mode) as out:
-        for setting in args.settings:
-            folds, seeds = SETTINGS[setting]
-            for trained, scored, split, extra in folds:
-                for seed in seeds:
-                    run = f"{tmp}/{setting}-{trained}-{seed}"
-                    started = time.perf_counter()
-                    siamkit(["train", "--data", DATA[setting], "--train-classes", trained,
-                             "--eval-classes", scored, "--keep-selection", *extra,
-                             "--seed", str(seed), "--out", run, "--no-progress"])  # fmt: skip
-                    row = {"setting": setting, "fold": f"{trained}/{scored}", "seed": seed,
-                           "train_s": time.perf_counter() - started,
-                           "joined": scores(run, scored, split, "best"),
-                           "refit_alone": scores(run, scored, split, "last")}  # fmt: skip
-                    rows.append(row)
-                    out.write(json.dumps(row) + "\n")
-                    out.flush()
-                    print(json.dumps(row), flush=True)
+        # fold by fold, every setting (so that a stopped run leaves paired rows)
+        jobs = [
+            (i, seed, k, setting, fold)
+            for k, setting in enumerate(args.settings)
+            for i, fold in enumerate(SETTINGS[setting][0])
+            for seed in (args.seeds or SETTINGS[setting][1])
+        ]
+        for _, seed, _, setting, (trained, scored, split, extra) in sorted(jobs):
+            run = f"{tmp}/{setting}-{trained}-{seed}"
+            started = time.perf_counter()
+            siamkit(["train", "--data", DATA[setting], "--train-classes", trained,
+                     "--eval-classes", scored, "--keep-selection", *extra,
+                     "--seed", str(seed), "--out", run, "--no-progress"])  # fmt: skip
+            row = {"setting": setting, "fold": f"{trained}/{scored}", "seed": seed,
+                   "train_s": time.perf_counter() - started,
+                   "joined": scores(run, scored, split, "best"),
+                   "refit_alone": scores(run, scored, split, "last")}  # fmt: skip
+            rows.append(row)
+            out.write(json.dumps(row) + "\n")
+            out.flush()
+            print(json.dumps(row), flush=True)
     print(
         "| setting | fold | seed | MAP@R refit alone | MAP@R joined | P@1 refit alone | P@1 joined |"
     )
