@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from rich.console import Console
 
 from siamkit.data import load_data, parse_classes
 from siamkit.evaluation.calibrated_run import pair_distances
@@ -16,7 +18,12 @@ from siamkit.evaluation.calibration import error_rates, fit_threshold
 from siamkit.models.embed import embed_all
 from siamkit.run import Calibration
 from siamkit.training import TrainConfig, load_run, train
-from siamkit.training.refit import OPERATING_PAIRS, match_scale, refits
+from siamkit.training.refit import (
+    OPERATING_PAIRS,
+    match_scale,
+    operating_point_caution,
+    refits,
+)
 from siamkit.training.setup import default_val_classes, prepare_data
 
 from conftest import tiny_config
@@ -25,7 +32,9 @@ from conftest import tiny_config
 @pytest.fixture(scope="module")
 def refit_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("refit") / "run"
-    train(tiny_config(out, epochs=3), progress=False)
+    console = Console(file=io.StringIO(), width=400)
+    train(tiny_config(out, epochs=3), progress=False, console=console)
+    (out.parent / "console.txt").write_text(console.file.getvalue())  # type: ignore[attr-defined]
     return out
 
 
@@ -82,6 +91,7 @@ def test_operating_point_is_fitted_on_held_out_class_pairs(refit_run: Path) -> N
     op = metrics["operating_point"]
     assert op["fitted_on"] == "held-out classes" and op["classes"] == ["3", "4"]
     assert op["target_far"] == 0.05 and op["pairs"] == OPERATING_PAIRS
+    assert op["unseen_class_pairs"] == 1  # classes 3 and 4: one pair
     # the promise is the selection model's own FAR on pairs of the held-out classes, at the
     # threshold a plain fit for the target gives there (carrying the scale keeps the order)
     sel = load_run(refit_run / "selection")
@@ -185,3 +195,19 @@ def test_a_run_from_before_the_refit_resumes_as_it_was(tmp_path: Path) -> None:
     train(tiny_config(run, epochs=2), resume=True, progress=False)  # refit=True by default
     assert not (run / "selection").exists()
     assert len(json.loads((run / "metrics.json").read_text())["history"]) == 2
+
+
+def test_a_promise_on_few_class_pairs_comes_with_a_caution(refit_run: Path) -> None:
+    # digits 0-4 hold out 3 and 4: the promise rests on one class pair, and train says so
+    shown = (refit_run.parent / "console.txt").read_text()
+    assert "operating point: threshold" in shown
+    assert "rests on 1 pair of classes the selection model never saw" in shown
+    assert "--target-far 0.05" in shown
+    card = (refit_run / "README.md").read_text()  # the model card
+    assert "rests on 1 pair(s) of held-out classes" in card
+    # ten pairs (five held-out classes) and more: no caution; none held out whole: optimistic
+    assert operating_point_caution({"unseen_class_pairs": 10, "target_far": 0.05}) is None
+    assert operating_point_caution({"unseen_class_pairs": 45, "target_far": 0.05}) is None
+    assert "9 pairs" in str(operating_point_caution({"unseen_class_pairs": 9, "target_far": 0.1}))
+    items = operating_point_caution({"unseen_class_pairs": 0, "target_far": 0.05})
+    assert items is not None and "optimistic" in items

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from siamkit.run.config import FEW_CLASS_PAIRS
 from siamkit.run.files import MODEL_CARD, write_text
 from siamkit.run.record import RunRecord, open_run
 
@@ -139,6 +140,12 @@ def _decision(run: RunRecord) -> list[str]:
             f"It promises a false accept rate of {point.get('promised_far')} "
             f"(target {point.get('target_far')}) on classes the model never saw."
         )
+        pairs = point.get("unseen_class_pairs")
+        if isinstance(pairs, int) and pairs < FEW_CLASS_PAIRS:
+            lines.append(
+                f"The promise rests on {pairs} pair(s) of held-out classes: on other unseen "
+                "classes the FAR at this threshold can be several times higher or lower."
+            )
     evaluation = run.metrics.get("evaluation_best")
     achieved = evaluation.get("operating_point") if isinstance(evaluation, Mapping) else None
     if isinstance(achieved, Mapping) and achieved.get("far") is not None:

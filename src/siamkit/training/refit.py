@@ -45,7 +45,7 @@ from siamkit.models.siamese import SiameseNetwork
 from siamkit.models.spec import ModelSpec
 from siamkit.run import Calibration, CalibrationSource
 from siamkit.run.checkpoint import load_run
-from siamkit.run.config import TrainConfig
+from siamkit.run.config import FEW_CLASS_PAIRS, TrainConfig
 from siamkit.run.files import DAMAGED, read_json, write_json
 from siamkit.training.keep_selection import join_selection, keeps_selection
 from siamkit.training.resume import check_resumable, saved_config
@@ -198,9 +198,39 @@ def operating_point(
         "fitted_on": fitted_on,
         "classes": names,
         "pairs": len(same),
+        # class pairs the promise rests on that the selection model never trained on
+        "unseen_class_pairs": len(names) * (len(names) - 1) // 2 if classes_only is not None else 0,
         "carried_by": "impostor-distance quantiles on training classes both models saw",
     }
     return cal, record
+
+
+def operating_point_caution(record: dict[str, Any]) -> str | None:
+    """What to tell the user when the promised FAR rests on few unseen class pairs, else None.
+
+    Which classes are unseen moves the FAR at a threshold far more than the number of pairs
+    does: with one held-out class pair the promise can be off by several times either way.
+
+    Example:
+        >>> operating_point_caution({"unseen_class_pairs": 1, "target_far": 0.05})[:47]
+        'the promised FAR rests on 1 pair of classes the'
+        >>> operating_point_caution({"unseen_class_pairs": 10, "target_far": 0.05}) is None
+        True
+    """
+    pairs = int(record.get("unseen_class_pairs") or 0)
+    if pairs >= FEW_CLASS_PAIRS:
+        return None
+    basis = (
+        f"{pairs} pair{'s' if pairs != 1 else ''} of classes the selection model never saw"
+        if pairs
+        else "held-out items of classes the model trained on (optimistic)"
+    )
+    return (
+        f"the promised FAR rests on {basis}; on other unseen classes the FAR at this threshold "
+        f"can be several times higher or lower. Hold out more classes (--val-classes) or fit "
+        f"the threshold on classes the model did not train on (siamkit calibrate RUN --data "
+        f"... --classes ... --target-far {record.get('target_far')})"
+    )
 
 
 def match_scale(
@@ -318,6 +348,9 @@ def train_with_refit(
                 f"{op[1]['classes']}: FAR {op[1]['promised_far']:.3f}, FRR "
                 f"{op[1]['promised_frr']:.3f}); refit took {refit_seconds:.0f} s"
             )
+            caution = operating_point_caution(op[1])
+            if caution is not None:
+                console.print(f"[yellow]note[/]: {caution}")
     barrier()
     threshold = op[0].threshold if op is not None else result.threshold
     return result._replace(threshold=threshold, best=best_val or result.best)
