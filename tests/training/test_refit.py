@@ -211,3 +211,14 @@ def test_a_promise_on_few_class_pairs_comes_with_a_caution(refit_run: Path) -> N
     assert "9 pairs" in str(operating_point_caution({"unseen_class_pairs": 9, "target_far": 0.1}))
     items = operating_point_caution({"unseen_class_pairs": 0, "target_far": 0.05})
     assert items is not None and "optimistic" in items
+
+
+def test_a_promise_on_held_out_items_is_called_optimistic(tmp_path: Path) -> None:
+    # three training classes: the selection holds out one whole, so no pair of unseen classes
+    # exists and the operating point is fitted on pairs of all validation items
+    out = tmp_path / "three"
+    train(tiny_config(out, train_classes="0-2", epochs=1), progress=False)
+    op = json.loads((out / "metrics.json").read_text())["operating_point"]
+    assert op["fitted_on"] == "held-out items" and op["unseen_class_pairs"] == 0
+    card = (out / "README.md").read_text()
+    assert "rests on held-out items of classes the model trained on (optimistic)" in card

@@ -142,9 +142,14 @@ def _decision(run: RunRecord) -> list[str]:
         )
         pairs = point.get("unseen_class_pairs")
         if isinstance(pairs, int) and pairs < FEW_CLASS_PAIRS:
+            basis = (
+                f"{pairs} pair(s) of held-out classes"
+                if pairs
+                else "held-out items of classes the model trained on (optimistic)"
+            )
             lines.append(
-                f"The promise rests on {pairs} pair(s) of held-out classes: on other unseen "
-                "classes the FAR at this threshold can be several times higher or lower."
+                f"The promise rests on {basis}: on other unseen classes the FAR at this "
+                "threshold can be several times higher or lower."
             )
     evaluation = run.metrics.get("evaluation_best")
     achieved = evaluation.get("operating_point") if isinstance(evaluation, Mapping) else None
