@@ -202,7 +202,7 @@ def test_a_promise_on_few_class_pairs_comes_with_a_caution(refit_run: Path) -> N
     shown = (refit_run.parent / "console.txt").read_text()
     assert "operating point: threshold" in shown
     assert "rests on 1 pair of classes the selection model never saw" in shown
-    assert "--target-far 0.05" in shown
+    assert f"siamkit calibrate {refit_run} --data" in shown and "--target-far 0.05" in shown
     card = (refit_run / "README.md").read_text()  # the model card
     assert "rests on 1 pair(s) of held-out classes" in card
     # ten pairs (five held-out classes) and more: no caution; none held out whole: optimistic

@@ -36,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 from rich.console import Console
+from rich.markup import escape
 
 from siamkit.data.labelled import LabelledData
 from siamkit.dist import barrier, on_main
@@ -205,7 +206,7 @@ def operating_point(
     return cal, record
 
 
-def operating_point_caution(record: dict[str, Any]) -> str | None:
+def operating_point_caution(record: dict[str, Any], run: str = "RUN") -> str | None:
     """What to tell the user when the promised FAR rests on few unseen class pairs, else None.
 
     Which classes are unseen moves the FAR at a threshold far more than the number of pairs
@@ -228,7 +229,7 @@ def operating_point_caution(record: dict[str, Any]) -> str | None:
     return (
         f"the promised FAR rests on {basis}; on other unseen classes the FAR at this threshold "
         f"can be several times higher or lower. Hold out more classes (--val-classes) or fit "
-        f"the threshold on classes the model did not train on (siamkit calibrate RUN --data "
+        f"the threshold on classes the model did not train on (siamkit calibrate {run} --data "
         f"... --classes ... --target-far {record.get('target_far')})"
     )
 
@@ -348,9 +349,9 @@ def train_with_refit(
                 f"{op[1]['classes']}: FAR {op[1]['promised_far']:.3f}, FRR "
                 f"{op[1]['promised_frr']:.3f}); refit took {refit_seconds:.0f} s"
             )
-            caution = operating_point_caution(op[1])
+            caution = operating_point_caution(op[1], str(run_dir))
             if caution is not None:
-                console.print(f"[yellow]note[/]: {caution}")
+                console.print(f"[yellow]note[/]: {escape(caution)}")
     barrier()
     threshold = op[0].threshold if op is not None else result.threshold
     return result._replace(threshold=threshold, best=best_val or result.best)
