@@ -38,10 +38,6 @@ DEFAULT_IMAGE_ROTATION = 1.0
 # with 1,000 it was even, and it was chosen at 6,000 (bench/select_small.py,
 # bench/select_uniformity.py; docs/benchmarks.md, "Small data sets")
 SMALL_DATA_ITEMS = 500
-# with fewer pairs of held-out classes than this under the default operating point, the run
-# says how rough its promised FAR is: on one pair (five training classes) a promised 0.05 gave
-# 0.015 to 0.35 on digits' unseen classes over five seeds (bench/operating_point_mixed.py)
-FEW_CLASS_PAIRS = 10
 # loss options that come from their own settings (or from the data and model): never in
 # loss_options
 _OWN_SETTINGS = {

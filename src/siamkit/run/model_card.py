@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from siamkit.run.config import FEW_CLASS_PAIRS
+from siamkit.run.decision import FEW_CLASS_PAIRS
 from siamkit.run.files import MODEL_CARD, write_text
 from siamkit.run.record import RunRecord, open_run
 

@@ -46,7 +46,8 @@ from siamkit.models.siamese import SiameseNetwork
 from siamkit.models.spec import ModelSpec
 from siamkit.run import Calibration, CalibrationSource
 from siamkit.run.checkpoint import load_run
-from siamkit.run.config import FEW_CLASS_PAIRS, TrainConfig
+from siamkit.run.config import TrainConfig
+from siamkit.run.decision import FEW_CLASS_PAIRS
 from siamkit.run.files import DAMAGED, read_json, write_json
 from siamkit.training.keep_selection import join_selection, keeps_selection
 from siamkit.training.resume import check_resumable, saved_config
