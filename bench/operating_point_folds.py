@@ -23,14 +23,18 @@ import json
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
 from siamkit.data import load_data, parse_classes
+from siamkit.data.labelled import LabelledData
 from siamkit.evaluation.calibrated_run import pair_distances
 from siamkit.models.embed import embed_all
+from siamkit.models.siamese import SiameseNetwork
 from siamkit.run.checkpoint import load_run
 from siamkit.run.config import TrainConfig, source_options
 from siamkit.training import train
@@ -50,19 +54,34 @@ def far_at(same: np.ndarray, d: np.ndarray, threshold: float) -> float:
     return float((d[same == 0] <= threshold).mean())
 
 
-def one_seed(seed: int, work: Path) -> dict[str, object]:
-    default = work / f"default-s{seed}"
+class DefaultRun(NamedTuple):
+    """A default digits run and what both experiments read from it."""
+
+    final: SiameseNetwork  # the refit model
+    train_part: LabelledData  # digits' train split, every class
+    unseen: LabelledData  # digits 5-9 of the test split
+    same: np.ndarray  # (20,000,) 1 = same, for balanced pairs of ``unseen``
+    dist: np.ndarray  # the refit model's distances on those pairs
+
+
+def default_run(seed: int, run_dir: Path) -> DefaultRun:
+    """``siamkit train --data digits --seed SEED`` (the CLI defaults) into ``run_dir``."""
     subprocess.run(
         [sys.executable, "-m", "siamkit", "train", "--data", "digits", "--seed", str(seed),
-         "--out", str(default), "--no-progress", "--overwrite"],
+         "--out", str(run_dir), "--no-progress", "--overwrite"],
         check=True, capture_output=True,
     )  # fmt: skip
-    run = load_run(default)
+    run = load_run(run_dir)
     final, config = run.model, run.config
     train_part = load_data("digits", source_options(config), split="train")
     test_part = load_data("digits", source_options(config), split="test")
     unseen = test_part.of_classes(parse_classes("5-9", test_part.class_names))
-    s_ev, d_ev = pair_distances(embed_all(final, unseen.x), unseen.y, 20000, 123, final.distance)
+    same, dist = pair_distances(embed_all(final, unseen.x), unseen.y, 20000, 123, final.distance)
+    return DefaultRun(final, train_part, unseen, same, dist)
+
+
+def one_seed(seed: int, work: Path) -> dict[str, object]:
+    final, train_part, _, s_ev, d_ev = default_run(seed, work / f"default-s{seed}")
     thresholds, carried_all, same_all = [], [], []
     for fold in FOLDS:
         out = work / f"fold-s{seed}-{fold.replace(',', '')}"
@@ -92,21 +111,33 @@ def one_seed(seed: int, work: Path) -> dict[str, object]:
     }
 
 
-def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+def seed_rows(
+    one: Callable[[int, Path], dict[str, object]],
+    default_results: Path,
+    argv: list[str] | None,
+    doc: str | None = __doc__,
+) -> list[dict[str, object]]:
+    """Parse ``--seeds``/``--results`` (``doc``: the script's help), run ``one(seed, tmp)`` for
+    each (one thread), print and write the rows (one JSON line each); shared with
+    operating_point_mixed.py."""
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    p.add_argument("--results", type=Path,
-                   default=ROOT / "bench/results/operating-point-folds.jsonl")  # fmt: skip
+    p.add_argument("--results", type=Path, default=default_results)
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     rows = []
-    with tempfile.TemporaryDirectory(prefix="op-folds-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="op-point-") as tmp:
         for seed in args.seeds:
-            row = one_seed(seed, Path(tmp))
+            row = one(seed, Path(tmp))
             rows.append(row)
             print(json.dumps(row), flush=True)
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    rows = seed_rows(one_seed, ROOT / "bench/results/operating-point-folds.jsonl", argv)
     print("| seed | FAR, default (fold 3,4) | FAR per fold | pooled | median threshold |")
     print("|---|---|---|---|---|")
     for r in rows:

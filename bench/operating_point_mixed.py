@@ -28,22 +28,21 @@ Results: one JSON line per seed in bench/results/operating-point-mixed.jsonl (``
 
 from __future__ import annotations
 
-import argparse
 import json
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from siamkit.data import load_data, parse_classes
+from siamkit.data import parse_classes
 from siamkit.evaluation.calibrated_run import pair_distances
 from siamkit.models.embed import embed_all
 from siamkit.run.checkpoint import load_run
-from siamkit.run.config import source_options
 from siamkit.training.refit import match_scale
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from operating_point_folds import default_run, far_at, seed_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = 0.05
@@ -53,10 +52,6 @@ PAIRS = 20_000
 def threshold_for(impostor: np.ndarray, far: float) -> float:
     """The distance under which ``far`` of these impostor distances fall."""
     return float(np.quantile(impostor, far))
-
-
-def far_at(same: np.ndarray, d: np.ndarray, threshold: float) -> float:
-    return float((d[same == 0] <= threshold).mean())
 
 
 def mixed_impostors(
@@ -74,19 +69,9 @@ def mixed_impostors(
 
 def one_seed(seed: int, work: Path) -> dict[str, object]:
     run_dir = work / f"default-s{seed}"
-    subprocess.run(
-        [sys.executable, "-m", "siamkit", "train", "--data", "digits", "--seed", str(seed),
-         "--out", str(run_dir), "--no-progress", "--overwrite"],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    run = load_run(run_dir)
-    final, config = run.model, run.config
+    final, train_part, unseen, s_ev, d_ev = default_run(seed, run_dir)
     selection = load_run(run_dir / "selection").model
     point = json.loads((run_dir / "metrics.json").read_text())["operating_point"]
-    train_part = load_data("digits", source_options(config), split="train")
-    test_part = load_data("digits", source_options(config), split="test")
-    unseen = test_part.of_classes(parse_classes("5-9", test_part.class_names))
-    s_ev, d_ev = pair_distances(embed_all(final, unseen.x), unseen.y, PAIRS, 123, final.distance)
     s_sel, d_sel = pair_distances(embed_all(selection, unseen.x), unseen.y, PAIRS, 123,
                                   selection.distance)  # fmt: skip
     held = train_part.of_classes(parse_classes("3,4", train_part.class_names))
@@ -115,20 +100,7 @@ def one_seed(seed: int, work: Path) -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    p.add_argument("--results", type=Path,
-                   default=ROOT / "bench/results/operating-point-mixed.jsonl")  # fmt: skip
-    args = p.parse_args(argv)
-    torch.set_num_threads(1)
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="op-mixed-") as tmp:
-        for seed in args.seeds:
-            row = one_seed(seed, Path(tmp))
-            rows.append(row)
-            print(json.dumps(row), flush=True)
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    rows = seed_rows(one_seed, ROOT / "bench/results/operating-point-mixed.jsonl", argv, __doc__)
     print(
         "| seed | FAR at the recorded threshold | held pairs | mixed pairs | both | selection's own |"
     )
