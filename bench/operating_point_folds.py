@@ -7,7 +7,7 @@ For each seed: the default run (``siamkit train --data digits --seed S``: a sele
 out classes 3 and 4, the operating point for FAR 0.05 fitted on their pairs, a refit on 0-4),
 then five selection models, each holding out another class pair of 0-4 (``val_classes``); each
 fold's threshold for FAR 0.05 on its held-out pair is carried to the refit model's scale
-(``siamkit.training.refit.match_scale``, as the default does). Printed: the FAR on digits 5-9 at
+(``siamkit.training.operating_point.match_scale``, as the default does). Printed: the FAR on digits 5-9 at
 each fold's threshold, at the threshold of the pooled folds' pairs, and at the median of the
 folds' thresholds.
 
@@ -38,7 +38,7 @@ from siamkit.models.siamese import SiameseNetwork
 from siamkit.run.checkpoint import load_run
 from siamkit.run.config import TrainConfig, source_options
 from siamkit.training import train
-from siamkit.training.refit import match_scale
+from siamkit.training.operating_point import match_scale
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDS = ("3,4", "0,1", "1,2", "2,3", "0,4")  # the first is the default's held-out pair

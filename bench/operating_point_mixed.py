@@ -8,7 +8,7 @@ evaluation classes are not read.
 For each seed: the default run (``siamkit train --data digits --seed S``: a selection run
 holding out classes 3 and 4, the operating point for FAR 0.05, a refit on 0-4). On the
 selection model, thresholds for FAR 0.05 from three sets of impostor pairs, each carried to the
-refit model's scale as the default carries its own (``siamkit.training.refit.match_scale`` on
+refit model's scale as the default carries its own (``siamkit.training.operating_point.match_scale`` on
 impostor pairs of the classes both models trained on):
 
 - ``held``: pairs of two held-out classes (what the default fits on);
@@ -39,7 +39,7 @@ from siamkit.data import parse_classes
 from siamkit.evaluation.calibrated_run import pair_distances
 from siamkit.models.embed import embed_all
 from siamkit.run.checkpoint import load_run
-from siamkit.training.refit import match_scale
+from siamkit.training.operating_point import match_scale
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from operating_point_folds import default_run, far_at, seed_rows

@@ -39,11 +39,9 @@ from siamkit.run.checkpoint import load_run
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fmnist_pretrained import siamkit as run_siamkit
+from select_keep_selection import ALL_FOLDS as FOLDS  # the ten (trained, scored) folds
 
 ROOT = Path(__file__).resolve().parent.parent
-FOLDS = [("0,1,2", "3,4"), ("2,3,4", "0,1"), ("0,1,3", "2,4"), ("0,1,4", "2,3"),
-         ("0,2,3", "1,4"), ("0,2,4", "1,3"), ("0,3,4", "1,2"), ("1,2,3", "0,4"),
-         ("1,2,4", "0,3"), ("1,3,4", "0,2")]  # fmt: skip
 EPOCHS = {"fashion-mnist": "5", "digits": "10"}
 MEAN_ITEMS = 5_000
 

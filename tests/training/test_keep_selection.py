@@ -49,20 +49,24 @@ def test_the_final_embedding_is_the_refit_and_selection_models_side_by_side(join
 
 
 def test_the_operating_point_is_fitted_on_the_joined_embedding(joined: Path) -> None:
-    from siamkit.training.refit import operating_point
+    from siamkit.training.operating_point import operating_point
 
     best = load_run(joined, "best")
     selection = load_run(joined / "selection", "best")
     sel_cfg = selection.config
     cal, record = operating_point(  # type: ignore[misc]
-        selection.model, best.model, prepare_data(sel_cfg), sel_cfg
+        selection.model, best.model, prepare_data(sel_cfg), sel_cfg, checkpoint="selection/best"
     )
     point = read_json(joined / "metrics.json")["operating_point"]
     assert point["threshold"] == pytest.approx(record["threshold"], abs=1e-6)
     assert point["threshold"] == pytest.approx(cal.threshold, abs=1e-6)
     # the refit model alone has another scale, so another threshold
     alone = operating_point(  # type: ignore[misc]
-        selection.model, load_run(joined, "last").model, prepare_data(sel_cfg), sel_cfg
+        selection.model,
+        load_run(joined, "last").model,
+        prepare_data(sel_cfg),
+        sel_cfg,
+        checkpoint="selection/best",
     )
     assert abs(alone[1]["threshold"] - point["threshold"]) > 1e-3
 

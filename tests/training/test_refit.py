@@ -18,12 +18,8 @@ from siamkit.evaluation.calibration import error_rates, fit_threshold
 from siamkit.models.embed import embed_all
 from siamkit.run import Calibration
 from siamkit.training import TrainConfig, load_run, train
-from siamkit.training.refit import (
-    OPERATING_PAIRS,
-    match_scale,
-    operating_point_caution,
-    refits,
-)
+from siamkit.training.operating_point import OPERATING_PAIRS, match_scale, operating_point_caution
+from siamkit.training.refit import refits
 from siamkit.training.setup import default_val_classes, prepare_data
 
 from conftest import tiny_config
@@ -204,7 +200,7 @@ def test_a_promise_on_few_class_pairs_comes_with_a_caution(refit_run: Path) -> N
     assert "rests on 1 pair of classes the selection model never saw" in shown
     assert f"siamkit calibrate {refit_run} --data" in shown and "--target-far 0.05" in shown
     card = (refit_run / "README.md").read_text()  # the model card
-    assert "rests on 1 pair(s) of held-out classes" in card
+    assert "rests on 1 pair of classes the selection model never saw" in card
     # ten pairs (five held-out classes) and more: no caution; none held out whole: optimistic
     assert operating_point_caution({"unseen_class_pairs": 10, "target_far": 0.05}) is None
     assert operating_point_caution({"unseen_class_pairs": 45, "target_far": 0.05}) is None

@@ -24,6 +24,27 @@ import numpy.typing as npt
 # 0.015 to 0.35 on digits' unseen classes over five seeds (bench/operating_point_mixed.py)
 FEW_CLASS_PAIRS = 10
 
+
+def promise_basis(unseen_class_pairs: object) -> str | None:
+    """What a promised FAR rests on, in words, when that is too little to trust; else None.
+
+    ``unseen_class_pairs`` is the operating point's record of it: pairs of classes the
+    selection model never saw (0: held-out items of trained classes); None for older runs.
+
+    Example:
+        >>> promise_basis(1)
+        '1 pair of classes the selection model never saw'
+        >>> promise_basis(10) is None, promise_basis(None) is None
+        (True, True)
+    """
+    if not isinstance(unseen_class_pairs, int) or unseen_class_pairs >= FEW_CLASS_PAIRS:
+        return None
+    if unseen_class_pairs == 0:
+        return "held-out items of classes the model trained on (optimistic)"
+    plural = "s" if unseen_class_pairs != 1 else ""
+    return f"{unseen_class_pairs} pair{plural} of classes the selection model never saw"
+
+
 if TYPE_CHECKING:
     from siamkit.run.calibration import Calibration, ProbabilityMap
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from siamkit.run.decision import FEW_CLASS_PAIRS
+from siamkit.run.decision import promise_basis
 from siamkit.run.files import MODEL_CARD, write_text
 from siamkit.run.record import RunRecord, open_run
 
@@ -140,13 +140,8 @@ def _decision(run: RunRecord) -> list[str]:
             f"It promises a false accept rate of {point.get('promised_far')} "
             f"(target {point.get('target_far')}) on classes the model never saw."
         )
-        pairs = point.get("unseen_class_pairs")
-        if isinstance(pairs, int) and pairs < FEW_CLASS_PAIRS:
-            basis = (
-                f"{pairs} pair(s) of held-out classes"
-                if pairs
-                else "held-out items of classes the model trained on (optimistic)"
-            )
+        basis = promise_basis(point.get("unseen_class_pairs"))
+        if basis is not None:
             lines.append(
                 f"The promise rests on {basis}: on other unseen classes the FAR at this "
                 "threshold can be several times higher or lower."
