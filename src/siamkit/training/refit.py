@@ -146,21 +146,7 @@ def train_with_refit(
             f"completed epoch in {run_dir}); start it without --resume"
         )
     started = time.perf_counter()
-    if resume and selection_done(config):
-        console.print(f"selection run {sel_dir} already finished; going on to the refit")
-        saved = saved_config(sel_dir)
-        if saved is not None:  # the same settings (the folder may have moved; "auto" matches)
-            same = {"out": saved.get("out", sel_cfg.out)}
-            for key in AUTO:
-                if getattr(sel_cfg, key) is None:
-                    same[key] = saved.get(key)
-            check_resumable(saved, sel_cfg.model_copy(update=same))
-    else:
-        console.print(
-            f"[bold]1/2 selection[/]: training on the training classes minus those held out, "
-            f"to choose the epoch count and the operating point ({sel_dir})"
-        )
-        run_phase(sel_cfg, resume and (sel_dir / "last").exists())
+    _run_selection(config, sel_cfg, run_phase, resume, console)
     # every process reads the choice rank 0 wrote (the phase ends at a barrier)
     best_epoch, best_val = _selection_choice(sel_dir)
     selection_seconds = time.perf_counter() - started
@@ -180,36 +166,79 @@ def train_with_refit(
     refit_seconds = time.perf_counter() - started
     op: tuple[Calibration, dict[str, Any]] | None = None
     if is_main:
-        chosen = load_run(sel_dir, "best")
-        final = load_run(run_dir, "best")
-        joined = keeps_selection(config, final)
-        if joined:
-            final = join_selection(final, chosen, MEMBERS)
-            console.print(
-                f"the final model embeds with the selection model beside the refit one "
-                f"({final.spec.embedding_dim}-d; --no-keep-selection for the refit model alone)"
-            )
-        op = operating_point(
-            chosen.model.to(device), final.model.to(device), prepare_data(sel_cfg), chosen.config,
-            device, checkpoint=f"{SELECTION}/best, carried to best",
-        )  # fmt: skip
+        op, joined = _finish(run_dir, config, sel_cfg, console, device)
         _record(
-            run_dir, config, op, best_epoch, best_val, selection_seconds, refit_seconds,
-            final.spec if joined else None,
+            run_dir, config, op, best_epoch, best_val, selection_seconds, refit_seconds, joined
         )  # fmt: skip
         if op is not None:
-            console.print(
-                f"operating point: threshold {op[1]['threshold']:.4f} for FAR "
-                f"{op[1]['target_far']} (fitted on pairs of {op[1]['fitted_on']} "
-                f"{op[1]['classes']}: FAR {op[1]['promised_far']:.3f}, FRR "
-                f"{op[1]['promised_frr']:.3f}); refit took {refit_seconds:.0f} s"
-            )
-            caution = operating_point_caution(op[1], str(run_dir))
-            if caution is not None:
-                console.print(f"[yellow]note[/]: {escape(caution)}")
+            _announce(op[1], str(run_dir), refit_seconds, console)
     barrier()
     threshold = op[0].threshold if op is not None else result.threshold
     return result._replace(threshold=threshold, best=best_val or result.best)
+
+
+def _run_selection(
+    config: TrainConfig,
+    sel_cfg: TrainConfig,
+    run_phase: Callable[[TrainConfig, bool], Any],
+    resume: bool,
+    console: Console,
+) -> None:
+    """Train the selection run, or, resuming one that finished, check its settings match."""
+    sel_dir = Path(sel_cfg.out)
+    if resume and selection_done(config):
+        console.print(f"selection run {sel_dir} already finished; going on to the refit")
+        saved = saved_config(sel_dir)
+        if saved is not None:  # the same settings (the folder may have moved; "auto" matches)
+            same = {"out": saved.get("out", sel_cfg.out)}
+            for key in AUTO:
+                if getattr(sel_cfg, key) is None:
+                    same[key] = saved.get(key)
+            check_resumable(saved, sel_cfg.model_copy(update=same))
+        return
+    console.print(
+        f"[bold]1/2 selection[/]: training on the training classes minus those held out, "
+        f"to choose the epoch count and the operating point ({sel_dir})"
+    )
+    run_phase(sel_cfg, resume and (sel_dir / "last").exists())
+
+
+def _finish(
+    run_dir: Path,
+    config: TrainConfig,
+    sel_cfg: TrainConfig,
+    console: Console,
+    device: torch.device | str,
+) -> tuple[tuple[Calibration, dict[str, Any]] | None, ModelSpec | None]:
+    """The final model (joined with the selection model under ``--keep-selection``) and the
+    operating point carried to it; returns the point and the joined model's spec (or None)."""
+    chosen = load_run(run_dir / SELECTION, "best")
+    final = load_run(run_dir, "best")
+    joined = keeps_selection(config, final)
+    if joined:
+        final = join_selection(final, chosen, MEMBERS)
+        console.print(
+            f"the final model embeds with the selection model beside the refit one "
+            f"({final.spec.embedding_dim}-d; --no-keep-selection for the refit model alone)"
+        )
+    op = operating_point(
+        chosen.model.to(device), final.model.to(device), prepare_data(sel_cfg), chosen.config,
+        device, checkpoint=f"{SELECTION}/best, carried to best",
+    )  # fmt: skip
+    return op, final.spec if joined else None
+
+
+def _announce(record: dict[str, Any], run: str, refit_seconds: float, console: Console) -> None:
+    """Print the operating point the run promises, and a caution when it rests on little."""
+    console.print(
+        f"operating point: threshold {record['threshold']:.4f} for FAR "
+        f"{record['target_far']} (fitted on pairs of {record['fitted_on']} "
+        f"{record['classes']}: FAR {record['promised_far']:.3f}, FRR "
+        f"{record['promised_frr']:.3f}); refit took {refit_seconds:.0f} s"
+    )
+    caution = operating_point_caution(record, run)
+    if caution is not None:
+        console.print(f"[yellow]note[/]: {escape(caution)}")
 
 
 def _selection_choice(sel_dir: Path) -> tuple[int, dict[str, Any]]:
