@@ -61,7 +61,9 @@ def default_rows() -> dict[tuple[str, int], float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--results", type=Path, default=ROOT / "bench/results/select-refit-epochs.jsonl")
+    ap.add_argument(
+        "--results", type=Path, default=ROOT / "bench/results/select-refit-epochs.jsonl"
+    )
     args = ap.parse_args()
     torch.set_num_threads(2)
     paired = default_rows()
