@@ -7,9 +7,9 @@ For each seed: the default run (``siamkit train --data digits --seed S``: a sele
 out classes 3 and 4, the operating point for FAR 0.05 fitted on their pairs, a refit on 0-4),
 then five selection models, each holding out another class pair of 0-4 (``val_classes``); each
 fold's threshold for FAR 0.05 on its held-out pair is carried to the refit model's scale
-(``siamkit.training.operating_point.match_scale``, as the default does). Printed: the FAR on digits 5-9 at
-each fold's threshold, at the threshold of the pooled folds' pairs, and at the median of the
-folds' thresholds.
+(``siamkit.training.operating_point.match_scale``, as the default does). Printed: the FAR on
+digits 5-9 at each fold's threshold, at the threshold of the pooled folds' pairs, and at the
+median of the folds' thresholds.
 
     python bench/operating_point_folds.py --seeds 0 1 2 3 4     # about 3 minutes on 2 cores
 

@@ -8,8 +8,9 @@ evaluation classes are not read.
 For each seed: the default run (``siamkit train --data digits --seed S``: a selection run
 holding out classes 3 and 4, the operating point for FAR 0.05, a refit on 0-4). On the
 selection model, thresholds for FAR 0.05 from three sets of impostor pairs, each carried to the
-refit model's scale as the default carries its own (``siamkit.training.operating_point.match_scale`` on
-impostor pairs of the classes both models trained on):
+refit model's scale as the default carries its own
+(``siamkit.training.operating_point.match_scale`` on impostor pairs of the classes both models
+trained on):
 
 - ``held``: pairs of two held-out classes (what the default fits on);
 - ``mixed``: one held-out item and one item of a trained class;

@@ -82,10 +82,11 @@ def main() -> None:
                 emb = embed_all(load_run(run).model, sc.x).numpy().astype(np.float32)
                 m = retrieval_metrics(emb, sc.y.numpy(), distance="cosine")
                 fold = f"{trained}/{scored}"
-                row = {"fold": fold, "seed": seed, "all_last": round(float(m.map_at_r), 4),
-                       "default": paired.get((fold, seed)), "train_s": round(seconds, 1)}  # fmt: skip
-                if row["default"] is not None:
-                    diffs.append(float(row["all_last"]) - float(row["default"]))  # type: ignore[arg-type]
+                all_last, default = round(float(m.map_at_r), 4), paired.get((fold, seed))
+                if default is not None:
+                    diffs.append(all_last - default)
+                row = {"fold": fold, "seed": seed, "all_last": all_last, "default": default,
+                       "train_s": round(seconds, 1)}  # fmt: skip
                 out.write(json.dumps(row) + "\n")
                 out.flush()
                 print(json.dumps(row), flush=True)
